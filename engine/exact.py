@@ -1,0 +1,55 @@
+"""Exact numbers: parse decimals without floats, print them without losing meaning."""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from fractions import Fraction
+
+SHOWN_PLACES = 6
+
+
+def to_fraction(value: object) -> Fraction:
+    """An exact Fraction from an int, Decimal, Fraction or decimal string (never a float)."""
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, (int, Fraction)):
+        return Fraction(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} is not a finite number")
+        return Fraction(value)
+    if isinstance(value, str):
+        try:
+            parsed = Decimal(value)
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a decimal number") from None
+        if not parsed.is_finite():
+            raise ValueError(f"{value!r} is not a finite number")
+        return Fraction(parsed)
+    raise TypeError(f"{value!r} is not an exact number")
+
+
+def _quantize(value: Fraction, places: int, rounding: str) -> Decimal:
+    with localcontext() as ctx:
+        ctx.prec = 60
+        exact = Decimal(value.numerator) / Decimal(value.denominator)
+        return exact.quantize(Decimal(1).scaleb(-places), rounding=rounding)
+
+
+def decimal_text(value: Fraction, places: int = SHOWN_PLACES) -> str:
+    """A Fraction as a decimal string: exact when it terminates within `places`,
+    otherwise truncated toward zero, so a shown uptime never rounds up across a
+    threshold (99.98999… shows 99.989999, not 99.99). Trailing zeros dropped."""
+    shown = _quantize(value, places, ROUND_DOWN)
+    text = format(shown.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def money_text(amount: Fraction, minor_units: int) -> str:
+    """An amount rounded half-up to the currency's minor unit: '833.33', '0.00'."""
+    return format(_quantize(amount, minor_units, ROUND_HALF_UP), "f")
+
+
+def is_exact(value: Fraction, places: int = SHOWN_PLACES) -> bool:
+    """Whether `decimal_text` shows `value` without truncation."""
+    return Fraction(_quantize(value, places, ROUND_DOWN)) == value

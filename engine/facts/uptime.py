@@ -1,0 +1,77 @@
+"""Facts of an uptime month: the SLA's A, B and C, the uptime, and the credit tier.
+
+A is the month's length in the policy's time zone. B is the union of every
+outage that touched a critical function, clipped to the month, so overlapping
+outages count once. C is the part of B covered only by excluded causes: where an
+attributable outage overlaps an excluded one, that time stays unavailable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, TYPE_CHECKING
+
+from ..intervals import clip, measure_union_and_only
+from ..records import Record
+from ..timeutil import micros, month_bounds, parse_month
+
+if TYPE_CHECKING:
+    from ..policy import Revision, Tier
+
+MICROS_PER_MINUTE = 60_000_000
+
+
+@dataclass(frozen=True)
+class TierCheck:
+    """One row of the tier table as checked against the uptime (for explain)."""
+
+    tier: "Tier"
+    below: bool
+    chosen: bool
+
+
+def month_window(month: str, revision: "Revision") -> tuple[Any, Any]:
+    """The month's first instant and the first instant after it, in the policy's zone."""
+    year, number = parse_month(month)
+    return month_bounds(year, number, revision.tz)
+
+
+def uptime_facts(record: Record, revision: "Revision") -> dict[str, Any]:
+    """Every fact named in `facts.UPTIME_FACTS`, plus `tier_checks` for explain."""
+    start, end = month_window(record.fields["month"], revision)
+    window = (micros(start), micros(end))
+    counted, excluded = [], []
+    for outage in record.outages:
+        if not revision.critical_functions.intersection(outage.functions):
+            continue
+        part = clip((micros(outage.start), micros(outage.end)), window)
+        if part is None:
+            continue
+        (excluded if outage.cause in revision.excluded_causes else counted).append(part)
+    b, c = measure_union_and_only(counted, excluded)
+    a = window[1] - window[0]
+    uptime = Fraction(a - b + c, a)
+    percent = uptime * 100
+    checks = choose_tier(percent, revision)
+    chosen = next((t.tier for t in checks if t.chosen), None)
+    return {
+        "month": record.fields["month"],
+        "month_start": start,
+        "month_end": end,
+        "total_minutes": Fraction(a, MICROS_PER_MINUTE),
+        "unavailable_minutes": Fraction(b, MICROS_PER_MINUTE),
+        "excluded_minutes": Fraction(c, MICROS_PER_MINUTE),
+        "uptime_percent": percent,
+        "credit_percent": chosen.percent if chosen else Fraction(0),
+        "tier_below": chosen.below if chosen else None,
+        "tier_checks": checks,
+    }
+
+
+def choose_tier(percent: Fraction, revision: "Revision") -> tuple[TierCheck, ...]:
+    """Every tier row with whether the uptime is strictly below it; only the
+    lowest such threshold is chosen (tiers never add up)."""
+    matching = [t for t in revision.tiers if percent < t.below]
+    lowest = matching[0] if matching else None
+    return tuple(TierCheck(t, percent < t.below, t is lowest) for t in revision.tiers)
