@@ -24,6 +24,8 @@ from .atomic import write_atomic
 from .batch import evaluate_files
 from .errors import PolicyError, Problem, SlaError, UsageError
 from .evaluate import Options
+from .explain import explain
+from .lint import lint_paths
 from .policy import Family, load_family_dir, load_policies, load_revision
 from .render import as_json, as_jsonl, as_table
 from .resources import policies_dir
@@ -64,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
                                    "and exits 1 if there is any, 0 if all are valid.")
     p.add_argument("paths", nargs="*", metavar="PATH", help="policy files or folders (default: the bundled policies/)")
 
+    p = sub.add_parser("lint", help="validate policies and check that they make sense",
+                       description="Everything validate checks, plus semantic checks: tiers that overlap, credits that do "
+                                   "not rise as uptime falls, thresholds outside 0-100, unknown or duplicate clause ids, "
+                                   "rules naming unknown fields, facts, params, severities or channels, revisions whose "
+                                   "effective dates are equal or out of order, dates that are not real dates, unknown keys "
+                                   "(with a did-you-mean). Prints FILE:LINE: path: message for each; exit 1 if any.")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="policy files or folders (default: the bundled policies/)")
+
     p = sub.add_parser("evaluate", help="decide records against the policies",
                        description="Evaluate records and print one decision per record, in input order. "
                                    "Each decision names the policy, revision and file sha256 it used.",
@@ -72,17 +82,29 @@ def build_parser() -> argparse.ArgumentParser:
                               "those, or - for standard input.\n\nexit codes: 0 no breached/violation finding · 1 findings · "
                               "2 bad input (nothing is printed unless --keep-going)")
     p.add_argument("files", nargs="+", metavar="FILE", help="record files")
-    p.add_argument("--as-of", metavar="DATE", help="evaluate everything under the revision in force on DATE (YYYY-MM-DD)")
-    p.add_argument("--now", metavar="INSTANT", help="the current time, for pending response clocks (RFC 3339 with offset; default: now)")
-    _policies_option(p)
-    p.add_argument("--policy", metavar="FAMILY", help="the policy family (default: the only one in --policies)")
+    _record_options(p)
     p.add_argument("--format", choices=("json", "jsonl", "table"), help="output format (default: table on a terminal, else json)")
-    p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of finding messages (default: en)")
     p.add_argument("-o", "--output", metavar="FILE", help="write decisions to FILE (atomically) instead of standard output")
     p.add_argument("--keep-going", action="store_true", help="evaluate the valid records and report each rejected one (exit 2 if any)")
     p.add_argument("--fail-on", choices=("any", "breached", "violation", "none"), default="any",
                    help="which findings make the exit code 1: any breached or violation (default), only one kind, or none")
+
+    p = sub.add_parser("explain", help="show why each record was decided as it was",
+                       description="For each record, the decision as a readable trace: which revision governed and why "
+                                   "(its effective date against the record's date), every derived fact with its arithmetic "
+                                   "(A, B, C, uptime, the tier chosen and the tier rows skipped), each rule's outcomes as "
+                                   "tried, and the clause quoted. Wording and clause texts come from the policy YAML.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="record files, as for evaluate")
+    _record_options(p)
     return parser
+
+
+def _record_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as-of", metavar="DATE", help="evaluate everything under the revision in force on DATE (YYYY-MM-DD)")
+    p.add_argument("--now", metavar="INSTANT", help="the current time, for pending response clocks (RFC 3339 with offset; default: now)")
+    _policies_option(p)
+    p.add_argument("--policy", metavar="FAMILY", help="the policy family (default: the only one in --policies)")
+    p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of messages and clause quotes (default: en)")
 
 
 def _policies_option(p: argparse.ArgumentParser) -> None:
@@ -173,6 +195,17 @@ def cmd_validate(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr
     return EXIT_OK
 
 
+def cmd_lint(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    problems, count = lint_paths([Path(p) for p in args.paths] or [policies_dir()])
+    for problem in problems:
+        print(problem.render(), file=stdout)
+    if problems:
+        print(f"{len(problems)} problem(s) in {count} revision file(s)", file=stderr)
+        return EXIT_FINDINGS
+    print(f"ok: {count} policy revision(s) lint clean", file=stdout)
+    return EXIT_OK
+
+
 def cmd_evaluate(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     options = Options(now=_now(args.now), as_of=_as_of(args.as_of), lang=args.lang)
     family = _family(args)
@@ -184,7 +217,7 @@ def cmd_evaluate(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr
               f"(use --keep-going to evaluate the valid ones)", file=stderr)
         return EXIT_INPUT
     fmt = args.format or ("table" if (args.output is None and stdout.isatty()) else "json")
-    text = {"json": as_json, "jsonl": as_jsonl, "table": as_table}[fmt](batch.decisions)
+    text = as_table(batch.decisions, args.lang) if fmt == "table" else {"json": as_json, "jsonl": as_jsonl}[fmt](batch.decisions)
     if args.output:
         write_atomic(args.output, text)
     else:
@@ -195,6 +228,18 @@ def cmd_evaluate(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr
     failing = {"any": {"breached", "violation"}, "breached": {"breached"}, "violation": {"violation"}, "none": set()}[args.fail_on]
     found = any(f.outcome in failing for d in batch.decisions for f in d.findings)
     return EXIT_FINDINGS if found else EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    options = Options(now=_now(args.now), as_of=_as_of(args.as_of), lang=args.lang, explain=True)
+    family = _family(args)
+    batch = evaluate_files(args.files, family, options, stdin)
+    if batch.rejected:
+        for problem in batch.problems:
+            print(problem.render(), file=stderr)
+        return EXIT_INPUT
+    stdout.write("\n".join(explain(d, family, args.lang) for d in batch.decisions))
+    return EXIT_OK
 
 
 def _now(text: str | None) -> datetime:
@@ -215,7 +260,8 @@ def _as_of(text: str | None):  # type: ignore[no-untyped-def]
         raise UsageError(f"--as-of: {exc}") from None
 
 
-COMMANDS = {"versions": cmd_versions, "validate": cmd_validate, "evaluate": cmd_evaluate}
+COMMANDS = {"versions": cmd_versions, "validate": cmd_validate, "lint": cmd_lint, "evaluate": cmd_evaluate,
+            "explain": cmd_explain}
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
     "gt": operator.gt,
     "ge": operator.ge,
 }
-SYMBOLS = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+SYMBOLS = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥"}
 OPERAND_KEYS = ("field", "fact", "param")
 
 
@@ -125,11 +125,11 @@ def compile_condition(tree: Any, vocab: Vocabulary, path: tuple[PathPart, ...]) 
         want_null = op == "is_null"
         return Condition(
             lambda s: (value.get(s) is None) == want_null,
-            lambda s: _said((value.get(s) is None) == want_null, f"{value.label} is {show(value.get(s))}"),
+            lambda s: _said((value.get(s) is None) == want_null, f"{value.term(s)} {'=' if want_null else '≠'} null"),
         )
     if op in OPERAND_KEYS:
         value = _operand(tree, vocab, path)
-        return Condition(lambda s: value.get(s) is True, lambda s: _said(value.get(s) is True, f"{value.label} is {show(value.get(s))}"))
+        return Condition(lambda s: value.get(s) is True, lambda s: _said(value.get(s) is True, value.term(s)))
     known = ["all", "any", "not", *COMPARISONS, "in", "not_in", "is_null", "not_null", *OPERAND_KEYS]
     raise ConditionError(Problem(f"unknown operator {op!r}{did_you_mean(op, known)}", path=path + (op,)))
 
@@ -138,6 +138,11 @@ def compile_condition(tree: Any, vocab: Vocabulary, path: tuple[PathPart, ...]) 
 class _Operand:
     get: Getter
     label: str
+    fixed: bool = False  # a literal or a param: its label already shows its value
+
+    def term(self, scope: Scope) -> str:
+        """How the operand reads in an explanation: `name (value)`, or just the value."""
+        return self.label if self.fixed else f"{self.label} ({show(self.get(scope))})"
 
 
 def _operand(tree: Any, vocab: Vocabulary, path: tuple[PathPart, ...]) -> _Operand:
@@ -145,7 +150,7 @@ def _operand(tree: Any, vocab: Vocabulary, path: tuple[PathPart, ...]) -> _Opera
         (kind, name), = tree.items()
         return {"field": _field, "fact": _fact, "param": _param}[kind](str(name), vocab, path + (kind,))
     constant = normalize(tree)
-    return _Operand(lambda s: constant, show(constant) if not isinstance(constant, str) else repr(constant))
+    return _Operand(lambda s: constant, show(constant) if not isinstance(constant, str) else repr(constant), fixed=True)
 
 
 def _fact(name: str, vocab: Vocabulary, path: tuple[PathPart, ...]) -> _Operand:
@@ -178,7 +183,7 @@ def _param(name: str, vocab: Vocabulary, path: tuple[PathPart, ...]) -> _Operand
             raise ConditionError(Problem(f"policy has no value {name!r} (no {key!r}{did_you_mean(key, options)})", path=path))
         value = value[key]
     constant = normalize(value)
-    return _Operand(lambda s: constant, f"{name} ({show(constant)})")
+    return _Operand(lambda s: constant, f"{name} ({show(constant)})", fixed=True)
 
 
 def _binary(op: str, left: _Operand, right: _Operand) -> Condition:
@@ -190,8 +195,8 @@ def _binary(op: str, left: _Operand, right: _Operand) -> Condition:
             return (left.get(s) in container) == want if container is not None else not want
 
         def explain(s: Scope) -> tuple[bool, str]:
-            word = "in" if want else "not in"
-            return _said(test(s), f"{left.label} = {show(left.get(s))} {word} {right.label}")
+            word = "∈" if want else "∉"
+            return _said(test(s), f"{left.term(s)} {word} {right.term(s)}")
 
         return Condition(test, explain)
     compare = COMPARISONS[op]
@@ -204,8 +209,7 @@ def _binary(op: str, left: _Operand, right: _Operand) -> Condition:
         return compare(a, b)
 
     def explain_cmp(s: Scope) -> tuple[bool, str]:
-        a, b = left.get(s), right.get(s)
-        return _said(test_cmp(s), f"{left.label} = {show(a)} {SYMBOLS[op]} {right.label if right.label != show(b) else ''}{show(b)}".replace("  ", " "))
+        return _said(test_cmp(s), f"{left.term(s)} {SYMBOLS[op]} {right.term(s)}")
 
     return Condition(test_cmp, explain_cmp)
 
@@ -219,15 +223,15 @@ def _junction(op: str, parts: list[Condition]) -> Condition:
 
     def explain(s: Scope) -> tuple[bool, str]:
         results = [p.explain(s) for p in parts]
-        glue = " and " if op == "all" else " or "
-        return test(s), "(" + glue.join(f"{text} [{'yes' if ok else 'no'}]" for ok, text in results) + ")"
+        glue = " ∧ " if op == "all" else " ∨ "
+        return test(s), "(" + glue.join(f"{text} {'✓' if ok else '✗'}" for ok, text in results) + ")"
 
     return Condition(test, explain)
 
 
 def _negate(result: tuple[bool, str]) -> tuple[bool, str]:
     ok, text = result
-    return not ok, f"not {text}"
+    return not ok, f"¬({text})"
 
 
 def _said(ok: bool, text: str) -> tuple[bool, str]:

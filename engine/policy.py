@@ -354,7 +354,7 @@ def load_family_dir(folder: Path) -> Family:
             revisions.append(load_revision(path))
         except PolicyError as exc:
             problems += exc.problems
-    problems += _check_family(folder, revisions)
+    problems += check_family(folder, revisions)
     if problems:
         raise PolicyError(problems)
     if not revisions:
@@ -362,7 +362,7 @@ def load_family_dir(folder: Path) -> Family:
     return Family(folder.name, revisions)
 
 
-def _check_family(folder: Path, revisions: list[Revision]) -> list[Problem]:
+def check_family(folder: Path, revisions: list[Revision]) -> list[Problem]:
     problems = []
     by_day: dict[date, Revision] = {}
     for revision in revisions:

@@ -91,7 +91,7 @@ def case_facts(record: Record, revision: "Revision", now: datetime) -> dict[str,
             escalation_at = request.at if request else None
         current = change.to
     deciding = breached or clock
-    return _response_facts(record, revision, deciding, now) | {
+    return {
         "severity": severity,
         "channel": channel,
         "submission_channels": revision.severities[severity].submission_channels,
@@ -100,7 +100,7 @@ def case_facts(record: Record, revision: "Revision", now: datetime) -> dict[str,
         "escalated_to": escalated_to,
         "escalation_request_at": escalation_at,
         "now": now,
-    }
+    } | _response_facts(record, revision, deciding, now)
 
 
 def _answered_by(events: tuple[Event, ...], revision: "Revision", clock: Clock, before: datetime) -> bool:
