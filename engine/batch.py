@@ -40,6 +40,7 @@ def evaluate_files(paths: Iterable[str], family: Family, options: Options, stdin
                 else:
                     _one(raw, family, options, batch, seen)
         except InputProblem as exc:
+            batch.read += 1  # the unreadable rest of the file counts as one rejected input, so counts add up
             batch.rejected.append([exc.problem])
     return batch
 

@@ -76,7 +76,8 @@ def _read(name: str, stdin: TextIO | None) -> tuple[str, str]:
     if name == "-":
         if stdin is None:
             raise InputProblem(Problem("no standard input", file="<stdin>"))
-        text = stdin.read()
+        buffer = getattr(stdin, "buffer", None)  # a real stdin: decode its bytes strictly, as for a file
+        text = _decode(buffer.read(), name) if buffer is not None else stdin.read()
         return _strip_bom(text), _sniff(text)
     path = Path(name)
     kind = SUFFIXES.get(path.suffix.lower())
@@ -86,8 +87,12 @@ def _read(name: str, stdin: TextIO | None) -> tuple[str, str]:
         data = path.read_bytes()
     except OSError as exc:
         raise InputProblem(Problem(f"cannot read: {exc.strerror}", file=name)) from None
+    return _strip_bom(_decode(data, name)), kind
+
+
+def _decode(data: bytes, name: str) -> str:
     try:
-        return _strip_bom(data.decode("utf-8")), kind
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputProblem(Problem(f"not UTF-8 text (byte {exc.start})", file=name, line=line)) from None

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
@@ -21,6 +23,7 @@ from referencing import Registry, Resource
 
 from .errors import Problem
 from .resources import schemas_dir
+from .timeutil import TimeFormatError, parse_instant
 
 RECORD_TYPES = ("case", "uptime", "credit_claim")
 SCHEMA_VERSION = "1"
@@ -53,8 +56,13 @@ def record_schema_name(record_type: str) -> str:
 def iter_problems(name: str, instance: Any) -> Iterator[Problem]:
     """Every schema error in `instance`, shallow ones first, as located Problems."""
     errors = sorted(validator(name).iter_errors(instance), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    # A misspelt key is one mistake, not two: its "did you mean" already names
+    # the required key it stands for, so that key is not also reported missing.
+    misspelt = {m for e in errors for m in _misspellings(e)}
     seen: set[tuple[tuple[Any, ...], str]] = set()
     for error in errors:
+        if error.validator == "required" and (tuple(error.absolute_path), _missing_name(error)) in misspelt:
+            continue
         for path, message in _explain(error):
             if (path, message) not in seen:
                 seen.add((path, message))
@@ -67,8 +75,10 @@ def _explain(error: ValidationError) -> list[tuple[tuple[Any, ...], str]]:
     if error.validator in ("additionalProperties", "unevaluatedProperties"):
         return _unexpected_keys(error, path)
     if error.validator == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else error.message
-        return [(path, f"missing required field {missing!r}")]
+        return [(path, f"missing required field {_missing_name(error)!r}")]
+    naive = _naive_instant(error)
+    if naive:
+        return [(path, naive)]
     expected = schema.get("x-expected") or _expected_from_parent(error)
     if expected and error.validator in ("pattern", "type", "oneOf", "anyOf", "const", "format", "minLength"):
         return [(path, f"expected {expected}; got {_show(error.instance)}")]
@@ -77,6 +87,36 @@ def _explain(error: ValidationError) -> list[tuple[tuple[Any, ...], str]]:
         hint = _did_you_mean(error.instance, [str(v) for v in error.validator_value])
         return [(path, f"{_show(error.instance)} is not one of {options}{hint}")]
     return [(path, error.message)]
+
+
+def _missing_name(error: ValidationError) -> str:
+    return error.message.split("'")[1] if "'" in error.message else error.message
+
+
+def _misspellings(error: ValidationError) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """(object path, allowed key) for each unknown key that is close to an allowed one."""
+    if error.validator not in ("additionalProperties", "unevaluatedProperties") or not isinstance(error.schema, dict):
+        return
+    allowed = sorted((error.schema.get("properties") or {}).keys())
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    for key in instance:
+        if key not in allowed and isinstance(key, str):
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            if close:
+                yield tuple(error.absolute_path), close[0]
+
+
+def _naive_instant(error: ValidationError) -> str | None:
+    """A timestamp that only lacks its UTC offset gets the message saying so."""
+    if error.validator != "pattern" or not isinstance(error.instance, str):
+        return None
+    if not re.search(error.validator_value, error.instance + "Z"):
+        return None
+    try:
+        parse_instant(error.instance)
+    except TimeFormatError as exc:
+        return str(exc)
+    return None
 
 
 def _expected_from_parent(error: ValidationError) -> str | None:
@@ -109,7 +149,8 @@ def _did_you_mean(word: Any, options: list[str]) -> str:
 
 
 def _show(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    # A number read exactly (JSON or YAML 100.5 -> Decimal) is shown as the number it was, unquoted.
+    text = str(value) if isinstance(value, Decimal) else json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 80 else text[:77] + "..."
 
 

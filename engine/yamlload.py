@@ -1,7 +1,7 @@
 """Safe YAML loading that keeps where every value came from.
 
 PyYAML's loaders lose line numbers, silently keep the last of two duplicate keys,
-turn `99.99` into a binary float and `2024-04-24` into a date. Policy authors need
+turn `12.34` into a binary float and `2024-04-24` into a date. Policy authors need
 the opposite: exact decimals, dates kept as written (so a swapped month/day is
 reported, not reinterpreted), duplicate keys rejected, and every error pointing at
 a line. So we compose the node tree with the safe composer and build plain data
@@ -55,6 +55,28 @@ class YamlProblem(Exception):
         super().__init__(problem.message)
 
 
+class _AliasNode(yaml.ScalarNode):
+    """Where an alias (*name) stood. PyYAML's composer returns the anchored node
+    itself for an alias, which loses the alias's own line; this keeps it."""
+
+
+class _Loader(yaml.SafeLoader):
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.get_event()
+            return _AliasNode("tag:yaml.org,2002:str", f"*{event.anchor}", event.start_mark, event.end_mark)
+        return super().compose_node(parent, index)
+
+
+_ALIAS_MESSAGE = "YAML aliases (*name) are not allowed; write the value out"
+_STANDARD_TAG = "tag:yaml.org,2002:"
+
+
+def _shown_tag(tag: str) -> str:
+    """A tag as it was written: `!!python/object`, not `tag:yaml.org,2002:python/object`."""
+    return "!!" + tag[len(_STANDARD_TAG):] if tag.startswith(_STANDARD_TAG) else tag
+
+
 class _Builder:
     """Walks a composed node tree into dicts, lists and exact scalars."""
 
@@ -73,12 +95,12 @@ class _Builder:
             self.fail(node, f"nesting deeper than {MAX_DEPTH} levels is not allowed", path)
         if self.count > MAX_NODES:
             self.fail(node, f"document has more than {MAX_NODES} values", path)
-        if id(node) in self.seen:
-            self.fail(node, "YAML aliases (*name) are not allowed; write the value out", path)
+        if isinstance(node, _AliasNode) or id(node) in self.seen:
+            self.fail(node, _ALIAS_MESSAGE, path)
         self.seen.add(id(node))
         self.lines.setdefault(path, node.start_mark.line + 1)
         if node.tag not in _PLAIN_TAGS:
-            self.fail(node, f"YAML tag {node.tag} is not allowed; write plain values", path)
+            self.fail(node, f"YAML tag {_shown_tag(node.tag)} is not allowed; write plain values", path)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
@@ -88,6 +110,8 @@ class _Builder:
     def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
+            if isinstance(key_node, _AliasNode):
+                self.fail(key_node, _ALIAS_MESSAGE, path)
             if not isinstance(key_node, yaml.ScalarNode):
                 self.fail(key_node, "mapping keys must be plain text", path)
             key = key_node.value if key_node.style else _scalar(key_node)
@@ -150,7 +174,7 @@ def _load(text: str, file: str | None, multi: bool) -> list[Loaded]:
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
         try:
             nodes = []
             while loader.check_node():
