@@ -136,6 +136,7 @@ def _case(record: Record, family: Family, options: Options) -> Decision:
         "response_met": facts["response_met"],
         "clock_start": _instant(facts["clock_start"]),
         "response_deadline": _instant(facts["response_deadline"]),
+        "evaluated_at": iso(options.now),
     }
     return Decision(record, revision, result, findings, facts, (sel,))
 

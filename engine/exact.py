@@ -39,7 +39,7 @@ def _quantize(value: Fraction, places: int, rounding: str) -> Decimal:
 def decimal_text(value: Fraction, places: int = SHOWN_PLACES) -> str:
     """A Fraction as a decimal string: exact when it terminates within `places`,
     otherwise truncated toward zero, so a shown uptime never rounds up across a
-    threshold (99.98999… shows 99.989999, not 99.99). Trailing zeros dropped."""
+    threshold (12.33999… shows 12.339999, not 12.34). Trailing zeros dropped."""
     shown = _quantize(value, places, ROUND_DOWN)
     text = format(shown.normalize(), "f")
     return "0" if text in ("-0", "") else text
