@@ -12,6 +12,7 @@ Exit codes (every command):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -47,7 +48,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as UsageError (exit 2) instead of exiting."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message} (see --help)")
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,14 +117,16 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
     """Run `sla`; returns the exit code. Never raises for bad input."""
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     try:
-        args = build_parser().parse_args(argv)
+        with contextlib.redirect_stdout(stdout):  # --help and --version print through sys.stdout
+            args = build_parser().parse_args(argv)
         if args.command is None:
-            build_parser().print_help(stdout)
+            build_parser().print_help(stderr)
             return EXIT_INPUT
         return COMMANDS[args.command](args, stdin, stdout, stderr)
     except SlaError as exc:
         for problem in exc.problems:
-            print(problem.render(), file=stderr)
+            text = problem.render()
+            print(text if problem.file or text.startswith("sla") else f"sla: {text}", file=stderr)
         return exc.exit_code
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)

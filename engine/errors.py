@@ -33,16 +33,15 @@ class Problem:
     record: str | None = None
 
     def render(self) -> str:
-        """`FILE:LINE: path: message`, with the record id when there is one."""
-        where = self.file or "<input>"
-        if self.line is not None:
-            where += f":{self.line}"
-        parts = [where]
+        """`FILE:LINE: record ID: path: message`, leaving out what is not known."""
+        parts = []
+        if self.file is not None:
+            parts.append(self.file + (f":{self.line}" if self.line is not None else ""))
         if self.record is not None:
             parts.append(f"record {self.record}")
         if self.path:
             parts.append(format_path(self.path))
-        return ": ".join(parts) + ": " + self.message
+        return ": ".join([*parts, self.message])
 
     def located(self, **changes: object) -> "Problem":
         """A copy with more location filled in (only where still unknown)."""

@@ -16,6 +16,7 @@ from .errors import Problem
 from .records import Source
 from .yamlload import YamlProblem, load_yaml_all
 
+STDIN_NAME = "<stdin>"
 SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".yaml": "yaml", ".yml": "yaml"}
 
 
@@ -64,6 +65,8 @@ def read_records(name: str, stdin: TextIO | None = None) -> Iterator[RawRecord |
     JSON is yielded as a Problem and reading goes on; a JSON or YAML file that
     cannot be parsed raises InputProblem, naming the line."""
     text, kind = _read(name, stdin)
+    if name == "-":
+        name = STDIN_NAME
     if kind == "jsonl":
         yield from _jsonl(text, name)
     elif kind == "json":
@@ -75,9 +78,9 @@ def read_records(name: str, stdin: TextIO | None = None) -> Iterator[RawRecord |
 def _read(name: str, stdin: TextIO | None) -> tuple[str, str]:
     if name == "-":
         if stdin is None:
-            raise InputProblem(Problem("no standard input", file="<stdin>"))
+            raise InputProblem(Problem("no standard input", file=STDIN_NAME))
         buffer = getattr(stdin, "buffer", None)  # a real stdin: decode its bytes strictly, as for a file
-        text = _decode(buffer.read(), name) if buffer is not None else stdin.read()
+        text = _decode(buffer.read(), STDIN_NAME) if buffer is not None else stdin.read()
         return _strip_bom(text), _sniff(text)
     path = Path(name)
     kind = SUFFIXES.get(path.suffix.lower())

@@ -395,7 +395,7 @@ def test_stdin_dash_reads_every_format(kind):
 
 def test_stdin_bad_record_is_reported_with_its_line():
     run = evaluate("-", stdin=jsonl(case(id="C-1"), case(id="C-2", severity=7)))
-    assert_one_problem(run, "-:2: record C-2: severity", "unknown severity 7")
+    assert_one_problem(run, "<stdin>:2: record C-2: severity", "unknown severity 7")
 
 
 def test_stdin_non_utf8_bytes_are_rejected_not_crashed():
@@ -406,7 +406,7 @@ def test_stdin_non_utf8_bytes_are_rejected_not_crashed():
     err = proc.stderr.decode("utf-8", "replace")
     assert proc.returncode == 2, err
     assert proc.stdout == b""
-    assert err.startswith("-:1: not UTF-8"), err
+    assert err.startswith("<stdin>:1: not UTF-8"), err
     assert "Traceback" not in err
 
 
