@@ -83,7 +83,7 @@ def case_facts(record: Record, revision: "Revision", now: datetime) -> dict[str,
         if answered and not needs_request:
             current = change.to
             continue
-        if not answered and breached is None and clock.start is not None and clock.deadline() < change.at:
+        if breached is None and _breached_by(events, revision, clock, change.at):
             breached = clock
         start = change.at if revision.retarget_clock_from == "change" else submitted
         clock, request = clock_for(change.to, start)
@@ -106,6 +106,17 @@ def case_facts(record: Record, revision: "Revision", now: datetime) -> dict[str,
 def _answered_by(events: tuple[Event, ...], revision: "Revision", clock: Clock, before: datetime) -> bool:
     response = _first(events, revision.initial_response, clock.start)  # type: ignore[arg-type]
     return response is not None and response.at <= before
+
+
+def _breached_by(events: tuple[Event, ...], revision: "Revision", clock: Clock, at: datetime) -> bool:
+    """Whether `clock` was already breached at `at`: answered by then, but after
+    its target, or not answered by then and its deadline already passed."""
+    if clock.start is None:
+        return False
+    response = _first(events, revision.initial_response, clock.start)
+    if response is not None and response.at <= at:
+        return minutes_between(clock.start, response.at) > clock.target
+    return clock.deadline() < at
 
 
 def _response_facts(record: Record, revision: "Revision", clock: Clock, now: datetime) -> dict[str, Any]:
