@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence, TextIO
 
-from . import __version__
+from . import __version__, diff
 from .atomic import write_atomic
 from .batch import evaluate_files
 from .errors import PolicyError, Problem, SlaError, UsageError
@@ -74,6 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
                                    "effective dates are equal or out of order, dates that are not real dates, unknown keys "
                                    "(with a did-you-mean). Prints FILE:LINE: path: message for each; exit 1 if any.")
     p.add_argument("paths", nargs="*", metavar="PATH", help="policy files or folders (default: the bundled policies/)")
+
+    p = sub.add_parser("diff", help="what changed between two revisions, as a lawyer reads it",
+                       description="Show what changed between two policy revisions: parameters, tiers, windows, "
+                                   "requirements, rules and clause texts added, removed or changed, each with the clause "
+                                   "it belongs to, next to the SLA's own change log. Exit 0 when a diff was printed "
+                                   "(even an empty one), 2 for an unknown family, revision or file.")
+    p.add_argument("operands", nargs="+", metavar="ARG", help="FAMILY REV_A REV_B, or FILE_A FILE_B")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of labels and values (default: en)")
+    _policies_option(p)
 
     p = sub.add_parser("evaluate", help="decide records against the policies",
                        description="Evaluate records and print one decision per record, in input order. "
@@ -245,6 +255,10 @@ def cmd_explain(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr:
     return EXIT_OK
 
 
+def cmd_diff(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    return diff.run(args.operands, args.format, args.lang, args.policies, stdout, stderr)
+
+
 def _now(text: str | None) -> datetime:
     if text is None:
         return datetime.now(timezone.utc)
@@ -264,7 +278,7 @@ def _as_of(text: str | None):  # type: ignore[no-untyped-def]
 
 
 COMMANDS = {"versions": cmd_versions, "validate": cmd_validate, "lint": cmd_lint, "evaluate": cmd_evaluate,
-            "explain": cmd_explain}
+            "explain": cmd_explain, "diff": cmd_diff}
 
 
 if __name__ == "__main__":
