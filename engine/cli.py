@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence, TextIO
 
-from . import __version__, diff
+from . import __version__, diff, policytest
 from .atomic import write_atomic
 from .batch import evaluate_files
 from .errors import PolicyError, Problem, SlaError, UsageError
@@ -84,6 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of labels and values (default: en)")
     _policies_option(p)
+
+    p = sub.add_parser("test", help="run the policy tests written in YAML",
+                       description="Run policy tests written in YAML next to the policies "
+                                   "(policies/FAMILY/tests/*.yaml): each names a record and the outcome expected. "
+                                   "A failure prints file:line, the test's name, expected and actual, and the clause "
+                                   "involved. Exit 0 all pass, 1 some failed, 2 a test file is invalid.")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="test files, tests/ folders or policy roots (default: every FAMILY/tests/*.yaml under --policies)")
+    _policies_option(p)
+    p.add_argument("-v", "--verbose", action="store_true", help="list passing tests too")
 
     p = sub.add_parser("evaluate", help="decide records against the policies",
                        description="Evaluate records and print one decision per record, in input order. "
@@ -255,6 +265,10 @@ def cmd_explain(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr:
     return EXIT_OK
 
 
+def cmd_test(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    return policytest.run_command(args.paths, args.policies, stdout, stderr, verbose=args.verbose)
+
+
 def cmd_diff(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     return diff.run(args.operands, args.format, args.lang, args.policies, stdout, stderr)
 
@@ -278,7 +292,7 @@ def _as_of(text: str | None):  # type: ignore[no-untyped-def]
 
 
 COMMANDS = {"versions": cmd_versions, "validate": cmd_validate, "lint": cmd_lint, "evaluate": cmd_evaluate,
-            "explain": cmd_explain, "diff": cmd_diff}
+            "explain": cmd_explain, "diff": cmd_diff, "test": cmd_test}
 
 
 if __name__ == "__main__":

@@ -28,3 +28,16 @@ def test_examples_evaluate_to_decisions_matching_the_decision_schema():
     for decision in decisions:
         Draft202012Validator(schema).validate(decision)
     assert [d["record"] for d in decisions][:2] == ["CASE-1001", "CASE-1002"]
+
+
+def test_sla_test_runs_the_bundled_policy_tests():
+    run = run_cli("test")
+    assert run.code == 0, run.out
+    assert run.out.splitlines()[-1].endswith("passed, 0 failed")
+    assert int(run.out.split()[-4]) >= 30
+
+
+def test_sla_diff_is_wired_into_the_cli():
+    run = run_cli("diff", "genesys-cloud", "2021-01-19", "2024-04-24")
+    assert run.code == 0
+    assert "claim requires a support case: no → yes (clause credits.request)" in run.out
