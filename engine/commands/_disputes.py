@@ -1,0 +1,32 @@
+"""What `sla replay` and `sla report` share: reading the bundle, choosing the
+policy family, and the options a replay runs with."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..dispute import Bundle, BundleError, load_bundle
+from ..errors import Problem, UsageError
+from ..evaluate import Options
+from ..policy import Family
+from ._common import as_of, families, family, now
+
+
+def bundle_and_family(args: argparse.Namespace) -> tuple[Bundle, Family]:
+    """The bundle, and the family it names (`policy:`), or --policy, or the only one."""
+    bundle = load_bundle(args.dispute)
+    if bundle.policy is None:
+        return bundle, family(args)
+    if args.policy and args.policy != bundle.policy:
+        raise UsageError(f"--policy {args.policy} contradicts the bundle's policy {bundle.policy!r}")
+    found = families(args)
+    if bundle.policy not in found:
+        raise BundleError([Problem(f"no policy family {bundle.policy!r}; have {', '.join(found)}", file=bundle.file,
+                                   line=bundle.line_of("policy"), path=("policy",))])
+    return bundle, found[bundle.policy]
+
+
+def options(args: argparse.Namespace, bundle: Bundle) -> Options:
+    """--now wins over the bundle's `now`, which wins over the current time."""
+    instant = now(args.now) if args.now else (bundle.now or now(None))
+    return Options(now=instant, as_of=as_of(args.as_of), lang=args.lang)

@@ -1,0 +1,42 @@
+"""`sla log`: list and filter the decisions logged by `evaluate --log` and `replay --log`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from .. import decisionlog
+from ..outcomes import OUTCOMES
+from ._common import EXIT_OK, Streams
+
+NAME, ORDER = "log", 83
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(NAME, help="list past decisions from the decision log",
+                       description="List the decisions in the decision log (a SQLite file written by `sla evaluate --log` "
+                                   "and `sla replay --log`), oldest first, filtered by customer, month, outcome or record. "
+                                   "Each row has the time it was logged, the command, the record, the revision(s) used, the "
+                                   "outcome and the sha256 of the record's input; --format json adds the policy file hashes "
+                                   "and the whole decision.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog=f"outcomes: {', '.join(OUTCOMES)}\nexit codes: 0 listed (even none) · 2 no log, or unreadable")
+    p.add_argument("path", nargs="?", metavar="PATH",
+                   help=f"the log file (default: ${decisionlog.ENV_VAR} or ./{decisionlog.DEFAULT_PATH})")
+    p.add_argument("--customer", help="only this customer's decisions")
+    p.add_argument("--month", metavar="YYYY-MM", help="only decisions about this month (a case: the month it was submitted)")
+    p.add_argument("--outcome", choices=OUTCOMES, help="only decisions with this outcome")
+    p.add_argument("--record", metavar="ID", help="only this record's decisions")
+    p.add_argument("--command", dest="by_command", choices=("evaluate", "replay"), help="only decisions logged by this command")
+    p.add_argument("--limit", type=int, metavar="N", help="only the last N matching decisions")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
+
+
+def run(args: argparse.Namespace, io: Streams) -> int:
+    filters = decisionlog.Filters(args.customer, args.month, args.outcome, args.record, args.by_command, args.limit)
+    rows = decisionlog.query(args.path or decisionlog.default_path(), filters)
+    if args.format == "json":
+        io.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+    else:
+        io.stdout.write(decisionlog.table(rows))
+    return EXIT_OK
