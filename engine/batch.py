@@ -1,19 +1,39 @@
 """Evaluating whole files: read, validate, evaluate, and account for every record.
 
 Counts always add up: every record read is either decided or rejected with the
-reasons, and decisions keep input order.
+reasons (read = evaluated + rejected), and decisions keep input order.
+`decide_files` yields them one by one as it reads, so a caller can stream a
+file of any size; `evaluate_files` collects them for callers that want a list.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, TextIO
+from typing import Iterable, Iterator, TextIO
 
 from .errors import Problem, RecordError
 from .evaluate import Decision, Options, evaluate
 from .inputs import InputProblem, RawRecord, expand, read_records
 from .policy import Family
 from .records import RecordProblems, parse_record, record_problems
+from .seenids import SeenIds
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record (or the unreadable rest of a file) that was not decided, and why."""
+
+    problems: tuple[Problem, ...]
+
+
+@dataclass
+class Tally:
+    """Running counts of a batch: read = evaluated + rejected at every step."""
+
+    read: int = 0
+    evaluated: int = 0
+    rejected: int = 0
+    failing: int = 0  # decisions with a breached or violation finding
 
 
 @dataclass
@@ -27,41 +47,60 @@ class Batch:
         return [p for group in self.rejected for p in group]
 
 
+def decide_files(paths: Iterable[str], family: Family, options: Options, stdin: TextIO | None = None,
+                 tally: Tally | None = None) -> Iterator[Decision | Rejected]:
+    """Every record in `paths` (files, directories or `-`), decided or rejected,
+    lazily and in input order. `tally`, when given, is kept up to date."""
+    tally = tally if tally is not None else Tally()
+    with SeenIds() as seen:
+        for name in expand(list(paths)):
+            try:
+                for raw in read_records(name, stdin):
+                    tally.read += 1
+                    item = Rejected((raw,)) if isinstance(raw, Problem) else _one(raw, family, options, seen)
+                    _count(tally, item)
+                    yield item
+            except InputProblem as exc:
+                tally.read += 1  # the unreadable rest of the file counts as one rejected input, so counts add up
+                item = Rejected((exc.problem,))
+                _count(tally, item)
+                yield item
+
+
+def _count(tally: Tally, item: Decision | Rejected) -> None:
+    if isinstance(item, Rejected):
+        tally.rejected += 1
+    else:
+        tally.evaluated += 1
+        tally.failing += item.failing
+
+
 def evaluate_files(paths: Iterable[str], family: Family, options: Options, stdin: TextIO | None = None) -> Batch:
-    """Decide every record in `paths` (files, directories or `-`)."""
+    """Decide every record in `paths`, collected in memory (see `decide_files` to stream)."""
     batch = Batch()
-    seen: dict[str, str] = {}
-    for name in expand(list(paths)):
-        try:
-            for raw in read_records(name, stdin):
-                batch.read += 1
-                if isinstance(raw, Problem):
-                    batch.rejected.append([raw])
-                else:
-                    _one(raw, family, options, batch, seen)
-        except InputProblem as exc:
-            batch.read += 1  # the unreadable rest of the file counts as one rejected input, so counts add up
-            batch.rejected.append([exc.problem])
+    tally = Tally()
+    for item in decide_files(paths, family, options, stdin, tally):
+        if isinstance(item, Rejected):
+            batch.rejected.append(list(item.problems))
+        else:
+            batch.decisions.append(item)
+    batch.read = tally.read
     return batch
 
 
-def _one(raw: RawRecord, family: Family, options: Options, batch: Batch, seen: dict[str, str]) -> None:
+def _one(raw: RawRecord, family: Family, options: Options, seen: SeenIds) -> Decision | Rejected:
     problems = record_problems(raw.data, raw.source)
     if problems:
-        batch.rejected.append(problems)
-        return
+        return Rejected(tuple(problems))
     try:
         record = parse_record(raw.data, raw.source)
     except RecordProblems as exc:
-        batch.rejected.append(exc.problems)
-        return
-    where = f"{raw.source.file}:{raw.source.line}" if raw.source.line else raw.source.file
-    if record.id in seen:
-        batch.rejected.append([Problem(f"duplicate record id (first at {seen[record.id]})", file=raw.source.file,
-                                       line=raw.source.line_of(("id",)), record=record.id, path=("id",))])
-        return
-    seen[record.id] = where
+        return Rejected(tuple(exc.problems))
+    first = seen.first_seen(record.id, raw.source.file, raw.source.line)
+    if first is not None:
+        return Rejected((Problem(f"duplicate record id (first at {first})", file=raw.source.file,
+                                 line=raw.source.line_of(("id",)), record=record.id, path=("id",)),))
     try:
-        batch.decisions.append(evaluate(record, family, options))
+        return evaluate(record, family, options)
     except RecordError as exc:
-        batch.rejected.append(exc.problems)
+        return Rejected(tuple(exc.problems))

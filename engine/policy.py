@@ -169,7 +169,8 @@ def load_revision(path: Path) -> Revision:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise PolicyError([Problem(f"not UTF-8 text (byte {exc.start})", file=file)]) from None
+        line = raw[: exc.start].count(b"\n") + 1
+        raise PolicyError([Problem(f"not UTF-8 text (byte {exc.start})", file=file, line=line)]) from None
     try:
         loaded = load_yaml(text, file)
     except YamlProblem as exc:

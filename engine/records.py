@@ -9,13 +9,15 @@ function?) are in `check_against`, run once the revision is known.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from fractions import Fraction
+from operator import attrgetter
 from typing import Any, Mapping, TYPE_CHECKING
 
 from .errors import PathPart, Problem
 from .exact import to_fraction
-from .schemas import RECORD_TYPES, _registry, did_you_mean, iter_problems, record_schema_name
+from .schemafast import Check, Unsupported, Unsure, compile_schema, registry_resolver
+from .schemas import CONTROL_CHARACTERS, RECORD_TYPES, _registry, did_you_mean, iter_problems, record_schema_name
 from .timeutil import TimeFormatError, parse_instant, parse_month
 
 if TYPE_CHECKING:
@@ -94,9 +96,52 @@ def _fields_by_type() -> dict[str, frozenset[str]]:
 FIELDS: dict[str, frozenset[str]] = _fields_by_type()
 
 
+def _fast_checks() -> dict[str, Check]:
+    """Per record type, the compiled check that vouches for a valid record in
+    microseconds (engine.schemafast); a type whose schema it cannot model is left
+    to jsonschema alone."""
+    _, by_name = _registry()
+    resolve = registry_resolver(by_name)
+    out = {}
+    for rtype in RECORD_TYPES:
+        schema = by_name[record_schema_name(rtype)]
+        try:
+            out[rtype] = compile_schema(schema, schema.get("$id", ""), resolve)
+        except Unsupported:
+            continue
+    return out
+
+
+_FAST: dict[str, Check] = _fast_checks()
+
+
+def _surely_valid(rtype: str, raw: Any) -> bool:
+    check = _FAST.get(rtype)
+    if check is None:
+        return False
+    try:
+        return check(raw)
+    except Unsure:
+        return False
+
+
+# Ids and customers are printed inside one-line errors and table rows: a line
+# break or control character in one would split or forge lines (CR, ESC...).
+_CONTROL = CONTROL_CHARACTERS
+_PRINTED = ("id", "customer", "support_case")
+
+
+def _unprintable(raw: dict[str, Any], source: Source) -> list[Problem]:
+    return [Problem(f"{raw[key]!r} holds a line break or control character; it is printed on one line, so write it without",
+                    file=source.file, line=source.line_of((key,)), path=(key,))
+            for key in _PRINTED if isinstance(raw.get(key), str) and _CONTROL.search(raw[key])]
+
+
 def record_problems(raw: Any, source: Source) -> list[Problem]:
     """Schema problems of one raw record, each with file, line, record id and path."""
     rid = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+    if rid is not None and _CONTROL.search(rid):
+        rid = None  # never printed as it is (see _unprintable)
     where = dict(file=source.file, record=rid)
     if not isinstance(raw, dict):
         return [Problem(f"a record is a JSON object; got {type(raw).__name__}", line=source.line, **where)]
@@ -106,7 +151,10 @@ def record_problems(raw: Any, source: Source) -> list[Problem]:
         hint = did_you_mean(rtype, list(RECORD_TYPES)) if isinstance(rtype, str) else ""
         message = "missing field 'type'" if rtype is None else f"unknown record type {rtype!r}{hint}"
         return [Problem(f"{message}; expected one of {options}", line=source.line_of(("type",)), path=("type",), **where)]
-    return [p.located(line=source.line_of(p.path), **where) for p in iter_problems(record_schema_name(rtype), raw)]
+    unprintable = _unprintable(raw, source)
+    if not unprintable and _surely_valid(rtype, raw):
+        return []
+    return unprintable + [p.located(line=source.line_of(p.path), **where) for p in iter_problems(record_schema_name(rtype), raw)]
 
 
 def parse_record(raw: Mapping[str, Any], source: Source) -> Record:
@@ -118,10 +166,14 @@ def parse_record(raw: Mapping[str, Any], source: Source) -> Record:
 
     def instant(path: tuple[PathPart, ...], text: str) -> datetime | None:
         try:
-            return parse_instant(text)
+            parsed = parse_instant(text)
+            parsed.astimezone(timezone.utc)  # 9999-12-31T23:59:59-01:00 is a valid text but no representable instant
+            return parsed
         except TimeFormatError as exc:
             fail(str(exc), path)
-            return None
+        except OverflowError:
+            fail(f"{text!r} falls outside the years 0001-9999 in UTC", path)
+        return None
 
     fields: dict[str, Any] = dict(raw)
     events: list[Event] = []
@@ -137,12 +189,12 @@ def parse_record(raw: Mapping[str, Any], source: Source) -> Record:
         at = instant(("events", i, "at"), ev["at"])
         if at is not None and fields.get("submitted_at") is not None and at < fields["submitted_at"]:
             fail(f"event at {ev['at']} is before the case was submitted ({raw['submitted_at']})", ("events", i, "at"))
-        events.append(Event(ev["type"], at, ev.get("via"), ev.get("to"), i))  # type: ignore[arg-type]
+        events.append(_made(Event, {"type": ev["type"], "at": at, "via": ev.get("via"), "to": ev.get("to"), "index": i}))
     for i, out in enumerate(raw.get("outages", [])):
         start, end = instant(("outages", i, "start"), out["start"]), instant(("outages", i, "end"), out["end"])
         if start is not None and end is not None and end < start:
             fail(f"outage ends ({out['end']}) before it starts ({out['start']})", ("outages", i, "end"))
-        outages.append(Outage(start, end, tuple(out["functions"]), out["cause"], i))  # type: ignore[arg-type]
+        outages.append(_made(Outage, {"start": start, "end": end, "functions": tuple(out["functions"]), "cause": out["cause"], "index": i}))
     if "contract" in raw:
         contract = dict(raw["contract"])
         for key in ("monthly_commitment", "annual_commitment"):
@@ -151,8 +203,21 @@ def parse_record(raw: Mapping[str, Any], source: Source) -> Record:
         fields["contract"] = contract
     if problems:
         raise RecordProblems(problems)
-    ordered = tuple(sorted(events, key=lambda e: (e.at, e.index)))
-    return Record(raw["type"], raw["id"], raw["customer"], fields, source, raw, ordered, tuple(outages))
+    ordered = tuple(sorted(events, key=_EVENT_ORDER))
+    return _made(Record, {"type": raw["type"], "id": raw["id"], "customer": raw["customer"], "fields": fields, "source": source,
+                          "raw": raw, "events": ordered, "outages": tuple(outages)})
+
+
+_EVENT_ORDER = attrgetter("at", "index")
+_new, _set = object.__new__, object.__setattr__
+
+
+def _made(cls: type, fields: dict[str, Any]) -> Any:
+    """A frozen dataclass instance equal to `cls(**fields)` (every field given),
+    without its field-by-field __init__: records are made a million times a run."""
+    instance = _new(cls)
+    _set(instance, "__dict__", fields)
+    return instance
 
 
 class RecordProblems(Exception):

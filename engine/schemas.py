@@ -66,7 +66,20 @@ def iter_problems(name: str, instance: Any) -> Iterator[Problem]:
         for path, message in _explain(error):
             if (path, message) not in seen:
                 seen.add((path, message))
-                yield Problem(message, path=path)
+                yield Problem(message, path=tuple(shown_key(part) for part in path))
+
+
+# Line breaks and other control characters: never printed raw in a one-line error.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def shown_key(part: Any) -> Any:
+    """A key from a document as it may appear in a one-line error path: a key
+    holding a line break or other control character is shown escaped
+    ('\\nkey'), so it can neither split the line nor forge another."""
+    if isinstance(part, str) and CONTROL_CHARACTERS.search(part):
+        return repr(part)[1:-1]
+    return part
 
 
 def _explain(error: ValidationError) -> list[tuple[tuple[Any, ...], str]]:
@@ -76,6 +89,8 @@ def _explain(error: ValidationError) -> list[tuple[tuple[Any, ...], str]]:
         return _unexpected_keys(error, path)
     if error.validator == "required":
         return [(path, f"missing required field {_missing_name(error)!r}")]
+    if error.validator == "type" and error.instance is None and not path:
+        return [(path, f"the document is empty (or null); expected {_a(error.validator_value)}")]
     naive = _naive_instant(error)
     if naive:
         return [(path, naive)]
@@ -87,6 +102,11 @@ def _explain(error: ValidationError) -> list[tuple[tuple[Any, ...], str]]:
         hint = _did_you_mean(error.instance, [str(v) for v in error.validator_value])
         return [(path, f"{_show(error.instance)} is not one of {options}{hint}")]
     return [(path, error.message)]
+
+
+def _a(json_type: Any) -> str:
+    names = {"object": "a mapping of keys to values", "array": "a list"}
+    return names.get(json_type, f"a value of type {json_type}") if isinstance(json_type, str) else f"one of types {json_type}"
 
 
 def _missing_name(error: ValidationError) -> str:
@@ -151,6 +171,7 @@ def _did_you_mean(word: Any, options: list[str]) -> str:
 def _show(value: Any) -> str:
     # A number read exactly (JSON or YAML 100.5 -> Decimal) is shown as the number it was, unquoted.
     text = str(value) if isinstance(value, Decimal) else json.dumps(value, ensure_ascii=False, default=str)
+    text = CONTROL_CHARACTERS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)  # json leaves U+2028, U+0085... raw
     return text if len(text) <= 80 else text[:77] + "..."
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from .errors import PathPart, Problem
+from .schemas import shown_key
 
 Path = tuple[PathPart, ...]
 
@@ -28,7 +29,7 @@ _TRUE = {"true", "True", "TRUE"}
 _FALSE = {"false", "False", "FALSE"}
 
 MAX_DEPTH = 64
-MAX_NODES = 1_000_000
+MAX_NODES = 200_000  # far above a policy (~3,000) or a hand-written record file; large inputs are JSONL
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Loaded:
 
     data: Any
     lines: dict[Path, int]
+    empty: bool = False  # no content at all (not even an explicit `null`)
 
     def line_of(self, path: Path) -> int | None:
         """The line of `path`, or of its nearest ancestor that has one."""
@@ -61,11 +63,30 @@ class _AliasNode(yaml.ScalarNode):
 
 
 class _Loader(yaml.SafeLoader):
+    """The safe composer, with aliases kept as markers (never expanded, so an
+    alias bomb costs nothing), nesting cut off at MAX_DEPTH levels before the
+    composer's recursion could exhaust the stack, and at most MAX_NODES nodes
+    composed (each costs a few hundred bytes before it is built)."""
+
+    depth = 0
+    count = 0
+    file: str | None = None
+
     def compose_node(self, parent: Any, index: Any) -> Any:
+        self.count += 1
         if self.check_event(yaml.AliasEvent):
             event = self.get_event()
             return _AliasNode("tag:yaml.org,2002:str", f"*{event.anchor}", event.start_mark, event.end_mark)
-        return super().compose_node(parent, index)
+        if self.depth > MAX_DEPTH or self.count > MAX_NODES:
+            mark = self.peek_event().start_mark
+            message = (f"nesting deeper than {MAX_DEPTH} levels is not allowed" if self.depth > MAX_DEPTH
+                       else f"document has more than {MAX_NODES} values")
+            raise YamlProblem(Problem(message, file=self.file, line=mark.line + 1))
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 _ALIAS_MESSAGE = "YAML aliases (*name) are not allowed; write the value out"
@@ -122,7 +143,7 @@ class _Builder:
                 self.fail(key_node, "YAML merge keys (<<) are not allowed; write the values out", path)
             if key in out:
                 first = self.lines.get(path + (key,))
-                self.fail(key_node, f"duplicate key {key!r} (first given on line {first})", path + (key,))
+                self.fail(key_node, f"duplicate key {key!r} (first given on line {first})", path + (shown_key(key),))
             self.lines[path + (key,)] = key_node.start_mark.line + 1
             out[key] = self.build(value_node, path + (key,), depth + 1)
         return out
@@ -175,14 +196,20 @@ def _load(text: str, file: str | None, multi: bool) -> list[Loaded]:
         text = text[1:]
     try:
         loader = _Loader(text)
+        loader.file = file
         try:
             nodes = []
             while loader.check_node():
                 nodes.append(loader.get_node())
                 if not multi and loader.check_node():
-                    raise YamlProblem(Problem("expected one YAML document, found several", file=file))
+                    line = loader.peek_event().start_mark.line + 1
+                    raise YamlProblem(Problem("expected one YAML document, found several", file=file, line=line))
         finally:
             loader.dispose()
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, other controls)
+        line = text.count("\n", 0, exc.position) + 1
+        raise YamlProblem(Problem(f"not valid YAML: character {chr(exc.character)!r} is not allowed in YAML text",
+                                  file=file, line=line)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -196,5 +223,7 @@ def _load(text: str, file: str | None, multi: bool) -> list[Loaded]:
     for node in nodes or [None]:
         builder = _Builder(file)
         data = None if node is None else builder.build(node, ())
-        out.append(Loaded(data, builder.lines))
+        empty = node is None or (isinstance(node, yaml.ScalarNode) and node.value == "" and not node.style
+                                 and node.tag == "tag:yaml.org,2002:null")
+        out.append(Loaded(data, builder.lines or {(): 1}, empty))  # an empty document is at line 1
     return out

@@ -1,14 +1,27 @@
-"""`sla evaluate`: one decision per record, in input order."""
+"""`sla evaluate`: one decision per record, in input order.
+
+Decisions are written as they are made, so a file of any size streams through
+in bounded memory: to `-o FILE` through a temporary file renamed into place at
+the end (see `engine.atomic`), to standard output through a spool on disk that
+is printed only when the run is clean, because bad input without --keep-going
+prints nothing. With --keep-going, decisions go to standard output as they come.
+The `table` format aligns its columns over all rows, so it holds the decisions
+until the end; use json or jsonl for large inputs.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+from typing import Protocol
 
-from ..atomic import write_atomic
-from ..batch import evaluate_files
-from ..evaluate import Options
-from ..render import as_json, as_jsonl, as_table
+from ..atomic import AtomicFile, Spool
+from ..batch import Rejected, Tally, decide_files
+from ..evaluate import Decision, Options
+from ..render import as_table
 from ._common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, Streams, add_record_options, as_of, family, now
+from ._log import add_log_option, open_log
 
 NAME, ORDER = "evaluate", 40
 
@@ -21,8 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "Each decision names the policy, revision and file sha256 it used.",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="FILE is .json (object or array), .jsonl, .yaml/.yml (one document or a list), a folder of "
-                              "those, or - for standard input.\n\nexit codes: 0 no breached/violation finding · 1 findings · "
-                              "2 bad input (nothing is printed unless --keep-going)")
+                              "those, or - for standard input. Files are streamed: json and jsonl output of any size "
+                              "runs in bounded memory (table holds its rows to align them).\n\nexit codes: 0 no "
+                              "breached/violation finding · 1 findings · 2 bad input (nothing is printed or written "
+                              "unless --keep-going)")
     p.add_argument("files", nargs="+", metavar="FILE", help="record files")
     add_record_options(p)
     p.add_argument("--format", choices=("json", "jsonl", "table"), help="output format (default: table on a terminal, else json)")
@@ -30,26 +45,71 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keep-going", action="store_true", help="evaluate the valid records and report each rejected one (exit 2 if any)")
     p.add_argument("--fail-on", choices=tuple(FAIL_ON), default="any",
                    help="which findings make the exit code 1: any breached or violation (default), only one kind, or none")
+    add_log_option(p)
+
+
+class _Out(Protocol):
+    def write(self, text: str) -> None: ...
+
+
+class DecisionWriter:
+    """Decisions in one output format, written as they come. The JSON array is
+    byte for byte what `render.as_json` prints for the same decisions."""
+
+    def __init__(self, fmt: str, out: _Out, lang: str):
+        self.fmt, self.out, self.lang = fmt, out, lang
+        self.count = 0
+        self.held: list[Decision] = []  # table only
+
+    def add(self, decision: Decision) -> None:
+        self.count += 1
+        if self.fmt == "jsonl":
+            self.out.write(json.dumps(decision.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n")
+        elif self.fmt == "json":
+            text = json.dumps(decision.to_json(), ensure_ascii=False, indent=2).replace("\n", "\n  ")
+            self.out.write(("[\n  " if self.count == 1 else ",\n  ") + text)
+        else:
+            self.held.append(decision)
+
+    def close(self) -> None:
+        if self.fmt == "json":
+            self.out.write("\n]\n" if self.count else "[]\n")
+        elif self.fmt == "table":
+            self.out.write(as_table(self.held, self.lang))
 
 
 def run(args: argparse.Namespace, io: Streams) -> int:
     options = Options(now=now(args.now), as_of=as_of(args.as_of), lang=args.lang)
-    batch = evaluate_files(args.files, family(args), options, io.stdin)
-    for problem in batch.problems:
-        print(problem.render(), file=io.stderr)
-    if batch.rejected and not args.keep_going:
-        print(f"{len(batch.rejected)} of {batch.read} record(s) rejected; nothing was written "
-              f"(use --keep-going to evaluate the valid ones)", file=io.stderr)
-        return EXIT_INPUT
+    fam = family(args)
+    log = open_log(args, NAME)  # --log: decisions are logged in one transaction once the output is complete
     fmt = args.format or ("table" if (args.output is None and io.stdout.isatty()) else "json")
-    text = as_table(batch.decisions, args.lang) if fmt == "table" else {"json": as_json, "jsonl": as_jsonl}[fmt](batch.decisions)
-    if args.output:
-        write_atomic(args.output, text)
-    else:
-        io.stdout.write(text)
-    if batch.rejected:
-        print(f"{len(batch.rejected)} of {batch.read} record(s) rejected, {len(batch.decisions)} evaluated", file=io.stderr)
-        return EXIT_INPUT
+    # -o: a temporary file renamed into place; stdout: a spool printed only when the
+    # run is clean, or, with --keep-going, standard output itself as decisions come.
+    target: AtomicFile | Spool | None = AtomicFile(args.output) if args.output else None if args.keep_going else Spool()
+    tally = Tally()
     failing = FAIL_ON[args.fail_on]
-    found = any(f.outcome in failing for d in batch.decisions for f in d.findings)
+    found = False
+    with target or contextlib.nullcontext():
+        writer = DecisionWriter(fmt, target or io.stdout, args.lang)
+        for item in decide_files(args.files, fam, options, io.stdin, tally):
+            if isinstance(item, Rejected):
+                for problem in item.problems:
+                    print(problem.render(), file=io.stderr)
+            elif args.keep_going or not tally.rejected:  # after a rejection without --keep-going nothing is written
+                found = found or any(f.outcome in failing for f in item.findings)
+                writer.add(item)
+                log.add(item)
+        if tally.rejected and not args.keep_going:
+            print(f"{tally.rejected} of {tally.read} record(s) rejected; nothing was written "
+                  f"(use --keep-going to evaluate the valid ones)", file=io.stderr)
+            return EXIT_INPUT
+        writer.close()
+        log.commit()
+        if isinstance(target, AtomicFile):
+            target.commit()
+        elif isinstance(target, Spool):
+            target.copy_to(io.stdout)
+    if tally.rejected:
+        print(f"{tally.rejected} of {tally.read} record(s) rejected, {tally.evaluated} evaluated", file=io.stderr)
+        return EXIT_INPUT
     return EXIT_FINDINGS if found else EXIT_OK

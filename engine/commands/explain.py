@@ -1,10 +1,15 @@
-"""`sla explain`: each decision as a readable trace."""
+"""`sla explain`: each decision as a readable trace.
+
+Traces are streamed to a spool on disk as records are decided and printed only
+when every record could be decided (bad input prints nothing), so memory does
+not grow with the input."""
 
 from __future__ import annotations
 
 import argparse
 
-from ..batch import evaluate_files
+from ..atomic import Spool
+from ..batch import Rejected, Tally, decide_files
 from ..evaluate import Options
 from ..explain import explain
 from ._common import EXIT_INPUT, EXIT_OK, Streams, add_record_options, as_of, family, now
@@ -25,10 +30,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, io: Streams) -> int:
     options = Options(now=now(args.now), as_of=as_of(args.as_of), lang=args.lang, explain=True)
     fam = family(args)
-    batch = evaluate_files(args.files, fam, options, io.stdin)
-    if batch.rejected:
-        for problem in batch.problems:
-            print(problem.render(), file=io.stderr)
-        return EXIT_INPUT
-    io.stdout.write("\n".join(explain(d, fam, args.lang) for d in batch.decisions))
+    tally = Tally()
+    with Spool() as spool:
+        for item in decide_files(args.files, fam, options, io.stdin, tally):
+            if isinstance(item, Rejected):
+                for problem in item.problems:
+                    print(problem.render(), file=io.stderr)
+            elif not tally.rejected:  # once a record is rejected nothing will be printed
+                spool.write(("\n" if tally.evaluated > 1 else "") + explain(item, fam, args.lang))
+        if tally.rejected:
+            return EXIT_INPUT
+        spool.copy_to(io.stdout)
     return EXIT_OK
