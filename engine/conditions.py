@@ -91,6 +91,13 @@ def normalize(value: Any) -> Any:
 
 def show(value: Any) -> str:
     """A value as a person reads it in an explanation or message."""
+    kind = type(value)  # the common exact types first: messages show several values per decision
+    if kind is str:
+        return value
+    if kind is int:
+        return str(value)
+    if kind is Fraction:
+        return decimal_text(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -169,7 +176,8 @@ def _field(name: str, vocab: Vocabulary, path: tuple[PathPart, ...]) -> _Operand
     def get(scope: Scope) -> Any:
         value: Any = scope.fields
         for key in keys:
-            value = value.get(key) if isinstance(value, Mapping) else None
+            # dict first: isinstance against typing's Mapping is an ABC check, slow on the hot path
+            value = value.get(key) if type(value) is dict or isinstance(value, Mapping) else None
         return value
 
     return _Operand(get, name)

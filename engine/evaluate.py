@@ -7,6 +7,7 @@ facts -> run the revision's compiled rules -> build the result.
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from fractions import Fraction
@@ -23,6 +24,7 @@ from .records import Record, check_against
 from .timeutil import iso
 
 FAILING_OUTCOMES = frozenset({"breached", "violation"})
+_new, _set = object.__new__, object.__setattr__  # to make frozen dataclasses on the hot path (see _finding)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,16 @@ class Selection:
     revision: Revision
     anchor: str  # what was compared with the effective dates
     anchor_value: str
+
+    def __getattr__(self, name: str) -> Any:
+        """`anchor_value` of a selection made on the hot path (see _select) is
+        written out when first read: most decisions never show it."""
+        instant = self.__dict__.get("_anchor_instant")
+        if name == "anchor_value" and instant is not None:
+            value = iso(instant)
+            object.__setattr__(self, "anchor_value", value)
+            return value
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -102,19 +114,43 @@ def evaluate(record: Record, family: Family, options: Options) -> Decision:
     return _EVALUATORS[record.type](record, family, options)
 
 
+_STARTS: dict[int, tuple[Family, tuple[tuple[Revision, datetime], ...]]] = {}  # id(family) -> (family, starts)
+
+
+def _in_force(family: Family, instant_for: Callable[[Revision], datetime]) -> Revision:
+    """`family.in_force`, with each revision's first instant worked out once per
+    family rather than once per record (it was a tenth of a case's time)."""
+    entry = _STARTS.get(id(family))
+    if entry is None or entry[0] is not family:  # the entry holds the family, so its id is not reused meanwhile
+        if len(_STARTS) > 64:
+            _STARTS.clear()
+        entry = _STARTS[id(family)] = (family, tuple((r, r.starts_at) for r in family.revisions))
+    for revision, start in reversed(entry[1]):  # the latest that holds is the one, as in Family.in_force
+        if start <= instant_for(revision):
+            return revision
+    return family.in_force(instant_for)  # raises the LookupError that names the earliest revision
+
+
 def _select(family: Family, options: Options, record: Record, role: str, anchor: str,
             instant_for: Callable[[Revision], datetime]) -> Selection:
     try:
         if options.as_of is not None:
             return Selection(role, family.at(options.as_of), "--as-of", options.as_of.isoformat())
-        revision = family.in_force(instant_for)
-        return Selection(role, revision, anchor, iso(instant_for(revision)))
+        revision = _in_force(family, instant_for)
+        selection = _new(Selection)  # Selection(role, revision, anchor, ...) without the frozen __init__
+        _set(selection, "__dict__", {"role": role, "revision": revision, "anchor": anchor, "_anchor_instant": instant_for(revision)})
+        return selection
     except LookupError as exc:
         raise RecordError([Problem(str(exc), file=record.source.file, line=record.source.line_of((anchor.split()[0],)),
                                    record=record.id, path=(anchor.split()[0],))]) from None
 
 
 def _checked(record: Record, *revisions: Revision) -> None:
+    if len(revisions) == 1:
+        found = check_against(record, revisions[0])
+        if found:
+            raise RecordError(found)
+        return
     problems: list[Problem] = []
     for revision in dict.fromkeys(revisions):
         problems += [p for p in check_against(record, revision) if p not in problems]
@@ -138,7 +174,7 @@ def _case(record: Record, family: Family, options: Options) -> Decision:
         "response_deadline": _instant(facts["response_deadline"]),
         "evaluated_at": iso(options.now),
     }
-    return Decision(record, revision, result, findings, facts, (sel,))
+    return _decision(record, revision, result, findings, facts, (sel,))
 
 
 def _month_anchor(record: Record) -> Callable[[Revision], datetime]:
@@ -151,7 +187,7 @@ def _uptime(record: Record, family: Family, options: Options) -> Decision:
     _checked(record, revision)
     facts = uptime_facts(record, revision)
     findings = _run(revision.rules["uptime"], revision, record, facts, options)
-    return Decision(record, revision, _uptime_result(facts), findings, facts, (sel,))
+    return _decision(record, revision, _uptime_result(facts), findings, facts, (sel,))
 
 
 def _uptime_result(facts: Mapping[str, Any]) -> dict[str, Any]:
@@ -188,7 +224,7 @@ def _claim(record: Record, family: Family, options: Options) -> Decision:
         "window_closes_at": iso(facts["window_closes_at"]),
     }
     extra = {"uptime_sha256": month_rev.sha256}
-    return Decision(record, claim_rev, result, findings, facts, (month_sel, claim_sel), extra)
+    return _decision(record, claim_rev, result, findings, facts, (month_sel, claim_sel), extra)
 
 
 _EVALUATORS: dict[str, Callable[[Record, Family, Options], Decision]] = {
@@ -200,7 +236,8 @@ _EVALUATORS: dict[str, Callable[[Record, Family, Options], Decision]] = {
 
 def _run(rules: tuple[Rule, ...], revision: Revision, record: Record, facts: Mapping[str, Any], options: Options) -> tuple[Finding, ...]:
     """Each rule's first outcome whose condition holds becomes its finding."""
-    scope = Scope(record.fields, facts)
+    scope = _new(Scope)  # Scope(record.fields, facts), without the frozen __init__
+    _set(scope, "__dict__", {"fields": record.fields, "facts": facts})
     findings = []
     for rule in rules:
         try:
@@ -223,13 +260,62 @@ def _fire(rule: Rule, revision: Revision, scope: Scope, facts: Mapping[str, Any]
             held = outcome.when is None or outcome.when.test(scope)
         if held:
             message = render_message(outcome.message[options.lang], facts)
-            return Finding(rule.id, outcome.outcome, rule.clause, message, outcome.reason, revision, tuple(steps))
+            return _finding(rule.id, outcome.outcome, rule.clause, message, outcome.reason, revision, tuple(steps))
     return None
+
+
+def _decision(record: Record, revision: Revision, result: dict[str, Any], findings: tuple[Finding, ...],
+              facts: Mapping[str, Any], selections: tuple[Selection, ...], extra: dict[str, Any] | None = None) -> Decision:
+    """A Decision equal to `Decision(...)`, made without the frozen field-by-field __init__."""
+    decision = _new(Decision)
+    _set(decision, "__dict__", {"record": record, "revision": revision, "result": result, "findings": findings, "facts": facts,
+                                "selections": selections, "extra": {} if extra is None else extra})
+    return decision
+
+
+def _finding(rule: str, outcome: str, clause: str, message: str, reason: str | None, revision: Revision,
+             steps: tuple[Step, ...]) -> Finding:
+    """A Finding equal to `Finding(...)`, made without the frozen dataclass's
+    field-by-field __init__ (half the cost; several per decision)."""
+    finding = _new(Finding)
+    _set(finding, "__dict__", {"rule": rule, "outcome": outcome, "clause": clause, "message": message, "reason": reason,
+                               "revision": revision, "steps": steps})
+    return finding
 
 
 def render_message(template: str, facts: Mapping[str, Any]) -> str:
     """A policy message with facts filled in as a person reads them."""
-    return template.format_map(_Shown(facts))
+    parts = _TEMPLATES.get(template)
+    if parts is None:
+        parts = _parse_template(template)
+        if len(_TEMPLATES) < 4096:
+            _TEMPLATES[template] = parts
+    if parts is False:
+        return template.format_map(_Shown(facts))
+    out = []
+    for literal, name in parts:
+        out.append(literal)
+        if name is not None:
+            out.append(show(facts[name]))
+    return "".join(out)
+
+
+_TEMPLATES: dict[str, Any] = {}  # template -> its (literal, fact name) parts, parsed once
+
+
+def _parse_template(template: str) -> Any:
+    """A message template as (literal text, fact name or None) pairs, or False
+    when it uses more of the format language than `{name}` (then str.format_map
+    renders it, as it always did)."""
+    parts = []
+    for literal, name, spec, conversion in _FORMATTER.parse(template):
+        if name is not None and (spec or conversion or not name.isidentifier()):
+            return False
+        parts.append((literal, name))
+    return tuple(parts)
+
+
+_FORMATTER = string.Formatter()
 
 
 class _Shown:

@@ -36,11 +36,20 @@ class Clock:
         return self.start + _minutes(self.target)
 
 
+_DURATIONS: dict[tuple[int, int], timedelta] = {}  # targets are few: each converted once
+
+
 def _minutes(value: Any) -> timedelta:
     """An exact Fraction of minutes as a timedelta (microsecond precision)."""
+    key = (value.numerator, value.denominator)
+    known = _DURATIONS.get(key)
+    if known is not None:
+        return known
     micros = value * 60_000_000
     if micros.denominator != 1:
         raise ValueError(f"a response target of {value} minutes is finer than a microsecond")
+    if len(_DURATIONS) < 1024:
+        _DURATIONS[key] = timedelta(microseconds=int(micros))
     return timedelta(microseconds=int(micros))
 
 
@@ -124,7 +133,7 @@ def _response_facts(record: Record, revision: "Revision", clock: Clock, now: dat
     response = _first(record.events, revision.initial_response, clock.start) if clock.start else None
     minutes = minutes_between(clock.start, response.at) if response else None
     if response is not None:
-        met: bool | None = minutes <= clock.target
+        met: bool | None = response.at <= deadline  # the same as minutes <= target: the deadline is exact to the microsecond
     elif deadline is not None and deadline < now:
         met = False
     else:

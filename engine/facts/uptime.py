@@ -31,10 +31,20 @@ class TierCheck:
     chosen: bool
 
 
+_WINDOWS: dict[tuple[str, Any], tuple[Any, Any]] = {}  # (month, zone) -> bounds: a claim asks several times
+
+
 def month_window(month: str, revision: "Revision") -> tuple[Any, Any]:
     """The month's first instant and the first instant after it, in the policy's zone."""
+    key = (month, revision.tz)
+    known = _WINDOWS.get(key)
+    if known is not None:
+        return known
     year, number = parse_month(month)
-    return month_bounds(year, number, revision.tz)
+    bounds = month_bounds(year, number, revision.tz)
+    if len(_WINDOWS) < 4096:
+        _WINDOWS[key] = bounds
+    return bounds
 
 
 def uptime_facts(record: Record, revision: "Revision") -> dict[str, Any]:
@@ -51,8 +61,7 @@ def uptime_facts(record: Record, revision: "Revision") -> dict[str, Any]:
         (excluded if outage.cause in revision.excluded_causes else counted).append(part)
     b, c = measure_union_and_only(counted, excluded)
     a = window[1] - window[0]
-    uptime = Fraction(a - b + c, a)
-    percent = uptime * 100
+    percent = Fraction((a - b + c) * 100, a)  # (A - B + C) / A as a percentage, in one exact step
     checks = choose_tier(percent, revision)
     chosen = next((t.tier for t in checks if t.chosen), None)
     return {
@@ -72,6 +81,7 @@ def uptime_facts(record: Record, revision: "Revision") -> dict[str, Any]:
 def choose_tier(percent: Fraction, revision: "Revision") -> tuple[TierCheck, ...]:
     """Every tier row with whether the uptime is strictly below it; only the
     lowest such threshold is chosen (tiers never add up)."""
-    matching = [t for t in revision.tiers if percent < t.below]
-    lowest = matching[0] if matching else None
-    return tuple(TierCheck(t, percent < t.below, t is lowest) for t in revision.tiers)
+    n, d = percent.numerator, percent.denominator  # exact comparisons by cross-multiplying: Fraction's < is slow
+    below = [n * t.below.denominator < t.below.numerator * d for t in revision.tiers]
+    lowest = next((t for t, hit in zip(revision.tiers, below) if hit), None)
+    return tuple(TierCheck(t, hit, t is lowest) for t, hit in zip(revision.tiers, below))

@@ -1,0 +1,173 @@
+"""The benchmark: the engine (`sla check`, one core and all cores), the
+hand-written baseline and GoRules zen-engine on the same generated data, in one
+run; every output checked against the engine's; a table of records/s, CPU time
+and peak memory; and how peak memory changes with the input size.
+
+    python3 bench/run.py                      # generate bench/data (1M cases...) if missing, then measure
+    python3 bench/run.py --cases 100000 --customers 834 --claims 10000 --data /tmp/bench-100k
+
+See bench/README.md for what each number means and the targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from generate import generate  # noqa: E402
+from measure import Measured, run  # noqa: E402
+
+NOW = "2025-06-01T00:00:00Z"
+MONTHS = "2024-01..2024-12"
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def engine_cmd(data: Path, out: Path, jobs: int, cases: Path | None = None, full: bool = True) -> list[str]:
+    cmd = [sys.executable, "-m", "engine", "check", "--cases", str(cases or data / "cases.jsonl"), "--now", NOW,
+           "--jobs", str(jobs), "-o", str(out), "--quiet", "--fail-on", "none"]
+    if full:
+        cmd += ["--outages", str(data / "incidents.csv"), "--contracts", str(data / "contracts.csv"),
+                "--claims", str(data / "claims.jsonl"), "--months", MONTHS, "--summary", str(out.with_suffix(".summary.json"))]
+    return cmd
+
+
+def count_lines(path: Path) -> int:
+    with open(path, "rb") as fh:
+        return sum(1 for line in fh if line.strip())
+
+
+def row(name: str, records: int, m: Measured) -> dict:
+    return {"name": name, "records": records, "seconds": m.seconds, "per_second": records / m.seconds, "cpu": m.cpu_seconds,
+            "cpu_per_second": records / m.cpu_seconds if m.cpu_seconds else 0.0, "rss_mb": m.peak_tree_mb, "pss_mb": m.peak_pss_mb,
+            "exit": m.returncode}
+
+
+def print_table(rows: list[dict]) -> None:
+    print(f"{'run':34s} {'records':>10s} {'wall s':>8s} {'records/s':>10s} {'CPU s':>8s} {'rec/CPU s':>10s} {'peak RSS MB':>12s} {'peak PSS MB':>12s}")
+    for r in rows:
+        print(f"{r['name']:34s} {r['records']:>10,} {r['seconds']:>8.2f} {r['per_second']:>10,.0f} {r['cpu']:>8.2f} "
+              f"{r['cpu_per_second']:>10,.0f} {r['rss_mb']:>12.0f} {r['pss_mb']:>12.0f}")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, default=HERE / "data", help="data folder (generated when missing)")
+    p.add_argument("--cases", type=int, default=1_000_000)
+    p.add_argument("--customers", type=int, default=8_334)
+    p.add_argument("--claims", type=int, default=100_000)
+    p.add_argument("--seed", type=int, default=20240101)
+    p.add_argument("--jobs", type=int, default=cores(), help="the 'all cores' run (default: this machine's cores)")
+    p.add_argument("--no-zen", action="store_true", help="skip zen-engine (pip install '.[bench]' to have it)")
+    p.add_argument("--scale", default="100000,1000000", help="case counts at which to measure peak memory (cases only)")
+    a = p.parse_args()
+
+    if not (a.data / "cases.jsonl").exists():
+        print(f"generating {a.cases:,} cases, {a.customers * 12:,} customer-months, {a.claims:,} claims into {a.data} ...", flush=True)
+        generate(a.data, a.cases, a.customers, a.claims, a.seed)
+    cases, claims = count_lines(a.data / "cases.jsonl"), count_lines(a.data / "claims.jsonl")
+    customers = count_lines(a.data / "contracts.csv") - 1
+    records = cases + customers * 12 + claims
+    print(f"machine: {platform.processor() or platform.machine()}, {cores()} cores, Python {platform.python_version()}, "
+          f"load average {os.getloadavg()[0]:.2f}")
+    print(f"data: {cases:,} cases + {customers * 12:,} customer-months + {claims:,} claims = {records:,} decisions\n", flush=True)
+
+    tmp = Path(tempfile.mkdtemp(prefix="sla-bench-"))
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    rows, problems = [], []
+
+    one = run(engine_cmd(a.data, tmp / "engine-1.jsonl", 1), env=env, cwd=str(ROOT))
+    rows.append(row("engine, --jobs 1", records, one))
+    many = run(engine_cmd(a.data, tmp / "engine-n.jsonl", a.jobs), env=env, cwd=str(ROOT))
+    rows.append(row(f"engine, --jobs {a.jobs}", records, many))
+    if (tmp / "engine-1.jsonl").read_bytes() != (tmp / "engine-n.jsonl").read_bytes():
+        problems.append(f"--jobs {a.jobs} output differs from --jobs 1")
+
+    hand = run([sys.executable, str(HERE / "handwritten.py"), "--cases", str(a.data / "cases.jsonl"), "--outages",
+                str(a.data / "incidents.csv"), "--contracts", str(a.data / "contracts.csv"), "--claims", str(a.data / "claims.jsonl"),
+                "--months", MONTHS, "--now", NOW, "-o", str(tmp / "hand.jsonl")], env=env)
+    rows.append(row("hand-written script (1 core)", records, hand))
+    if (tmp / "hand.jsonl").read_bytes() != (tmp / "engine-1.jsonl").read_bytes():
+        problems.append("the hand-written script's decisions differ from the engine's")
+
+    zen_row = None
+    if not a.no_zen:
+        zen = run([sys.executable, str(HERE / "zen_bench.py"), "--cases", str(a.data / "cases.jsonl"), "--outages",
+                   str(a.data / "incidents.csv"), "--contracts", str(a.data / "contracts.csv"), "--months", MONTHS,
+                   "--now", NOW, "-o", str(tmp / "zen.jsonl")], env=env)
+        if zen.returncode != 0:
+            problems.append(f"zen-engine run failed: {zen.stderr.strip()[-400:]}")
+        else:
+            zen_row = row("zen-engine (1 core; no claims)", cases + customers * 12, zen)
+            rows.append(zen_row)
+            problems += compare_zen(tmp / "zen.jsonl", tmp / "engine-1.jsonl")
+
+    print_table(rows)
+    e1, en, hw = rows[0], rows[1], rows[2]
+    print("\ntargets:")
+    print(f"  engine / hand-written, one core (CPU time):  {e1['cpu_per_second'] / hw['cpu_per_second']:.2f}x  (target >= 0.5x; "
+          f"wall clock {e1['per_second'] / hw['per_second']:.2f}x)")
+    print(f"  engine, --jobs {a.jobs} / --jobs 1 (wall clock):    {en['per_second'] / e1['per_second']:.2f}x  (target >= 1.8x on 2 cores)")
+    if zen_row:
+        print(f"  engine / zen-engine, one core (records/s):   {e1['per_second'] / zen_row['per_second']:.2f}x  (target > 1x)")
+    print(f"  peak memory, engine --jobs 1 / --jobs {a.jobs}:    RSS {e1['rss_mb']:.0f} MB / {en['rss_mb']:.0f} MB, "
+          f"PSS {e1['pss_mb']:.0f} MB / {en['pss_mb']:.0f} MB  (target < 300 MB)")
+
+    scale = [int(n) for n in a.scale.split(",") if n.strip() and int(n) <= cases]
+    if scale:
+        print("\npeak memory against input size (cases only):")
+        for n in scale:
+            subset = tmp / f"cases-{n}.jsonl"
+            with open(a.data / "cases.jsonl", "rb") as src, open(subset, "wb") as dst:
+                for i, line in enumerate(src):
+                    if i >= n:
+                        break
+                    dst.write(line)
+            for jobs in (1, a.jobs):
+                m = run(engine_cmd(a.data, tmp / "scale.jsonl", jobs, subset, full=False), env=env, cwd=str(ROOT))
+                print(f"  {n:>9,} cases, --jobs {jobs}: peak RSS {m.peak_tree_mb:4.0f} MB summed over processes, "
+                      f"PSS {m.peak_pss_mb:4.0f} MB, largest process {m.peak_process_mb:4.0f} MB; {n / m.seconds:,.0f} records/s")
+            subset.unlink()
+
+    for line in problems:
+        print(f"PROBLEM: {line}")
+    subprocess.run(["rm", "-rf", str(tmp)])
+    return 1 if problems else 0
+
+
+def compare_zen(zen_out: Path, engine_out: Path) -> list[str]:
+    """Every zen answer against the engine's decision (pending cases count as not met)."""
+    expected = {}
+    with open(engine_out, encoding="utf-8") as fh:
+        for line in fh:
+            d = json.loads(line)
+            if d["type"] == "case":
+                expected[d["record"]] = ("met", d["result"]["response_met"] is True)
+            elif d["type"] == "uptime":
+                expected[d["record"]] = ("credit_percent", d["result"]["credit_percent"])
+    wrong = 0
+    with open(zen_out, encoding="utf-8") as fh:
+        for line in fh:
+            z = json.loads(line)
+            key, value = expected[z["record"]]
+            wrong += z[key] != value
+    return [f"zen-engine disagrees with the engine on {wrong} records"] if wrong else []
+
+
+if __name__ == "__main__":
+    sys.exit(main())

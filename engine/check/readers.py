@@ -1,0 +1,143 @@
+"""Streaming readers for exports: CSV (with a header row) and JSONL, from a file
+or standard input (`-`), in chunks of rows that each keep their line number.
+
+Nothing is parsed beyond splitting rows here: a JSONL line stays text and a CSV
+row stays a list of cells, so the worker processes do the parsing in parallel.
+A file is read as it goes, never whole; the position in bytes drives the
+progress line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, TextIO
+
+from ..errors import Problem, SlaError, UsageError
+
+STDIN_NAME = "<stdin>"
+KINDS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+class InputError(SlaError):
+    """A source that cannot be read on (not UTF-8, broken CSV quoting): exit 2."""
+
+
+@dataclass
+class Opened:
+    """An open source: its name in messages, its kind, the text stream, its size."""
+
+    name: str
+    kind: str  # csv | tsv | jsonl
+    handle: TextIO
+    size: int | None
+    fileno: int | None
+
+    def position(self) -> int | None:
+        """Bytes read so far (files only), for the progress line."""
+        if self.fileno is None:
+            return None
+        try:
+            return os.lseek(self.fileno, 0, os.SEEK_CUR)
+        except OSError:
+            return None
+
+    def close(self) -> None:
+        if self.fileno is not None:
+            self.handle.close()
+
+
+def open_source(name: str, stdin: TextIO | None, option: str) -> Opened:
+    """Open `name` (or `-`) for reading rows; the kind comes from the suffix, or
+    is sniffed from standard input's first character (`{` is JSONL, else CSV)."""
+    if name == "-":
+        if stdin is None:
+            raise UsageError(f"{option} -: no standard input")
+        first = stdin.readline()
+        while first and not first.strip():
+            first = stdin.readline()
+        kind = "jsonl" if first.lstrip("\ufeff").lstrip().startswith("{") else "csv"
+        handle = _Chained(first, stdin)
+        return Opened(STDIN_NAME, kind, handle, None, None)  # type: ignore[arg-type]
+    path = Path(name)
+    kind = KINDS.get(path.suffix.lower())
+    if kind is None:
+        raise UsageError([Problem(f"{option}: unknown file type {path.suffix or '(none)'!r}; expected .csv, .tsv or .jsonl", file=name)])
+    try:
+        # JSONL is read as bytes: workers decode each line, so a line that is not
+        # UTF-8 is one bad row (with its line number), and the parent only splits.
+        handle = open(path, "rb") if kind == "jsonl" else open(path, encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise UsageError([Problem(f"{option}: cannot read: {exc.strerror}", file=name)]) from None
+    return Opened(name, kind, handle, path.stat().st_size, handle.fileno())
+
+
+class _Chained(io.TextIOBase):
+    """Standard input with its already-read first line put back."""
+
+    def __init__(self, first: str, rest: TextIO):
+        self._lines = itertools.chain([first] if first else [], rest)
+
+    def __iter__(self) -> Iterator[str]:  # type: ignore[override]
+        return self._lines
+
+    def __next__(self) -> str:
+        return next(self._lines)
+
+
+def chunks(source: Opened, size: int) -> Iterator[tuple[list[str] | None, int, list[Any]]]:
+    """(header, first line, rows) of at most `size` lines at a time. JSONL rows
+    are the lines as read (blank ones too: the worker skips them and numbers the
+    rest from `first`); CSV rows are (line, cells)."""
+    if source.kind == "jsonl":
+        yield from _jsonl_blocks(source, size)
+        return
+    rows = _csv_rows(source)
+    first = next(rows, None)
+    if first is None:
+        return
+    header = [cell.strip() for cell in first[1]]
+    dupes = sorted({c for c in header if header.count(c) > 1})
+    if dupes:
+        raise InputError([Problem(f"the header names {', '.join(map(repr, dupes))} more than once", file=source.name, line=first[0])])
+    while True:
+        block = list(itertools.islice(rows, size))
+        if not block:
+            return
+        yield header, block[0][0], block
+
+
+def _jsonl_blocks(source: Opened, size: int) -> Iterator[tuple[None, int, list[str | bytes]]]:
+    """Lines as read: bytes from a file (a leading byte-order mark dropped), text from standard input."""
+    line = 1
+    while True:
+        try:
+            block = list(itertools.islice(source.handle, size))
+        except UnicodeDecodeError as exc:  # standard input, already text
+            raise InputError([Problem(f"not UTF-8 text ({exc.reason}) in lines {line} to {line + size - 1}", file=source.name)]) from None
+        if not block:
+            return
+        if line == 1 and isinstance(block[0], bytes) and block[0].startswith(b"\xef\xbb\xbf"):
+            block[0] = block[0][3:]
+        yield None, line, block
+        line += len(block)
+
+
+def _csv_rows(source: Opened) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(source.handle, delimiter="\t" if source.kind == "tsv" else ",", strict=True)
+    start = 1
+    try:
+        for cells in reader:
+            line, start = start, reader.line_num + 1
+            if cells:  # an empty line; a row of empty cells is a row (and will say what it lacks)
+                yield line, cells
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(f"not UTF-8 text ({exc.reason})", file=source.name, line=reader.line_num + 1)]) from None
+    except csv.Error as exc:
+        raise InputError([Problem(f"not valid CSV: {exc}", file=source.name, line=reader.line_num)]) from None

@@ -1,0 +1,303 @@
+"""The summary of a check: counts that add up, response times per severity,
+customer-months below the first credit tier, and totals per currency.
+
+Percentiles are nearest-rank on the exact response times: the p-th percentile
+of n sorted values is the value at rank ceil(p/100 * n) (1-based), so it is
+always one of the measured times, never an interpolation; the median is the
+50th percentile by the same rule (the lower middle value when n is even).
+Response times are kept as integer microseconds (8 bytes each) so they can be
+sorted exactly at the end; every other number is a running total.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from array import array
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Iterable, Iterator, Sequence, TextIO
+
+from ..exact import decimal_text
+
+MICROS_PER_MINUTE = 60_000_000
+PERCENTILES = (50, 95)
+
+
+def nearest_rank(values: Sequence[int], p: int) -> int:
+    """The p-th percentile of sorted `values` by the nearest-rank method."""
+    rank = -(-p * len(values) // 100)
+    return values[max(rank, 1) - 1]
+
+
+class Distribution:
+    """Sorted distinct values with their counts: the same order statistics as the
+    sorted list of every value, in memory for the distinct ones only (response
+    times in whole seconds repeat a lot)."""
+
+    def __init__(self, values: Iterable[int]):
+        self.pairs = sorted(Counter(values).items())
+        self.total = sum(n for _, n in self.pairs)
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return iter(self.pairs)
+
+    def nearest_rank(self, p: int) -> int:
+        """The p-th percentile by nearest rank: the value at rank ceil(p/100 * n)."""
+        rank = max(-(-p * self.total // 100), 1)
+        seen = 0
+        for value, count in self.pairs:
+            seen += count
+            if seen >= rank:
+                return value
+        raise ValueError("no values")
+
+
+def minutes_text(micros: int) -> str:
+    return decimal_text(Fraction(micros, MICROS_PER_MINUTE))
+
+
+@dataclass
+class Counts:
+    """Rows of one source: read = evaluated + rejected (+ outside --months for incidents)."""
+
+    read: int = 0
+    evaluated: int = 0
+    rejected: int = 0
+    outside: int = 0
+
+    def line(self, name: str) -> str:
+        read = "built" if name == "customer-months" else "read"
+        text = f"{name}: {self.read:,} {read} = {self.evaluated:,} {'used' if name in ('outages', 'contracts') else 'evaluated'}"
+        if self.outside:
+            text += f" + {self.outside:,} outside --months"
+        return text + f" + {self.rejected:,} rejected"
+
+
+@dataclass
+class Severity:
+    cases: int = 0
+    met: int = 0
+    breached: int = 0
+    pending: int = 0
+    targets: set[str] = field(default_factory=set)
+    times: array = field(default_factory=lambda: array("q"))
+    _distribution: Any = field(default=None, repr=False)
+
+    def distribution(self) -> Distribution:
+        """The response times' distribution (worked out once, for the table, the files and the plots)."""
+        if self._distribution is None or len(self._distribution) != len(self.times):
+            self._distribution = Distribution(self.times)
+        return self._distribution
+
+
+@dataclass
+class Month:
+    customers: int = 0
+    credited: int = 0
+    revision: str = ""
+    total: int = 0
+    down: array = field(default_factory=lambda: array("q"))  # net unavailable micros per customer
+
+
+@dataclass
+class Summary:
+    counts: dict[str, Counts] = field(default_factory=dict)
+    severities: dict[int, Severity] = field(default_factory=dict)
+    months: dict[str, Month] = field(default_factory=dict)
+    credited: list[tuple] = field(default_factory=list)  # customer-months below the first tier, as CREDITED tuples
+    owed: dict[str, Decimal] = field(default_factory=dict)  # currency -> total owed (eligible contracts)
+    claimed: dict[str, Decimal] = field(default_factory=dict)  # currency -> eligible claims' amounts
+    claims: Counter = field(default_factory=Counter)  # eligible / not_eligible / each reason
+    failing: Counter = field(default_factory=Counter)  # records with a breached / violation finding
+    _credited_sorted: list[tuple] = field(default_factory=list, repr=False)
+
+    def count(self, source: str) -> Counts:
+        return self.counts.setdefault(source, Counts())
+
+    def add(self, contribution: tuple) -> None:
+        kind = contribution[0]
+        bits = contribution[-1]
+        if bits & 1:
+            self.failing["breached"] += 1
+        if bits & 2:
+            self.failing["violation"] += 1
+        if kind == "case":
+            _, severity, micros, met, target, _ = contribution
+            s = self.severities.get(severity)
+            if s is None:
+                s = self.severities[severity] = Severity()
+            s.cases += 1
+            s.targets.add(target)
+            if met == 1:
+                s.met += 1
+            elif met == 0:
+                s.breached += 1
+            else:
+                s.pending += 1
+            if micros >= 0:
+                s.times.append(micros)
+        elif kind == "month":
+            _, customer, month, down, total, uptime, credit, tier, revision, owed, _ = contribution
+            m = self.months.get(month)
+            if m is None:
+                m = self.months[month] = Month(revision=revision, total=total)
+            m.customers += 1
+            m.down.append(down)
+            if credit != "0":
+                m.credited += 1
+                eligible = amount = currency = billing = reason = None
+                if owed is not None:
+                    eligible, amount, currency, billing, reason = owed
+                    if eligible:
+                        self.owed[currency] = self.owed.get(currency, Decimal(0)) + Decimal(amount)
+                self.credited.append((_i(customer), _i(month), uptime, _i(tier), _i(credit), _i(revision), _i(billing), amount,
+                                      _i(currency), eligible, _i(reason)))
+        elif kind == "claim":
+            _, eligible, amount, currency, reasons, _ = contribution
+            self.claims["eligible" if eligible else "not_eligible"] += 1
+            for reason in reasons:
+                self.claims[reason] += 1
+            if eligible:
+                self.claimed[currency] = self.claimed.get(currency, Decimal(0)) + Decimal(amount)
+
+    def merge(self, other: "Summary") -> None:
+        """Add a chunk's partial summary (its counts are kept by the caller)."""
+        for level, theirs in other.severities.items():
+            mine = self.severities.get(level)
+            if mine is None:
+                self.severities[level] = theirs
+                continue
+            mine.cases += theirs.cases
+            mine.met += theirs.met
+            mine.breached += theirs.breached
+            mine.pending += theirs.pending
+            mine.targets |= theirs.targets
+            mine.times.extend(theirs.times)
+        for name, theirs_m in other.months.items():
+            m = self.months.get(name)
+            if m is None:
+                self.months[name] = theirs_m
+                continue
+            m.customers += theirs_m.customers
+            m.credited += theirs_m.credited
+            m.down.extend(theirs_m.down)
+        self.credited += other.credited
+        for mine_d, theirs_d in ((self.owed, other.owed), (self.claimed, other.claimed)):
+            for currency, amount in theirs_d.items():
+                mine_d[currency] = mine_d.get(currency, Decimal(0)) + amount
+        self.claims.update(other.claims)
+        self.failing.update(other.failing)
+
+    # -- the numbers ---------------------------------------------------------
+
+    def severity_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for level in sorted(self.severities):
+            s = self.severities[level]
+            times = s.distribution()
+            decided = s.met + s.breached
+            row = {"severity": level, "cases": s.cases, "met": s.met, "breached": s.breached, "pending": s.pending,
+                   "breach_rate_percent": decimal_text(Fraction(s.breached * 100, s.cases)) if s.cases else None,
+                   "responded": len(times), "decided": decided,
+                   "target_minutes": "/".join(sorted(s.targets, key=Fraction))}
+            for p in PERCENTILES:
+                row[f"p{p}_minutes"] = minutes_text(times.nearest_rank(p)) if times else None
+            rows.append(row)
+        return rows
+
+    def month_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for month in sorted(self.months):
+            m = self.months[month]
+            downs = sorted(m.down)
+            worst = downs[-1] if downs else 0
+            median = nearest_rank(downs, 50) if downs else 0
+            rows.append({"month": month, "revision": m.revision, "customers": m.customers, "credited": m.credited,
+                         "lowest_uptime_percent": decimal_text(Fraction((m.total - worst) * 100, m.total)),
+                         "median_uptime_percent": decimal_text(Fraction((m.total - median) * 100, m.total))})
+        return rows
+
+    def credited_rows(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Customer-months below the first tier, lowest uptime first (the first `limit` of them)."""
+        return [dict(zip(CREDITED, row)) for row in self.credited_sorted()[:limit]]
+
+    def credited_sorted(self) -> list[tuple]:
+        if len(self._credited_sorted) != len(self.credited):
+            self._credited_sorted = sorted(self.credited, key=lambda r: (Fraction(r[2]), r[0], r[1]))
+        return self._credited_sorted
+
+    def write_json(self, out: TextIO) -> None:
+        """The JSON summary, written as it goes: a million-row summary is never one string."""
+        document = self.to_json(rows=False)
+        out.write("{")
+        for i, (key, value) in enumerate(document.items()):
+            out.write(("," if i else "") + f"\n  {json.dumps(key)}: ")
+            if key == "customer_months_below_first_tier":
+                rows = self.credited_sorted()
+                out.write("[" if rows else "[]")
+                for j, row in enumerate(rows):
+                    out.write(("," if j else "") + "\n    " + json.dumps(dict(zip(CREDITED, row)), ensure_ascii=False))
+                out.write("\n  ]" if rows else "")
+            else:
+                out.write(json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  "))
+        out.write("\n}\n")
+
+    def to_json(self, rows: bool = True) -> dict[str, Any]:
+        return {
+            "counts": {k: vars(v) for k, v in self.counts.items()},
+            "severities": self.severity_rows(),
+            "months": self.month_rows(),
+            "customer_months_below_first_tier": self.credited_rows() if rows else None,
+            "credit_owed_by_currency": {c: str(v) for c, v in sorted(self.owed.items())},
+            "claims": dict(sorted(self.claims.items())),
+            "claimed_by_currency": {c: str(v) for c, v in sorted(self.claimed.items())},
+            "records_failing": dict(sorted(self.failing.items())),
+            "percentile_method": "nearest-rank: the value at rank ceil(p/100 * n) of the n sorted exact response times",
+        }
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        self.write_csv(out)
+        return out.getvalue()
+
+    def write_csv(self, out: TextIO) -> None:
+        """One table, a `section` column telling the kind of row apart (severity,
+        customer_month, owed_total, claimed_total, count)."""
+        columns = ["section", "severity", "customer", "month", "currency", "cases", "met", "breached", "pending",
+                   "breach_rate_percent", "p50_minutes", "p95_minutes", "target_minutes", "uptime_percent", "tier_below",
+                   "credit_percent", "billing", "credit_owed", "eligible", "revision", "source", "read", "evaluated",
+                   "rejected", "total"]
+        writer = csv.DictWriter(out, columns, lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        for source, c in self.counts.items():
+            writer.writerow({"section": "count", "source": source, "read": c.read, "evaluated": c.evaluated, "rejected": c.rejected})
+        for row in self.severity_rows():
+            writer.writerow({"section": "severity", **row})
+        for row in self.credited_sorted():
+            writer.writerow({"section": "customer_month", **{k: ("" if v is None else v) for k, v in zip(CREDITED, row)}})
+        for currency, total in sorted(self.owed.items()):
+            writer.writerow({"section": "owed_total", "currency": currency, "total": str(total)})
+        for currency, total in sorted(self.claimed.items()):
+            writer.writerow({"section": "claimed_total", "currency": currency, "total": str(total)})
+
+    def to_json_text(self) -> str:
+        out = io.StringIO()
+        self.write_json(out)
+        return out.getvalue()
+
+
+CREDITED = ("customer", "month", "uptime_percent", "tier_below", "credit_percent", "revision", "billing", "credit_owed",
+            "currency", "eligible", "reason")
+
+
+def _i(text: str | None) -> str | None:
+    """Repeated words (customers, months, tiers, currencies) kept once in memory."""
+    return None if text is None else sys.intern(text)

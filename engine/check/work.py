@@ -1,0 +1,325 @@
+"""One chunk of rows in, its decisions out: what each worker process does.
+
+A chunk is a list of (line, payload) from one source file: a JSONL line's text,
+or a CSV row's cells. Each row becomes a record through the source's column
+mapping, is checked against the record schema, parsed, and decided by the pure
+core (`engine.evaluate`); the decision is rendered here too (its JSONL line,
+its JUnit test case), so the parent process only writes text in order.
+
+Every row ends as exactly one `Item`: decided (`ok`) or rejected with its
+problems (`bad`). The parent adds the counts, finds duplicate ids (which needs
+all ids seen so far) and writes; nothing here depends on any other chunk, so the
+output is the same whichever process ran a chunk.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Iterable
+
+from ..errors import Problem, RecordError
+from ..exact import decimal_text
+from ..evaluate import FAILING_OUTCOMES, Decision, Options, evaluate
+from ..policy import Family
+from ..records import RecordProblems, Source, parse_record, record_problems
+from .junit import rejected, testcase
+from .mapping import EventSpec, Mapping, RowError
+from .months import Contract, MonthInfo, OutageIndex, credit_owed, uptime_record
+from .summary import Summary
+
+MICROS_PER_MINUTE = 60_000_000
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object; a key given twice is an error, as `sla evaluate` has it."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate key {key!r}")
+            seen.add(key)
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+# The same writing as `sla evaluate --format jsonl` (one encoder, built once).
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+# The same reading as `sla evaluate`'s: exact decimals, no NaN, no duplicate keys.
+_DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_float=Decimal, parse_constant=_no_constant)
+MET_CODE = {True: 1, False: 0, None: 2}
+
+
+@dataclass
+class State:
+    """What every worker needs, set once per process."""
+
+    family: Family
+    options: Options
+    mappings: dict[str, Mapping]
+    contracts: dict[str, Contract]
+    index: OutageIndex
+    months: tuple[MonthInfo, ...]
+    junit: bool
+
+
+_STATE: State | None = None
+
+
+def install(state: State) -> None:
+    """Make `state` this process's (the pool initializer, or the parent for --jobs 1)."""
+    global _STATE
+    _STATE = state
+
+
+# An item: ("ok", line, id, decision_line, junit_xml, contribution)
+#       or ("bad", line, id, problem_lines, row_for_rejects, junit_xml)
+Item = tuple
+
+# A task: (source, file, kind, csv header, first line, rows): JSONL rows are the
+# file's lines as read (blank ones included, so line numbers count them), CSV
+# rows are (line, cells), customer-month rows are their payloads.
+Task = tuple
+
+
+@dataclass
+class Chunk:
+    """A chunk's outcome, aggregated so the parent handles it in a few calls:
+    the decisions' JSONL, the JUnit test cases, the ids (to find duplicates),
+    a partial summary, and the rejected rows."""
+
+    rows: int
+    text: str
+    ids: list[str]
+    lines: list[int]
+    junit: str
+    tests: int
+    failures: int
+    summary: Summary
+    bad: list[tuple[int, str | None, list[str], Any]]
+
+
+def run_chunk(task: Task) -> Chunk:
+    """Decide every row of a chunk and aggregate (what a worker returns)."""
+    items = run_items(task)
+    text, ids, lines, xml, bad = [], [], [], [], []
+    summary = Summary()
+    failures = 0
+    for item in items:
+        if item[0] == "ok":
+            _, line, rid, decision_line, junit_xml, contribution = item
+            text.append(decision_line)
+            ids.append(rid)
+            lines.append(line)
+            summary.add(contribution)
+            failures += contribution[-1] != 0
+            if junit_xml:
+                xml.append(junit_xml)
+        else:
+            _, line, rid, problems, row, junit_xml = item
+            bad.append((line, rid, problems, row))
+            if junit_xml:
+                xml.append(junit_xml)
+    body = "\n".join(text) + "\n" if text else ""
+    return Chunk(len(items), body, ids, lines, "".join(xml), len(items), failures, summary, bad)
+
+
+def run_items(task: Task) -> list[Item]:
+    """Decide every row of a chunk, one item per row, in order."""
+    source, file, kind, header, first, rows = task
+    state = _STATE
+    assert state is not None, "worker state not installed"
+    if source == "months":
+        return [_customer_month(state, file, payload) for payload in rows]
+    if kind == "jsonl":
+        return [_row(state, source, file, kind, header, first + i, text)
+                for i, text in enumerate(rows) if not text.isspace() and text]
+    return [_row(state, source, file, kind, header, line, cells) for line, cells in rows]
+
+
+def _row(state: State, source: str, file: str, kind: str, header: list[str] | None, line: int, payload: Any) -> Item:
+    mapping = state.mappings[source]
+    if kind == "jsonl" and type(payload) is bytes:
+        try:
+            payload = payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            text = payload.decode("utf-8", "replace").rstrip("\r\n")
+            return bad((state, source, file, line, text, header), None,
+                       [Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start} of the line)", file=file, line=line)])
+    if kind == "jsonl":
+        payload = payload.rstrip("\r\n")
+    where = (state, source, file, line, payload, header)
+    try:
+        row = row_dict(kind, header, payload)
+        raw, sources = mapping.to_record(row, kind == "csv")
+    except RowError as exc:
+        return bad(where, None, [Problem(m, file=file, line=line, path=p) for p, m in exc.problems])
+    rid = raw.get("id") if isinstance(raw.get("id"), str) else None
+    if source == "claims":
+        joined = _join_claim(state, raw)
+        if joined:
+            return bad(where, rid, [Problem(m, file=file, line=line, record=rid, path=p) for p, m in joined])
+    src = _source(file, line)
+    problems = record_problems(raw, src)
+    if problems:
+        return bad(where, rid, _with_columns(problems, mapping, sources))
+    try:
+        record = parse_record(raw, src)
+        decision = evaluate(record, state.family, state.options)
+    except (RecordProblems, RecordError) as exc:
+        return bad(where, rid, _with_columns(exc.problems, mapping, sources))
+    contribution = case_contribution(decision) if record.type == "case" else claim_contribution(decision)
+    return ok(state, decision, source, file, line, contribution)
+
+
+def _source(file: str, line: int | None) -> Source:
+    """Source(file, line), made without the frozen dataclass's __init__ (once per row)."""
+    source = object.__new__(Source)
+    object.__setattr__(source, "__dict__", {"file": file, "line": line, "index": None, "lines": None})
+    return source
+
+
+def row_dict(kind: str, header: list[str] | None, payload: Any) -> dict[str, Any]:
+    """A row as column -> cell: a JSONL line's object, or a CSV row zipped with its header."""
+    if kind == "jsonl":
+        try:
+            data = _DECODER.decode(payload)
+        except ValueError as exc:
+            raise RowError([((), f"not valid JSON: {exc}")]) from None
+        except RecursionError:
+            raise RowError([((), "JSON nested too deeply to be a record")]) from None
+        if not isinstance(data, dict):
+            raise RowError([((), f"a row is a JSON object; got {type(data).__name__}")])
+        if _SURROGATE_ESCAPE.search(payload) and _lone_surrogate(data):
+            raise RowError([((), "text holds an unpaired UTF-16 surrogate (such as \\ud800), which is not a character")])
+        return data
+    assert header is not None
+    if len(payload) != len(header):
+        raise RowError([((), f"{len(payload)} cells where the header has {len(header)} columns")])
+    return dict(zip(header, payload))
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # only JSON escapes can make a lone surrogate
+
+
+def _lone_surrogate(value: Any) -> bool:
+    """Whether a decoded JSON value holds a string that is not valid Unicode (it could not be written out)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_lone_surrogate(k) or _lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_lone_surrogate(v) for v in value)
+    return False
+
+
+def _join_claim(state: State, raw: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    """A claim without its contract or outages takes them from --contracts / --outages."""
+    customer, month = raw.get("customer"), raw.get("month")
+    problems: list[tuple[tuple[str, ...], str]] = []
+    if "contract" not in raw and isinstance(customer, str):
+        contract = state.contracts.get(customer)
+        if contract is None:
+            problems.append((("contract",), f"no contract field and no contract for customer {customer!r} in --contracts"))
+        else:
+            raw["contract"] = {k: v for k, v in contract.terms.items()}
+    if "outages" not in raw and isinstance(customer, str) and isinstance(month, str):
+        info = next((m for m in state.months if m.month == month), None)
+        if info is None:
+            problems.append((("outages",), f"no outages field, and month {month} is not one of --months, so --outages cannot supply them"))
+        else:
+            raw["outages"] = state.index.outages(customer, info)
+    return problems
+
+
+def _with_columns(problems: Iterable[Problem], mapping: Mapping, sources: tuple[EventSpec, ...]) -> list[Problem]:
+    """Problems of a mapped record, each naming the export column it came from."""
+    out = []
+    for p in problems:
+        column = mapping.column_of(p.path, sources) if mapping.format == "columns" else None
+        out.append(Problem(f"{p.message} (column {column!r})", p.file, p.line, p.path, p.record) if column else p)
+    return out
+
+
+def _customer_month(state: State, file: str, payload: tuple[str, str, list[dict[str, Any]], dict[str, Any] | None]) -> Item:
+    customer, month, outages, terms = payload
+    raw = uptime_record(customer, month, outages)
+    src = Source(file, None)
+    problems = record_problems(raw, src)
+    where = (state, "customer-months", file, None, raw, None)
+    if problems:
+        return bad(where, raw["id"], problems)
+    try:
+        decision = evaluate(parse_record(raw, src), state.family, state.options)
+    except (RecordProblems, RecordError) as exc:
+        return bad(where, raw["id"], exc.problems)
+    owed = credit_owed(terms, decision.revision, decision.facts["credit_percent"]) if terms else None
+    return ok(state, decision, "customer-months", file, None, month_contribution(decision, owed))
+
+
+def ok(state: State, decision: Decision, source: str, file: str, line: int | None, contribution: tuple) -> Item:
+    text = _ENCODE(decision.to_json())
+    xml = testcase(source, decision, file, line) if state.junit else None
+    return ("ok", line, decision.record.id, text, xml, contribution)
+
+
+def bad(where: tuple, rid: str | None, problems: list[Problem]) -> Item:
+    """A rejected row: its problems as lines, the row as read (for the rejects file), its JUnit error."""
+    state, source, file, line, payload, header = where
+    row = dict(zip(header, payload)) if header is not None and isinstance(payload, list) else payload
+    lines = [p.render() for p in problems]
+    xml = rejected(source, rid or f"line {line}", file, line, lines) if state.junit else None
+    return ("bad", line, rid, lines, row, xml)
+
+
+def failing_bits(decision: Decision) -> int:
+    """1 for a breached finding, 2 for a violation, 3 for both."""
+    bits = 0
+    for f in decision.findings:
+        if f.outcome in FAILING_OUTCOMES:
+            bits |= 1 if f.outcome == "breached" else 2
+    return bits
+
+
+def case_contribution(decision: Decision) -> tuple:
+    """("case", clock severity, response micros or -1, met code, target text, failing bits)."""
+    facts = decision.facts
+    minutes: Fraction | None = facts["response_minutes"]
+    micros = -1 if minutes is None else minutes.numerator * MICROS_PER_MINUTE // minutes.denominator
+    return ("case", facts["clock_severity"], micros, MET_CODE[facts["response_met"]],
+            decision.result["response_target_minutes"], failing_bits(decision))
+
+
+def month_contribution(decision: Decision, owed: Any) -> tuple:
+    """("month", customer, month, net unavailable micros, total micros, uptime text, credit %, tier, revision, owed, bits)."""
+    facts = decision.facts
+    down = _micros(facts["unavailable_minutes"]) - _micros(facts["excluded_minutes"])
+    total = _micros(facts["total_minutes"])
+    tier = facts["tier_below"]
+    owed_t = (owed.eligible, owed.amount, owed.currency, owed.billing, owed.reason) if owed else None
+    return ("month", decision.record.customer, facts["month"], down, total, decision.result["uptime_percent"],
+            decision.result["credit_percent"], None if tier is None else decimal_text(tier),
+            decision.revision.revision, owed_t, failing_bits(decision))
+
+
+def _micros(minutes: Fraction) -> int:
+    """Exact minutes (a whole number of microseconds) as microseconds, in integers."""
+    return minutes.numerator * MICROS_PER_MINUTE // minutes.denominator
+
+
+def claim_contribution(decision: Decision) -> tuple:
+    """("claim", eligible, amount, currency, reasons, failing bits)."""
+    r = decision.result
+    return ("claim", r["eligible"], r["credit_amount"], r["currency"], tuple(r["reasons"]), failing_bits(decision))

@@ -1,0 +1,92 @@
+"""`sla check`: decide whole exports (cases, outage incidents, contracts,
+claims) in one run, and summarise them for people and CI."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..check import Config, run_check
+from ..check.mapping import SOURCES, load_mapping
+from ..check.months import parse_months
+from ..check.parallel import default_jobs
+from ..errors import UsageError
+from ..evaluate import Options
+from ._common import Streams, add_record_options, as_of, family, now
+
+NAME, ORDER = "check", 90
+
+DESCRIPTION = """\
+Check whole exports against the policies, in one streaming run on all cores.
+
+Sources are CSV (with a header row) or JSONL, or - for standard input:
+  --cases FILE      support cases
+  --outages FILE    outage incidents; an empty customer or '*' is platform-wide
+  --contracts FILE  one contract per customer
+  --claims FILE     credit claims
+Each source is read through a column mapping (--mapping, see mappings/); without
+one, the core record format is expected. With --outages or --contracts, --months
+builds one uptime record per customer and month (the customer's incidents plus
+the platform-wide ones) and the credit its contract would be owed under the
+revision in force that month.
+
+Decisions are written as JSONL (-o FILE, or -o - for standard output) in input
+order: cases, then customer-months, then claims; the same bytes whatever --jobs.
+A summary table goes to standard output; --summary, --junit and --html write it
+to files. Every file is written whole or not at all."""
+
+EPILOG = """\
+examples:
+  sla check --cases cases.jsonl -o decisions.jsonl
+  sla check --cases export.csv --mapping ticketing-export --junit cases.xml --html summary.html
+  sla check --outages incidents.csv --contracts contracts.csv --months 2024-01..2024-12 --summary credits.csv
+
+exit codes: 0 no finding in --fail-on · 1 findings · 2 bad input or usage (a bad row stops the run
+unless --keep-going, which writes it to the rejects file, carries on, and still exits 2)"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(NAME, help="check whole exports: streamed, parallel, with summaries",
+                       description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for source in SOURCES:
+        p.add_argument(f"--{source}", metavar="FILE", help=f"{source} as .csv, .tsv or .jsonl, or - for standard input")
+    p.add_argument("--mapping", action="append", default=[], metavar="NAME|FILE",
+                   help="a column mapping (a bundled name such as ticketing-export, or a YAML file); it names its "
+                        "source; repeat for several sources (default: core-<source>)")
+    p.add_argument("--months", metavar="RANGE", help="customer-months to build, e.g. 2024-01..2024-12 (or 2024-03, or a comma list)")
+    add_record_options(p)
+    p.add_argument("-o", "--output", metavar="FILE", help="write the decisions as JSONL to FILE (- for standard output)")
+    p.add_argument("--summary", metavar="FILE", help="write the summary to FILE: .csv for a table, else JSON")
+    p.add_argument("--junit", metavar="FILE", help="write JUnit XML: one test case per record, a failure per breached/violation")
+    p.add_argument("--html", metavar="FILE", help="write the summary with plots as one self-contained HTML file")
+    p.add_argument("--keep-going", action="store_true", help="write bad rows to the rejects file and carry on (exit 2 at the end)")
+    p.add_argument("--rejects", metavar="FILE", help="where --keep-going writes bad rows, as JSONL (default: rejects.jsonl)")
+    p.add_argument("--fail-on", choices=("any", "breached", "violation", "none"), default="any",
+                   help="which findings make the exit code 1 (default: any breached or violation)")
+    p.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: all cores; 1 runs in this process)")
+    p.add_argument("--chunk", type=int, default=2000, metavar="ROWS", help="rows per chunk handed to a worker (default: 2000)")
+    p.add_argument("--top", type=int, default=20, metavar="N", help="customer-months shown in the terminal table (default: 20)")
+    p.add_argument("--quiet", action="store_true", help="no progress line and no counts on standard error")
+
+
+def run(args: argparse.Namespace, io: Streams) -> int:
+    mappings = {}
+    for name in args.mapping:
+        mapping = load_mapping(name)
+        if mapping.source in mappings:
+            raise UsageError(f"--mapping: two mappings for {mapping.source} ({mappings[mapping.source].path} and {mapping.path})")
+        mappings[mapping.source] = mapping
+    for source in mappings:
+        if getattr(args, source) is None:
+            raise UsageError(f"--mapping {mappings[source].path} is for --{source}, which is not given")
+    jobs = default_jobs() if args.jobs is None else args.jobs
+    if jobs < 1 or args.chunk < 1 or args.top < 0:
+        raise UsageError("sla check: --jobs and --chunk must be at least 1, --top at least 0")
+    stdin_sources = [s for s in SOURCES if getattr(args, s) == "-"]
+    if len(stdin_sources) > 1:
+        raise UsageError(f"sla check: only one source can read standard input (got {', '.join('--' + s for s in stdin_sources)})")
+    config = Config(cases=args.cases, outages=args.outages, contracts=args.contracts, claims=args.claims, mappings=mappings,
+                    months=parse_months(args.months) if args.months else None, output=args.output, summary=args.summary,
+                    junit=args.junit, html=args.html, keep_going=args.keep_going, rejects=args.rejects,
+                    fail_on=args.fail_on, jobs=jobs, quiet=args.quiet, top=args.top, chunk=args.chunk, lang=args.lang)
+    options = Options(now=now(args.now), as_of=as_of(args.as_of), lang=args.lang)
+    return run_check(config, family(args), options, io)
