@@ -254,7 +254,7 @@ def _fmt(resolved: dict[str, Any]) -> str | None:
 
 
 def _deep(value: Any) -> Any:
-    """A hashable canonical form: numbers compare by value (99.0 == 99), bools stay bools."""
+    """A hashable canonical form: numbers compare by value (12.0 == 12), bools stay bools."""
     if isinstance(value, bool):
         return ("bool", value)
     if isinstance(value, (int, Decimal, Fraction)):

@@ -500,7 +500,7 @@ def _instant(value: Any) -> datetime | None:
 
 
 def show(value: Any) -> str:
-    """A value as YAML authors write it: true, null, [late], 99.99."""
+    """A value as YAML authors write it: true, null, [late], 12.5."""
     if value is None:
         return "null"
     if isinstance(value, bool):

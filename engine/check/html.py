@@ -7,7 +7,7 @@ attachment or printed.
   and p95 marked.
 - Uptime per month against the tier lines: each customer-month with any
   unavailability as a dot, on a logarithmic scale of unavailability (100 -
-  uptime) so 99.99 and 97 are both readable; each tier threshold of the
+  uptime), so thresholds a hundredth of a point apart stay readable; each tier threshold of the
   revisions used is a labelled line.
 
 Plot coordinates are computed with integers and Decimal (never binary floats),
@@ -137,8 +137,9 @@ def _histogram(level: int, summary: Summary) -> str:
 
 # -- uptime ------------------------------------------------------------------
 
-DOWN_MIN = Decimal("0.0001")  # unavailability shown from 0.0001% (uptime 99.9999%) ...
-DOWN_MAX = Decimal("10")  # ... to 10% (uptime 90%); lower uptimes sit on the bottom edge
+DECADES = range(-4, 2)  # the axis: unavailability from 10^-4 % to 10^1 % (chart scale, not an SLA number)
+DOWN_MIN = Decimal(10) ** DECADES[0]
+DOWN_MAX = Decimal(10) ** DECADES[-1]  # lower uptimes sit on the bottom edge
 
 
 def _y(down_percent: Decimal) -> int:
@@ -179,9 +180,10 @@ def _uptime_chart(summary: Summary, months: list[MonthInfo]) -> str:
             tiers.setdefault(tier.below, tier.percent)
     parts = [f'<line class="axis" x1="{left}" x2="{left + UW}" y1="{top + UH}" y2="{top + UH}"/>',
              f'<line class="axis" x1="{left}" x2="{left}" y1="{top}" y2="{top + UH}"/>']
-    for uptime in ("99.9999", "99.999", "99.9", "99", "90"):
-        y = top + _y(Decimal(100) - Decimal(uptime))
-        parts.append(f'<text x="{left - 6}" y="{y + 4}" text-anchor="end">{uptime}%</text>')
+    for exponent in DECADES:  # one gridline label per decade of unavailability
+        down = Decimal(10) ** exponent
+        y = top + _y(down)
+        parts.append(f'<text x="{left - 6}" y="{y + 4}" text-anchor="end">{decimal_text(Fraction(100) - Fraction(down))}%</text>')
     for below, percent in sorted(tiers.items()):
         y = top + _y(Decimal(100) - _dec(below))
         parts.append(f'<line class="tier" x1="{left}" x2="{left + UW}" y1="{y}" y2="{y}"/>'
