@@ -4,74 +4,15 @@ Chromium is required (CI installs it); a missing browser fails, never skips."""
 
 from __future__ import annotations
 
+import json
 import re
-import shutil
-import struct
-import subprocess
-import zlib
 from pathlib import Path
 
 import pytest
 
+from browser_helpers import colours, dump_dom, png_pixels, screenshot
 from check_helpers import NOW, generate
 from conftest import run_cli
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
-
-
-def chromium() -> str:
-    found = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    assert found, "chromium is not installed (apt-get install chromium); the HTML summary cannot be checked"
-    return found
-
-
-def browse(page: Path, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([chromium(), *FLAGS, f"--user-data-dir={tmp / 'profile'}", *args, page.as_uri()],
-                          capture_output=True, text=True, timeout=120)
-
-
-def png_pixels(path: Path) -> tuple[int, int, set[bytes]]:
-    """Width, height and the distinct pixel values of an 8-bit RGB(A) PNG (enough to tell a blank page)."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, header = 8, b"", None
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + length
-    width, height, depth, colour = header[0], header[1], header[2], header[3]
-    assert depth == 8 and colour in (2, 6)
-    channels = 3 if colour == 2 else 4
-    raw = zlib.decompress(idat)
-    stride = width * channels
-    seen: set[bytes] = set()
-    previous = bytearray(stride)
-    for row in range(height):
-        start = row * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
-        for i in range(stride):  # undo the PNG row filter
-            a = line[i - channels] if i >= channels else 0
-            b, c = previous[i], previous[i - channels] if i >= channels else 0
-            if kind == 1:
-                line[i] = (line[i] + a) & 255
-            elif kind == 2:
-                line[i] = (line[i] + b) & 255
-            elif kind == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif kind == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        if row % 7 == 0:
-            seen.update(bytes(line[i:i + 3]) for i in range(0, stride, channels * 5))
-        previous = line
-    return width, height, seen
 
 
 @pytest.fixture(scope="module")
@@ -92,11 +33,9 @@ def test_the_summary_is_one_self_contained_file(page):
     assert text.count("<svg") == 5  # four severities' response times, and uptime per month
 
 
-def test_chromium_renders_the_tables_and_plots(page, tmp_path):
-    dom = browse(page, tmp_path, "--dump-dom")
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    html = dom.stdout
-    summary = __import__("json").loads((page.parent / "summary.json").read_text())
+def test_chromium_renders_the_tables_and_plots(page):
+    html = dump_dom(page)
+    summary = json.loads((page.parent / "summary.json").read_text())
     assert "SLA check summary" in html
     for row in summary["severities"]:
         assert f"Sev{row['severity']}" in html and row["p95_minutes"] in html and row["breach_rate_percent"] in html
@@ -106,9 +45,7 @@ def test_chromium_renders_the_tables_and_plots(page, tmp_path):
 
 
 def test_chromium_paints_a_page_that_is_not_blank(page, tmp_path):
-    shot = tmp_path / "shot.png"
-    result = browse(page, tmp_path, f"--screenshot={shot}", "--window-size=1100,1800", "--hide-scrollbars")
-    assert result.returncode == 0 and shot.exists(), result.stderr[-2000:]
-    width, height, colours = png_pixels(shot)
+    shot = screenshot(page, tmp_path / "shot.png", size="1100,1800")
+    width, height, _ = png_pixels(shot, max_rows=1)
     assert (width, height) == (1100, 1800)
-    assert len(colours) > 20  # text, bars in two colours, dots, tier lines: far from a blank page
+    assert len(colours(shot, rows=1800, step=5)) > 20  # text, bars in two colours, dots, tier lines: far from blank
