@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from fractions import Fraction
 from operator import attrgetter
 from typing import Any, Mapping, TYPE_CHECKING
 
@@ -78,7 +77,6 @@ class Record:
 
 def _field_paths(schema: Mapping[str, Any], prefix: str = "") -> set[str]:
     """Dotted paths of a record schema's object properties (arrays are not addressable)."""
-    registry, by_name = _registry()
     out: set[str] = set()
     for key, sub in (schema.get("properties") or {}).items():
         path = f"{prefix}{key}"
@@ -262,7 +260,3 @@ def check_against(record: Record, revision: "Revision") -> list[Problem]:
         if terms is not None and terms.base_field not in contract:
             fail(f"a {contract['billing']} contract needs {terms.base_field}", ("contract",))
     return problems
-
-
-def fraction_or_none(value: Any) -> Fraction | None:
-    return None if value is None else to_fraction(value)
