@@ -23,3 +23,8 @@ def policies_dir() -> Path:
 def schemas_dir() -> Path:
     """The bundled `schemas/` folder."""
     return _bundled("schemas")
+
+
+def mappings_dir() -> Path:
+    """The bundled `mappings/` folder (column mappings for `sla check`)."""
+    return _bundled("mappings")

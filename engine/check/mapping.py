@@ -29,6 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping as MappingT
 
+from ..resources import mappings_dir
 from ..errors import PathPart, Problem, UsageError
 from ..schemas import did_you_mean, iter_problems
 from ..timeutil import TimeFormatError, iso, zone
@@ -303,9 +304,7 @@ def _put(record: dict[str, Any], dotted: str, value: Any) -> None:
 
 def bundled_mappings_dir() -> Path:
     """The bundled `mappings/` folder: inside an installed package, or beside it in a checkout."""
-    package = Path(__file__).resolve().parent.parent
-    installed = package / "_bundled" / "mappings"
-    return installed if installed.is_dir() else package.parent / "mappings"
+    return mappings_dir()
 
 
 def find_mapping(name: str) -> Path:

@@ -10,6 +10,7 @@ byte-identical to --jobs 1.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 from collections import deque
@@ -33,13 +34,14 @@ def can_fork() -> bool:
 class Evaluator:
     """Runs `run_chunk` over tasks, in this process or in a pool of workers."""
 
-    def __init__(self, jobs: int, state: State, in_flight_per_job: int = 3):
+    def __init__(self, jobs: int, state: State, in_flight_per_job: int = 3, spill: str | None = None):
         install(state)
         self.jobs = jobs if jobs > 1 and can_fork() else 1
         self.pool: Any = None
         self.limit = max(2, self.jobs * in_flight_per_job)
         if self.jobs > 1:
-            self.pool = multiprocessing.get_context("fork").Pool(self.jobs, initializer=install, initargs=(state,))
+            worker_state = dataclasses.replace(state, spill=spill)  # workers spill their decisions to files
+            self.pool = multiprocessing.get_context("fork").Pool(self.jobs, initializer=install, initargs=(worker_state,))
 
     def map(self, tasks: Iterable[Any], fn: Callable[[Any], Any] = run_chunk) -> Iterator[tuple[Any, Any]]:
         """(task, fn(task)) for each task, in order."""

@@ -11,9 +11,11 @@ only when the run completes, so a failed run leaves no half-written file.
 from __future__ import annotations
 
 import gc
+import glob
 import itertools
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +91,38 @@ class _Spool:
         self.handle = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         self.write = self.handle.write
 
+    def spill_prefix(self) -> str:
+        """Where workers write their chunks' text: beside the temporary file, named after it."""
+        return self.tmp[: -len(".tmp")] + ".chunk-"
+
+    def append_file(self, path: str) -> None:
+        """Copy a worker's chunk file to the end of this output (kernel to kernel), then remove it."""
+        self.handle.flush()
+        out = self.handle.fileno()
+        with open(path, "rb") as chunk:
+            size = os.fstat(chunk.fileno()).st_size
+            offset = 0
+            try:
+                while offset < size:
+                    sent = os.sendfile(out, chunk.fileno(), offset, size - offset)
+                    if sent == 0:
+                        break
+                    offset += sent
+            except (AttributeError, OSError):  # no sendfile between files here: copy through memory
+                pass
+            if offset < size:
+                chunk.seek(offset)
+                with open(out, "ab", closefd=False) as raw:
+                    shutil.copyfileobj(chunk, raw, 1 << 20)
+        os.unlink(path)
+
+    def drop_spills(self) -> None:
+        for path in glob.glob(glob.escape(self.spill_prefix()) + "*"):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+
     def commit(self) -> None:
         self.handle.flush()
         os.fsync(self.handle.fileno())
@@ -97,6 +131,7 @@ class _Spool:
 
     def discard(self) -> None:
         self.handle.close()
+        self.drop_spills()
         try:
             os.unlink(self.tmp)
         except FileNotFoundError:
@@ -156,12 +191,14 @@ class Check:
         if c.outages:
             self._read_serial("outages", c.outages, self._incident)
         self.customers = list(self.contracts) or list(self.index.customers)
-        state = State(self.family, self.options, self._mappings(), self.contracts, self.index, tuple(self.months), bool(c.junit))
+        state = State(self.family, self.options, self._mappings(), self.contracts, self.index, tuple(self.months), bool(c.junit),
+                      decisions=self.decisions is not None)
         thresholds = gc.get_threshold()
         gc.collect()
         gc.freeze()  # what is loaded now lives to the end: keep the collector (and forked copies) off it
         gc.set_threshold(50_000, 50, 100)  # decisions are acyclic and freed by reference counting; collect rarely
-        evaluator = Evaluator(c.jobs, state)
+        spill = self.decisions.spill_prefix() if isinstance(self.decisions, _Spool) else None
+        evaluator = Evaluator(c.jobs, state, spill=spill)
         try:
             if c.cases:
                 self._stream("cases", c.cases, evaluator)
@@ -171,6 +208,8 @@ class Check:
                 self._stream("claims", c.claims, evaluator)
         except BaseException:
             evaluator.close(abort=True)
+            if isinstance(self.decisions, _Spool):
+                self.decisions.drop_spills()  # chunks the workers wrote that were never copied in
             raise
         finally:
             gc.unfreeze()
@@ -216,17 +255,23 @@ class Check:
         """A chunk's outcome, whole; a chunk holding a duplicate id is redone row by row."""
         seen = self.seen.get(source)
         if seen is not None and not seen.add_all(chunk.ids, chunk.lines):
+            if chunk.spilled:
+                os.unlink(chunk.spilled)
             for item in run_items(task):
                 self._item(source, file, item)
             return
         counts = self.summary.count(source)
         if chunk.bad and not self.config.keep_going:
+            if chunk.spilled:
+                os.unlink(chunk.spilled)
             counts.read += chunk.rows
             counts.rejected += len(chunk.bad)
             raise _Stop(chunk.bad[0][2])
         counts.read += chunk.rows
         counts.evaluated += len(chunk.ids)
-        if self.decisions is not None and chunk.text:
+        if chunk.spilled:
+            self.decisions.append_file(chunk.spilled)
+        elif self.decisions is not None and chunk.text:
             self.decisions.write(chunk.text)
         if self.junit is not None:
             self.junit.add_block(source, chunk.junit, chunk.tests, chunk.failures, len(chunk.bad))

@@ -15,7 +15,9 @@ output is the same whichever process ran a chunk.
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -69,6 +71,8 @@ class State:
     index: OutageIndex
     months: tuple[MonthInfo, ...]
     junit: bool
+    decisions: bool = True  # render each decision's JSONL line (not when no -o asks for them)
+    spill: str | None = None  # in a worker: write a chunk's decisions to a file with this prefix, return its name
 
 
 _STATE: State | None = None
@@ -97,7 +101,7 @@ class Chunk:
     a partial summary, and the rejected rows."""
 
     rows: int
-    text: str
+    text: str  # the decisions as JSONL, or "" when spilled to `spilled`
     ids: list[str]
     lines: list[int]
     junit: str
@@ -105,6 +109,7 @@ class Chunk:
     failures: int
     summary: Summary
     bad: list[tuple[int, str | None, list[str], Any]]
+    spilled: str | None = None
 
 
 def run_chunk(task: Task) -> Chunk:
@@ -128,8 +133,16 @@ def run_chunk(task: Task) -> Chunk:
             bad.append((line, rid, problems, row))
             if junit_xml:
                 xml.append(junit_xml)
-    body = "\n".join(text) + "\n" if text else ""
-    return Chunk(len(items), body, ids, lines, "".join(xml), len(items), failures, summary, bad)
+    body = "\n".join(text) + "\n" if text and text[0] is not None else ""
+    spilled = None
+    if body and _STATE is not None and _STATE.spill:
+        # Handing a megabyte of text back through the pool's pipe cost the parent more than
+        # writing it here and letting the parent copy the file in (kernel to kernel).
+        fd, spilled = tempfile.mkstemp(prefix=_STATE.spill, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            out.write(body)
+        body = ""
+    return Chunk(len(items), body, ids, lines, "".join(xml), len(items), failures, summary, bad, spilled)
 
 
 def run_items(task: Task) -> list[Item]:
@@ -270,7 +283,7 @@ def _customer_month(state: State, file: str, payload: tuple[str, str, list[dict[
 
 
 def ok(state: State, decision: Decision, source: str, file: str, line: int | None, contribution: tuple) -> Item:
-    text = _ENCODE(decision.to_json())
+    text = _ENCODE(decision.to_json()) if state.decisions else None
     xml = testcase(source, decision, file, line) if state.junit else None
     return ("ok", line, decision.record.id, text, xml, contribution)
 
