@@ -25,13 +25,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine import decisionlog  # noqa: E402
-from engine.dispute import load_bundle, replay  # noqa: E402
-from engine.evaluate import Options  # noqa: E402
-from engine.policy import load_policies  # noqa: E402
-from engine.receipt import build_receipt, verify  # noqa: E402
-from engine.report import html, markdown  # noqa: E402
-from engine.resources import policies_dir  # noqa: E402
-from engine.whatif import all_revisions  # noqa: E402
+from engine.disputes.bundle import load_bundle, replay  # noqa: E402
+from engine.core.evaluate import Options  # noqa: E402
+from engine.policy.family import load_policies  # noqa: E402
+from engine.disputes.receipt import build_receipt, verify  # noqa: E402
+from engine.disputes.report import html, markdown  # noqa: E402
+from engine.io.resources import policies_dir  # noqa: E402
+from engine.disputes.whatif import all_revisions  # noqa: E402
 
 NOW = datetime(2030, 1, 1, tzinfo=timezone.utc)
 WRITER = """

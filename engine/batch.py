@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, TextIO
 
-from .errors import Problem, RecordError
-from .evaluate import Decision, Options, evaluate
-from .inputs import InputProblem, RawRecord, expand, read_records
-from .policy import Family
-from .records import RecordProblems, parse_record, record_problems
-from .seenids import SeenIds
+from engine.errors import Problem, RecordError
+from engine.core.evaluate import Decision, Options, evaluate
+from engine.io.inputs import InputProblem, expand, read_records
+from engine.policy.family import Family
+from engine.core.records import RecordProblems, Source, parse_record, record_problems
+from engine.io.seenids import SeenIds
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def decide_files(paths: Iterable[str], family: Family, options: Options, stdin: 
             try:
                 for raw in read_records(name, stdin):
                     tally.read += 1
-                    item = Rejected((raw,)) if isinstance(raw, Problem) else _one(raw, family, options, seen)
+                    item = Rejected((raw,)) if isinstance(raw, Problem) else decide_one(raw.data, raw.source, family, options, seen)
                     _count(tally, item)
                     yield item
             except InputProblem as exc:
@@ -88,18 +88,19 @@ def evaluate_files(paths: Iterable[str], family: Family, options: Options, stdin
     return batch
 
 
-def _one(raw: RawRecord, family: Family, options: Options, seen: SeenIds) -> Decision | Rejected:
-    problems = record_problems(raw.data, raw.source)
+def decide_one(data: object, source: Source, family: Family, options: Options, seen: SeenIds) -> Decision | Rejected:
+    """One record's data, checked, parsed, deduplicated by id and decided, or rejected with every reason."""
+    problems = record_problems(data, source)
     if problems:
         return Rejected(tuple(problems))
     try:
-        record = parse_record(raw.data, raw.source)
+        record = parse_record(data, source)
     except RecordProblems as exc:
         return Rejected(tuple(exc.problems))
-    first = seen.first_seen(record.id, raw.source.file, raw.source.line)
+    first = seen.first_seen(record.id, source.file, source.line)
     if first is not None:
-        return Rejected((Problem(f"duplicate record id (first at {first})", file=raw.source.file,
-                                 line=raw.source.line_of(("id",)), record=record.id, path=("id",)),))
+        return Rejected((Problem(f"duplicate record id (first at {first})", file=source.file,
+                                 line=source.line_of(("id",)), record=record.id, path=("id",)),))
     try:
         return evaluate(record, family, options)
     except RecordError as exc:

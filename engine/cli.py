@@ -17,10 +17,10 @@ import os
 import sys
 from typing import Sequence, TextIO
 
-from . import __version__
-from .commands import command_modules
-from .commands._common import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, Streams
-from .errors import SlaError, UsageError
+from engine import __version__
+from engine.commands import command_modules
+from engine.commands._common import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, Streams
+from engine.errors import SlaError, UsageError
 
 DESCRIPTION = """\
 Evaluate support cases, uptime months and credit claims against versioned,

@@ -18,9 +18,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from .errors import SlaError
-from .policy import Family
-from .policytest import (
+from engine.errors import SlaError
+from engine.policy.family import Family
+from engine.policy.testing import (
     FamilyResolver,
     InvalidTestFile,
     PolicyTest,

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from engine.cli import main
-from engine.evaluate import Decision, Options, evaluate
-from engine.policy import Family, load_policies
-from engine.records import Source, parse_record, record_problems
-from engine.resources import policies_dir
+from engine.core.evaluate import Decision, Options, evaluate
+from engine.policy.family import Family, load_policies
+from engine.core.records import Source, parse_record, record_problems
+from engine.io.resources import policies_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2030, 1, 1, tzinfo=timezone.utc)

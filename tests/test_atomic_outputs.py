@@ -21,9 +21,9 @@ from typing import Any, Callable
 
 import pytest
 
-import engine.atomic
+import engine.io.atomic
 from conftest import ROOT, case, claim, outage, run_cli, uptime
-from engine.render import as_json, as_jsonl, as_table
+from engine.render.decisions import as_json, as_jsonl, as_table
 from reliability_helpers import DURABLE_STORES, NOW, OUTPUT_WRITERS, run_engine
 
 KILLS = 6  # runs killed per writer, at seeded random moments
@@ -69,12 +69,12 @@ def test_a_run_killed_at_random_moments_leaves_the_old_output_or_the_complete_ne
 
 def test_without_unnamed_files_the_named_temporary_is_renamed_and_removed(tmp_path, monkeypatch):
     """Where O_TMPFILE is missing, a hidden `.NAME.*.tmp` beside the target is used."""
-    monkeypatch.delattr(engine.atomic.os, "O_TMPFILE", raising=False)
+    monkeypatch.delattr(engine.io.atomic.os, "O_TMPFILE", raising=False)
     records = write_records(tmp_path / "r.jsonl", 3)
     out = tmp_path / "out.jsonl"
     names = []
     real = os.replace
-    monkeypatch.setattr(engine.atomic.os, "replace", lambda src, dst: (names.append(Path(src).name), real(src, dst))[1])
+    monkeypatch.setattr(engine.io.atomic.os, "replace", lambda src, dst: (names.append(Path(src).name), real(src, dst))[1])
     run = run_cli("evaluate", str(records), "-o", str(out), "--now", NOW, "--format", "jsonl")
     assert run.code in (0, 1), run.err
     assert len(out.read_text(encoding="utf-8").splitlines()) == 3
@@ -100,7 +100,7 @@ def test_an_interrupted_run_removes_its_temporary_and_keeps_the_old_output(tmp_p
         real(self, decision)
 
     monkeypatch.setattr(command.DecisionWriter, "add", interrupt)
-    monkeypatch.delattr(engine.atomic.os, "O_TMPFILE", raising=False)  # a named temporary, to see it removed
+    monkeypatch.delattr(engine.io.atomic.os, "O_TMPFILE", raising=False)  # a named temporary, to see it removed
     run = run_cli("evaluate", str(records), "-o", str(out), "--now", NOW, "--format", "jsonl")
     assert run.code == 130
     assert out.read_text(encoding="utf-8") == "OLD\n"
@@ -145,9 +145,9 @@ def test_a_durable_store_keeps_every_committed_run_through_kills_and_four_writer
 
 def _decisions_of(tmp_path: Path) -> list[Any]:
     from engine.batch import evaluate_files
-    from engine.evaluate import Options
-    from engine.policy import load_policies
-    from engine.resources import policies_dir
+    from engine.core.evaluate import Options
+    from engine.policy.family import load_policies
+    from engine.io.resources import policies_dir
     from engine.timeutil import parse_instant
 
     records = [case(id="C-1", customer="客户 名"), uptime([outage("2024-03-12T02:00:00Z", "2024-03-13T02:40:00Z")], id="U-1"),

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-import engine.atomic
+import engine.io.atomic
 from conftest import ROOT, Run, case, claim, outage, run_cli, uptime
 
 NOW = ("--now", "2030-01-01T00:00:00Z")
@@ -423,7 +423,7 @@ def test_output_file_is_written_atomically_by_renaming_a_temporary_file(tmp_path
         renames.append((Path(src), Path(dst), Path(src).read_text(encoding="utf-8")))
         return real_replace(src, dst)
 
-    monkeypatch.setattr(engine.atomic.os, "replace", spy)
+    monkeypatch.setattr(engine.io.atomic.os, "replace", spy)
     run = run_cli("evaluate", str(f), "-o", str(out), *NOW, "--format", "json")
     assert run.code in (0, 1), run.err
     assert run.out == ""  # the decisions went to the file
@@ -450,7 +450,7 @@ def test_output_file_keeps_its_old_content_when_writing_fails_midway(tmp_path, m
     def disk_full(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(engine.atomic.os, "fsync", disk_full)
+    monkeypatch.setattr(engine.io.atomic.os, "fsync", disk_full)
     run = run_cli("evaluate", str(f), "-o", str(out), *NOW, "--format", "json")
     assert_one_problem(run, str(out), "No space left on device")
     assert out.read_text(encoding="utf-8") == "OLD CONTENT\n"

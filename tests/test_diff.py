@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_cli
-from engine.diff import diff_revisions, marked_diff
-from engine.policy import Family, Revision, load_revision
+from engine.policy.diff import diff_revisions, marked_diff
+from engine.policy.family import Family, Revision, load_revision
 
 GENESYS = ROOT / "policies" / "genesys-cloud"
 REVISIONS = ("2021-01-19", "2024-04-24", "2024-10-01")

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from conftest import ROOT, run_cli
-from engine.dispute import load_bundle, replay
-from engine.evaluate import Options
-from engine.policytest import same
-from engine.whatif import all_revisions
+from engine.disputes.bundle import load_bundle, replay
+from engine.core.evaluate import Options
+from engine.policy.testing import same
+from engine.disputes.whatif import all_revisions
 
 EXAMPLES = sorted((ROOT / "examples" / "disputes").glob("*.yaml"))
 NOW = datetime(2030, 1, 1, tzinfo=timezone.utc)
@@ -49,8 +49,8 @@ def _check(expected: Any, actual: Any, where: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def family():
-    from engine.policy import load_policies
-    from engine.resources import policies_dir
+    from engine.policy.family import load_policies
+    from engine.io.resources import policies_dir
 
     return load_policies(policies_dir())["genesys-cloud"]
 

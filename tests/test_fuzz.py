@@ -502,7 +502,7 @@ def test_a_timestamp_with_a_trailing_newline_is_rejected(tmp_path):
 
 
 def test_a_record_id_with_a_line_break_is_rejected_without_printing_it_raw(tmp_path):
-    """Regression (fixed in engine/records.py): an id holding CR or LF split the
+    """Regression (fixed in engine/core/records.py): an id holding CR or LF split the
     one-line error in two, and could forge a line of its own."""
     path = tmp_path / "r.jsonl"
     path.write_text(json.dumps(_case(id="C-1\r\n/etc/x:1: record FORGED")) + "\n", encoding="utf-8")
@@ -514,7 +514,7 @@ def test_a_record_id_with_a_line_break_is_rejected_without_printing_it_raw(tmp_p
 
 
 def test_an_instant_that_is_no_utc_time_is_rejected(tmp_path):
-    """Regression (fixed in engine/records.py): 9999-12-31T23:59:59-23:59 is
+    """Regression (fixed in engine/core/records.py): 9999-12-31T23:59:59-23:59 is
     valid RFC 3339 text, but in UTC it is in the year 10000 (exit 3 before)."""
     _one_line_rejection(tmp_path, _case(submitted_at="9999-12-31T23:59:59-23:59"))
 
@@ -532,7 +532,7 @@ def test_a_policy_file_with_bytes_that_are_not_utf8_names_the_line(policy_root):
     ("dup.yaml", 'type: case\n"a\\rb": 1\n"a\\rb": 2\n'),
 ])
 def test_a_key_with_a_line_break_is_shown_escaped_in_the_error_path(tmp_path, name, text):
-    """Regression (fixed in engine/schemas.py and engine/yamlload.py): a key
+    """Regression (fixed in engine/io/schemas.py and engine/io/yamlload.py): a key
     holding a line break, printed raw in the error's path, split the line."""
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")

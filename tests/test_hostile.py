@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-import engine.inputs
+import engine.io.inputs
 from conftest import ROOT, case, claim, outage, uptime
 from reliability_helpers import (BUNDLED, FAMILY, NOW, POLICY_COMMANDS, RECORD_COMMANDS, assert_clean, problem_lines,
                                  run_engine, sla)
@@ -430,14 +430,14 @@ def test_a_json_array_read_in_tiny_chunks_gives_the_same_records_and_lines(tmp_p
     records = [case(id="C-1"), case(id="C-2", severity=9), uptime([], id="U-1", month="2024-3")]
     path = write(tmp_path / "a.json", json.dumps(records, indent=3) + "\n")
     whole = sla("evaluate", str(path), "--now", NOW, "--format", "jsonl", "--keep-going")
-    monkeypatch.setattr(engine.inputs, "CHUNK_CHARS", chunk)
+    monkeypatch.setattr(engine.io.inputs, "CHUNK_CHARS", chunk)
     small = sla("evaluate", str(path), "--now", NOW, "--format", "jsonl", "--keep-going")
     assert (small.code, small.out, small.err) == (whole.code, whole.out, whole.err)
     assert f"{path}:" in whole.err and len(whole.out.splitlines()) == 1
 
 
 def test_a_jsonl_line_longer_than_the_record_limit_is_one_rejected_record(tmp_path, monkeypatch):
-    monkeypatch.setattr(engine.inputs, "MAX_RECORD_CHARS", 1000)
+    monkeypatch.setattr(engine.io.inputs, "MAX_RECORD_CHARS", 1000)
     long = case(id="C-2", events=[{"type": "automated_reply", "at": "2024-06-03T09:00:05Z", "note": "x" * 5000}])
     path = write(tmp_path / "long.jsonl", jsonl(case(id="C-1"), long, case(id="C-3")))
     run = sla("evaluate", str(path), "--now", NOW, "--format", "jsonl", "--keep-going")
@@ -446,8 +446,8 @@ def test_a_jsonl_line_longer_than_the_record_limit_is_one_rejected_record(tmp_pa
 
 
 def test_a_json_element_larger_than_the_record_limit_is_one_rejected_record(tmp_path, monkeypatch):
-    monkeypatch.setattr(engine.inputs, "MAX_RECORD_CHARS", 1000)
-    monkeypatch.setattr(engine.inputs, "CHUNK_CHARS", 100)
+    monkeypatch.setattr(engine.io.inputs, "MAX_RECORD_CHARS", 1000)
+    monkeypatch.setattr(engine.io.inputs, "CHUNK_CHARS", 100)
     path = write(tmp_path / "a.json", "[" + json.dumps(case(id="C-1")) + ',\n{"note": "' + "x" * 5000 + '"},\n'
                  + json.dumps(case(id="C-3")) + "]")
     run = sla("evaluate", str(path), "--now", NOW, "--format", "jsonl", "--keep-going")
@@ -458,8 +458,8 @@ def test_a_json_element_larger_than_the_record_limit_is_one_rejected_record(tmp_
 def test_an_unparsable_json_element_stops_reading_once_past_the_record_limit(tmp_path, monkeypatch):
     """An element that never parses is not buffered without end: past the
     record limit the rest of the file is one rejected input."""
-    monkeypatch.setattr(engine.inputs, "MAX_RECORD_CHARS", 1000)
-    monkeypatch.setattr(engine.inputs, "CHUNK_CHARS", 100)
+    monkeypatch.setattr(engine.io.inputs, "MAX_RECORD_CHARS", 1000)
+    monkeypatch.setattr(engine.io.inputs, "CHUNK_CHARS", 100)
     path = write(tmp_path / "a.json", "[" + json.dumps(case(id="C-1")) + ', {"note": "' + "x" * 5000)
     run = sla("evaluate", str(path), "--now", NOW, "--format", "jsonl", "--keep-going")
     assert [json.loads(l)["record"] for l in run.out.splitlines()] == ["C-1"]
@@ -491,7 +491,7 @@ def test_stdin_with_a_pretty_printed_object_is_one_record():
 
 
 def test_duplicate_ids_are_found_across_many_records_and_files(tmp_path):
-    """Ids live in an on-disk table (engine/seenids.py); duplicates are still exact."""
+    """Ids live in an on-disk table (engine/io/seenids.py); duplicates are still exact."""
     a = write(tmp_path / "a.jsonl", jsonl(*[case(id=f"C-{i}") for i in range(3000)]))
     b = write(tmp_path / "b.jsonl", jsonl(case(id="C-2999x"), case(id="C-1234"), case(id="\ud83d\ude00")))
     run = sla("evaluate", str(a), str(b), "--now", NOW, "--format", "jsonl", "--keep-going")

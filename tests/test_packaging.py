@@ -72,7 +72,7 @@ def test_wheel_bundles_the_policy_files_byte_for_byte(wheel):
 
 def test_installed_package_is_imported_from_the_wheel_not_the_checkout(installed, elsewhere):
     proc = _run(installed, elsewhere, "-c",
-                "import engine, engine.resources as r; print(engine.__file__); print(r.policies_dir()); print(r.schemas_dir())")
+                "import engine, engine.io.resources as r; print(engine.__file__); print(r.policies_dir()); print(r.schemas_dir())")
     assert proc.returncode == 0, proc.stderr
     module, policies, schemas = (Path(line) for line in proc.stdout.splitlines())
     assert module.is_relative_to(installed)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from engine.policytest import count_tests, run_command, same
+from engine.policy.testing import count_tests, run_command, same
 
 BUNDLED_TESTS = ROOT / "policies" / "genesys-cloud" / "tests"
 

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import example, given, strategies as st
 
 from conftest import decide
-from engine.policy import Family, Revision
+from engine.policy.family import Family, Revision
 from hypothesis_profiles import examples
 
 UTC = timezone.utc

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT, run_cli
 from engine.canonical import sha256_of
-from engine.receipt import SECTIONS, _receipt_hash
+from engine.disputes.receipt import SECTIONS, _receipt_hash
 
 EXAMPLE = ROOT / "examples" / "disputes" / "01-simple-timely-claim.yaml"
 

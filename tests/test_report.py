@@ -10,7 +10,7 @@ import pytest
 
 from browser_helpers import colours, dump_dom, screenshot
 from conftest import ROOT, run_cli
-from engine.disputewords import WORDS
+from engine.disputes.words import WORDS
 
 DISPUTES = ROOT / "examples" / "disputes"
 SIMPLE = DISPUTES / "01-simple-timely-claim.yaml"

@@ -13,7 +13,7 @@ from fractions import Fraction
 import pytest
 
 from conftest import ROOT, case, decide, run_cli
-from engine.policy import load_family_dir
+from engine.policy.family import load_family_dir
 
 SUBMITTED = "2024-06-03T09:00:00Z"
 

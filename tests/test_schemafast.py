@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, case, claim, outage, uptime
-from engine.records import RECORD_TYPES, _FAST
-from engine.schemafast import Unsure
-from engine.schemas import record_schema_name, validator
+from engine.core.records import RECORD_TYPES, _FAST
+from engine.io.schemafast import Unsure
+from engine.io.schemas import record_schema_name, validator
 
 BASES = [case(events=[{"type": "human_response", "at": "2024-06-03T09:05:00Z", "via": "phone"},
                       {"type": "severity_change", "at": "2024-06-03T09:01:00Z", "to": 1}]),

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from engine.policy import Revision, load_policies
-from engine.records import Source, parse_record
+from engine.policy.family import Revision, load_policies
+from engine.core.records import Source, parse_record
 from engine.watch.clock import CaseClock, warning_instant, warning_share
 
 from watch_helpers import TEST_POLICIES, iso

@@ -20,8 +20,8 @@ import pytest
 
 import durable.engine as durable_engine  # the test extra installs durable-rules: without it these tests fail, never skip
 
-from engine.policy import Revision, load_policies
-from engine.resources import policies_dir
+from engine.policy.family import Revision, load_policies
+from engine.io.resources import policies_dir
 from engine.watch.rules import (
     GuardrailError, check_action, check_discriminators, compile_ruleset)
 from engine.watch.runtime import MAX_SESSIONS, ActionFailed, Runtime, fnv1a32

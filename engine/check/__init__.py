@@ -12,6 +12,6 @@ Read as the pipeline:
   run.py       the run end to end
 """
 
-from .run import Config, run_check
+from engine.check.run import Config, run_check
 
 __all__ = ["Config", "run_check"]

@@ -6,8 +6,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from ..schemafast import Check, Unsupported, Unsure, compile_schema, registry_resolver
-from ..schemas import _registry
+from engine.io.schemafast import Check, Unsupported, Unsure, compile_schema, registry_resolver
+from engine.io.schemas import _registry
 
 
 @lru_cache(maxsize=None)

@@ -21,13 +21,13 @@ from fractions import Fraction
 from html import escape
 from typing import Any, Iterable
 
-from ..evaluate import Options
-from ..exact import decimal_text
-from ..policy import Family
-from ..timeutil import iso
-from .months import MonthInfo
-from .summary import MICROS_PER_MINUTE, Summary
-from .table import _owed
+from engine.core.evaluate import Options
+from engine.exact import decimal_text
+from engine.policy.family import Family
+from engine.timeutil import iso
+from engine.check.months import MonthInfo
+from engine.check.summary import MICROS_PER_MINUTE, Summary
+from engine.check.table import _owed
 
 BINS = 40
 MAX_DOTS_PER_MONTH = 400

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 from xml.sax.saxutils import escape, quoteattr
 
-from ..errors import Problem, UsageError
+from engine.errors import Problem, UsageError
 
 if TYPE_CHECKING:
-    from ..evaluate import Decision
+    from engine.core.evaluate import Decision
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 FAILING = ("breached", "violation")

@@ -29,11 +29,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping as MappingT
 
-from ..resources import mappings_dir
-from ..errors import PathPart, Problem, UsageError
-from ..schemas import did_you_mean, iter_problems
-from ..timeutil import TimeFormatError, iso, zone
-from ..yamlload import YamlProblem, load_yaml
+from engine.io.resources import mappings_dir
+from engine.errors import PathPart, Problem, UsageError
+from engine.io.schemas import did_you_mean, iter_problems
+from engine.timeutil import TimeFormatError, iso, zone
+from engine.io.yamlload import YamlProblem, load_yaml
 
 SOURCES = ("cases", "outages", "contracts", "claims")
 RECORD_TYPE = {"cases": "case", "claims": "credit_claim"}

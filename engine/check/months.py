@@ -22,12 +22,12 @@ from functools import lru_cache
 from fractions import Fraction
 from typing import Any, Iterator
 
-from ..errors import UsageError
-from ..evaluate import Options
-from ..exact import money_text, to_fraction
-from ..facts.uptime import month_window
-from ..policy import Family, Revision
-from ..timeutil import TimeFormatError, micros, parse_month
+from engine.errors import UsageError
+from engine.core.evaluate import Options
+from engine.exact import money_text, to_fraction
+from engine.core.facts.uptime import month_window
+from engine.policy.family import Family, Revision
+from engine.timeutil import TimeFormatError, micros, parse_month
 
 _RANGE = re.compile(r"^(\d{4}-\d{2})(?:\.\.(\d{4}-\d{2}))?$")
 PLATFORM = "*"

@@ -16,7 +16,7 @@ import os
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator
 
-from .work import State, install, run_chunk
+from engine.check.work import State, install, run_chunk
 
 
 def default_jobs() -> int:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, TextIO
 
-from ..errors import Problem, SlaError, UsageError
+from engine.errors import Problem, SlaError, UsageError
 
 STDIN_NAME = "<stdin>"
 KINDS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}

@@ -21,25 +21,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, TextIO
 
-from ..atomic import write_atomic
-from ..errors import Problem, UsageError
-from ..evaluate import Options
-from ..policy import Family
-from ..schemas import iter_problems
-from ..timeutil import TimeFormatError, micros, parse_instant
-from .fast import surely_valid
-from .html import render_html
-from .junit import JUnitWriter, rejected
-from .mapping import Mapping, RowError, default_mapping
-from .months import (PLATFORM, Contract, Incident, MonthInfo, OutageIndex, contract_problems, customer_months,
+from engine.io.atomic import write_atomic
+from engine.errors import Problem, UsageError
+from engine.core.evaluate import Options
+from engine.policy.family import Family
+from engine.io.schemas import iter_problems
+from engine.timeutil import TimeFormatError, micros, parse_instant
+from engine.check.fast import surely_valid
+from engine.check.html import render_html
+from engine.check.junit import JUnitWriter, rejected
+from engine.check.mapping import Mapping, RowError, default_mapping
+from engine.check.months import (PLATFORM, Contract, Incident, MonthInfo, OutageIndex, contract_problems, customer_months,
                      incident_problems, month_infos)
-from .parallel import Evaluator
-from .progress import Progress
-from .readers import chunks, open_source
-from .seen import SeenIds
-from .summary import Summary
-from .table import render
-from .work import Chunk, State, row_dict, run_items
+from engine.check.parallel import Evaluator
+from engine.check.progress import Progress
+from engine.check.readers import chunks, open_source
+from engine.check.seen import SeenIds
+from engine.check.summary import Summary
+from engine.check.table import render
+from engine.check.work import Chunk, State, row_dict, run_items
 
 FAIL_ON = {"any": {"breached", "violation"}, "breached": {"breached"}, "violation": {"violation"}, "none": set()}
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2

@@ -22,7 +22,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Iterable, Iterator, Sequence, TextIO
 
-from ..exact import decimal_text
+from engine.exact import decimal_text
 
 MICROS_PER_MINUTE = 60_000_000
 PERCENTILES = (50, 95)

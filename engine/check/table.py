@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..exact import decimal_text
-from .summary import Summary
+from engine.exact import decimal_text
+from engine.check.summary import Summary
 
 
 def _grid(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:

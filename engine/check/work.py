@@ -23,15 +23,15 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Iterable
 
-from ..errors import Problem, RecordError
-from ..exact import decimal_text
-from ..evaluate import FAILING_OUTCOMES, Decision, Options, evaluate
-from ..policy import Family
-from ..records import RecordProblems, Source, parse_record, record_problems
-from .junit import rejected, testcase
-from .mapping import EventSpec, Mapping, RowError
-from .months import Contract, MonthInfo, OutageIndex, credit_owed, uptime_record
-from .summary import Summary
+from engine.errors import Problem, RecordError
+from engine.exact import decimal_text
+from engine.core.evaluate import FAILING_OUTCOMES, Decision, Options, evaluate
+from engine.policy.family import Family
+from engine.core.records import RecordProblems, Source, parse_record, record_problems
+from engine.check.junit import rejected, testcase
+from engine.check.mapping import EventSpec, Mapping, RowError
+from engine.check.months import Contract, MonthInfo, OutageIndex, credit_owed, uptime_record
+from engine.check.summary import Summary
 
 MICROS_PER_MINUTE = 60_000_000
 

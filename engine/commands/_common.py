@@ -8,10 +8,10 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
-from ..errors import UsageError
-from ..policy import Family, load_policies
-from ..resources import policies_dir
-from ..timeutil import TimeFormatError, parse_date, parse_instant
+from engine.errors import UsageError
+from engine.policy.family import Family, load_policies
+from engine.io.resources import policies_dir
+from engine.timeutil import TimeFormatError, parse_date, parse_instant
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 
-from ..dispute import Bundle, BundleError, load_bundle
-from ..errors import Problem, UsageError
-from ..evaluate import Options
-from ..policy import Family
-from ._common import as_of, families, family, now
+from engine.disputes.bundle import Bundle, BundleError, load_bundle
+from engine.errors import Problem, UsageError
+from engine.core.evaluate import Options
+from engine.policy.family import Family
+from engine.commands._common import as_of, families, family, now
 
 
 def bundle_and_family(args: argparse.Namespace) -> tuple[Bundle, Family]:

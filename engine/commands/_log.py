@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .. import decisionlog
-from ..evaluate import Decision
+from engine.disputes import decisionlog
+from engine.core.evaluate import Decision
 
 
 def add_log_option(p: argparse.ArgumentParser) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import argparse
 
-from ..check import Config, run_check
-from ..check.mapping import SOURCES, load_mapping
-from ..check.months import parse_months
-from ..check.parallel import default_jobs
-from ..errors import UsageError
-from ..evaluate import Options
-from ._common import Streams, add_record_options, as_of, family, now
+from engine.check import Config, run_check
+from engine.check.mapping import SOURCES, load_mapping
+from engine.check.months import parse_months
+from engine.check.parallel import default_jobs
+from engine.errors import UsageError
+from engine.core.evaluate import Options
+from engine.commands._common import Streams, add_record_options, as_of, family, now
 
 NAME, ORDER = "check", 90
 

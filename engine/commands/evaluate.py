@@ -16,12 +16,12 @@ import contextlib
 import json
 from typing import Protocol
 
-from ..atomic import AtomicFile, Spool
-from ..batch import Rejected, Tally, decide_files
-from ..evaluate import Decision, Options
-from ..render import as_table
-from ._common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, Streams, add_record_options, as_of, family, now
-from ._log import add_log_option, open_log
+from engine.io.atomic import AtomicFile, Spool
+from engine.batch import Rejected, Tally, decide_files
+from engine.core.evaluate import Decision, Options
+from engine.render.decisions import as_table
+from engine.commands._common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, Streams, add_record_options, as_of, family, now
+from engine.commands._log import add_log_option, open_log
 
 NAME, ORDER = "evaluate", 40
 

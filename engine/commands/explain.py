@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 
-from ..atomic import Spool
-from ..batch import Rejected, Tally, decide_files
-from ..evaluate import Options
-from ..explain import explain
-from ._common import EXIT_INPUT, EXIT_OK, Streams, add_record_options, as_of, family, now
+from engine.io.atomic import Spool
+from engine.batch import Rejected, Tally, decide_files
+from engine.core.evaluate import Options
+from engine.render.explain import explain
+from engine.commands._common import EXIT_INPUT, EXIT_OK, Streams, add_record_options, as_of, family, now
 
 NAME, ORDER = "explain", 50
 

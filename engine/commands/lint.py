@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..lint import lint_paths
-from ..resources import policies_dir
-from ._common import EXIT_FINDINGS, EXIT_OK, Streams
+from engine.policy.lint import lint_paths
+from engine.io.resources import policies_dir
+from engine.commands._common import EXIT_FINDINGS, EXIT_OK, Streams
 
 NAME, ORDER = "lint", 30
 

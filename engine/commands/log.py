@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from .. import decisionlog
-from ..outcomes import OUTCOMES
-from ._common import EXIT_OK, Streams
+from engine.disputes import decisionlog
+from engine.core.outcomes import OUTCOMES
+from engine.commands._common import EXIT_OK, Streams
 
 NAME, ORDER = "log", 83
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 
-from .. import decisionlog
-from ..atomic import write_atomic
-from ..dispute import replay
-from ..errors import UsageError
-from ..receipt import build_receipt
-from ..verdicttext import render_verdict, render_what_if
-from ..whatif import all_revisions
-from ._common import EXIT_OK, Streams, add_record_options
-from ._disputes import bundle_and_family, options
-from ._log import add_log_option, log_path, open_log
+from engine.disputes import decisionlog
+from engine.io.atomic import write_atomic
+from engine.disputes.bundle import replay
+from engine.errors import UsageError
+from engine.disputes.receipt import build_receipt
+from engine.disputes.verdicttext import render_verdict, render_what_if
+from engine.disputes.whatif import all_revisions
+from engine.commands._common import EXIT_OK, Streams, add_record_options
+from engine.commands._disputes import bundle_and_family, options
+from engine.commands._log import add_log_option, log_path, open_log
 
 NAME, ORDER = "replay", 80
 

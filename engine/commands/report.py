@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..atomic import write_atomic
-from ..dispute import replay
-from ..errors import UsageError
-from ..receipt import build_receipt
-from ..report import FORMATS, render
-from ..whatif import all_revisions
-from ._common import EXIT_OK, Streams, add_record_options
-from ._disputes import bundle_and_family, options
+from engine.io.atomic import write_atomic
+from engine.disputes.bundle import replay
+from engine.errors import UsageError
+from engine.disputes.receipt import build_receipt
+from engine.disputes.report import FORMATS, render
+from engine.disputes.whatif import all_revisions
+from engine.commands._common import EXIT_OK, Streams, add_record_options
+from engine.commands._disputes import bundle_and_family, options
 
 NAME, ORDER = "report", 82
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .. import policytest
-from ._common import Streams, add_policies_option
+from engine.policy import testing as policytest
+from engine.commands._common import Streams, add_policies_option
 
 NAME, ORDER = "test", 70
 

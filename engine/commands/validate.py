@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import PolicyError, Problem
-from ..policy import load_family_dir, load_policies, load_revision
-from ..resources import policies_dir
-from ._common import EXIT_FINDINGS, EXIT_OK, Streams
+from engine.errors import PolicyError, Problem
+from engine.policy.family import load_family_dir, load_policies, load_revision
+from engine.io.resources import policies_dir
+from engine.commands._common import EXIT_FINDINGS, EXIT_OK, Streams
 
 NAME, ORDER = "validate", 20
 

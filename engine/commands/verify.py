@@ -6,9 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
-from ..errors import Problem
-from ..receipt import ReceiptError, Verification, verify
-from ._common import EXIT_FINDINGS, EXIT_OK, Streams, add_policies_option, families
+from engine.errors import Problem
+from engine.disputes.receipt import ReceiptError, Verification, verify
+from engine.commands._common import EXIT_FINDINGS, EXIT_OK, Streams, add_policies_option, families
 
 NAME, ORDER = "verify", 81
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ._common import EXIT_OK, Streams, add_policies_option, families
+from engine.commands._common import EXIT_OK, Streams, add_policies_option, families
 
 NAME, ORDER = "versions", 10
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import Problem, UsageError
-from ._common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, Streams, add_policies_option, family
+from engine.errors import Problem, UsageError
+from engine.commands._common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, Streams, add_policies_option, family
 
 NAME, ORDER = "watch", 100
 
@@ -47,14 +47,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, io: Streams) -> int:
     try:
-        from ..watch.runtime import _durable
+        from engine.watch.runtime import _durable
         _durable()
     except ImportError as exc:
         raise UsageError([Problem(str(exc))]) from None
-    from ..watch.alerts import AlertWriter
-    from ..watch.reader import Reader
-    from ..watch.store import Store
-    from ..watch.watcher import Watcher, identity
+    from engine.watch.alerts import AlertWriter
+    from engine.watch.reader import Reader
+    from engine.watch.store import Store
+    from engine.watch.watcher import Watcher, identity
 
     if args.events != "-" and not Path(args.events).is_file():
         raise UsageError([Problem("no such event file", file=args.events)])

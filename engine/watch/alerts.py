@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..errors import Problem, UsageError
+from engine.errors import Problem, UsageError
 
 
 class AlertWriter:

@@ -33,13 +33,13 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any, Mapping
 
-from ..conditions import Scope
-from ..evaluate import render_message
-from ..exact import decimal_text, to_fraction
-from ..facts.case import case_facts
-from ..policy import Revision
-from ..records import Record, Source, parse_record
-from ..timeutil import iso, minutes_between
+from engine.lang.conditions import Scope
+from engine.core.evaluate import render_message
+from engine.exact import decimal_text, to_fraction
+from engine.core.facts.case import case_facts
+from engine.policy.family import Revision
+from engine.core.records import Record, Source, parse_record
+from engine.timeutil import iso, minutes_between
 
 ALERT_KINDS = ("warning", "breached", "met")
 VERDICTS = ("met", "breached")

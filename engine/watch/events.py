@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..errors import Problem
-from ..inputs import _DECODER
-from ..records import Record, RecordProblems, Source, parse_record, record_problems
-from ..schemas import did_you_mean
-from ..timeutil import TimeFormatError, parse_instant
-from .rules import case_event_types
+from engine.errors import Problem
+from engine.io.inputs import _DECODER
+from engine.core.records import Record, RecordProblems, Source, parse_record, record_problems
+from engine.io.schemas import did_you_mean
+from engine.timeutil import TimeFormatError, parse_instant
+from engine.watch.rules import case_event_types
 
 SUBMITTED, CLOSED = "case_submitted", "case_closed"
 

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import IO, Any, TextIO
 
-from ..errors import Problem
+from engine.errors import Problem
 
 STDIN_NAME = "<stdin>"
 

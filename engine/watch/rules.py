@@ -35,8 +35,8 @@ import inspect
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping
 
-from ..policy import Revision
-from ..schemas import _registry
+from engine.policy.family import Revision
+from engine.io.schemas import _registry
 
 Action = Callable[[Any], None]
 DISCRIMINATORS = ("kind", "$timerName")

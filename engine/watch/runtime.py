@@ -40,9 +40,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
-from ..policy import Revision
-from ..timeutil import micros
-from .rules import WAKE_TIMER, GuardrailError, compile_ruleset
+from engine.policy.family import Revision
+from engine.timeutil import micros
+from engine.watch.rules import WAKE_TIMER, GuardrailError, compile_ruleset
 
 MAX_SESSIONS = 1024  # durable-rules 2.0.28: MAX_STATE_INDEX_LENGTH sessions per ruleset
 # The engine's clock is time(NULL), the kernel's coarse clock, which was measured

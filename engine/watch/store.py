@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..errors import Problem, UsageError
+from engine.errors import Problem, UsageError
 
 FORMAT = "sla-watch-state/1"
 

@@ -29,16 +29,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-from ..errors import Problem
-from ..policy import Family
-from ..records import RecordProblems, Source, check_against, parse_record
-from ..timeutil import iso, parse_instant
-from .alerts import AlertWriter
-from .clock import Alert, CaseClock
-from .events import CaseEvent, Closed, Submitted, parse_line, submitted_id
-from .reader import CaughtUp, End, Line, Notice, Reader
-from .runtime import Runtime, Session
-from .store import Store
+from engine.errors import Problem
+from engine.policy.family import Family
+from engine.core.records import RecordProblems, Source, check_against, parse_record
+from engine.timeutil import iso, parse_instant
+from engine.watch.alerts import AlertWriter
+from engine.watch.clock import Alert, CaseClock
+from engine.watch.events import CaseEvent, Closed, Submitted, parse_line, submitted_id
+from engine.watch.reader import CaughtUp, End, Line, Notice, Reader
+from engine.watch.runtime import Runtime, Session
+from engine.watch.store import Store
 
 
 def system_now() -> datetime:

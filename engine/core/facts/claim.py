@@ -1,0 +1,34 @@
+"""Facts of a credit claim. Two revisions meet here: the month's (for uptime and
+tiers, by the month's first instant) and the claim's (for the window, the
+requirements and settlement, by the instant the claim was made)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, TYPE_CHECKING
+
+from engine.core.records import Record
+from engine.core.facts.uptime import uptime_facts
+
+if TYPE_CHECKING:
+    from engine.policy.family import Revision
+
+
+def claim_facts(record: Record, month_revision: "Revision", claim_revision: "Revision") -> dict[str, Any]:
+    """Every fact named in `facts.CLAIM_FACTS`, plus the uptime facts of the month."""
+    f = record.fields
+    contract = f["contract"]
+    facts = uptime_facts(record, month_revision)
+    terms = claim_revision.contracts.get(contract["billing"])
+    base = contract[terms.base_field] / terms.divide_by if terms else None
+    facts.update(
+        submitted_at=f["submitted_at"],
+        support_case=f["support_case"],
+        billing=contract["billing"],
+        currency=contract["currency"],
+        base_amount=base,
+        window_days=claim_revision.window_days,
+        window_closes_at=facts["month_end"] + timedelta(days=claim_revision.window_days),
+        settlement=terms.settlement if terms else None,
+    )
+    return facts

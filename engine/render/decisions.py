@@ -1,0 +1,74 @@
+"""Decisions as text: JSON for machines, a table for people."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from typing import Any, Iterable
+
+from engine.core.evaluate import FAILING_OUTCOMES, Decision
+
+
+def as_json(decisions: Iterable[Decision]) -> str:
+    """A JSON array of decisions."""
+    return json.dumps([d.to_json() for d in decisions], ensure_ascii=False, indent=2) + "\n"
+
+
+def as_jsonl(decisions: Iterable[Decision]) -> str:
+    """One compact JSON decision per line."""
+    return "".join(json.dumps(d.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n" for d in decisions)
+
+
+def _word(decision: Decision, key: str, lang: str) -> str:
+    return decision.revision.data["explain"]["table"][key][lang]
+
+
+def _outcome_word(decision: Decision, key: str, lang: str) -> str:
+    return decision.revision.data["explain"]["outcomes"][key][lang]
+
+
+def summary(decision: Decision, lang: str = "en") -> str:
+    """The decision's result in one short phrase, in the policy's words."""
+    r = decision.result
+    if decision.record.type == "case":
+        met = {True: _outcome_word(decision, "met", lang), False: _outcome_word(decision, "breached", lang),
+               None: _word(decision, "pending", lang)}[r["response_met"]]
+        shown = r["response_minutes"] if r["response_minutes"] is not None else "-"
+        return f"sev{r['current_severity']} {shown}/{r['response_target_minutes']} min {met}"
+    if decision.record.type == "uptime":
+        return f"uptime {r['uptime_percent']}% credit {r['credit_percent']}%"
+    if r["eligible"]:
+        verdict = _word(decision, "eligible", lang)
+    else:
+        verdict = _word(decision, "not_eligible", lang) + " (" + ", ".join(r["reasons"]) + ")"
+    return f"{verdict}: {r['credit_percent']}% = {r['credit_amount']} {r['currency']}"
+
+
+def as_table(decisions: list[Decision], lang: str = "en") -> str:
+    """One line per decision, then its breached or violated findings, indented."""
+    if not decisions:
+        return ""
+    header = tuple(_word(decisions[0], key, lang) for key in ("record", "type", "revision", "result"))
+    rows = [(d.record.id, d.record.type, _revisions(d), summary(d, lang)) for d in decisions]
+    widths = [max(_width(str(row[i])) for row in [header, *rows]) for i in range(3)]
+    lines = [_line(header, widths)]
+    for decision, row in zip(decisions, rows):
+        lines.append(_line(row, widths))
+        for f in decision.findings:
+            if f.outcome in FAILING_OUTCOMES:
+                lines.append(f"    {_outcome_word(decision, f.outcome, lang).upper()} {f.rule} [{f.clause}]: {f.message}")
+    return "\n".join(lines) + "\n"
+
+
+def _line(row: tuple[str, ...], widths: list[int]) -> str:
+    return "  ".join(str(v) + " " * (w - _width(str(v))) for v, w in zip(row, widths)) + "  " + row[3]
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _revisions(decision: Decision) -> str:
+    versions: list[Any] = list(dict.fromkeys(s.revision.revision for s in decision.selections))
+    return "+".join(versions)
