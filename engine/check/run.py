@@ -25,9 +25,8 @@ from engine.io.atomic import write_atomic
 from engine.errors import Problem, UsageError
 from engine.core.evaluate import Options
 from engine.policy.family import Family
-from engine.io.schemas import iter_problems
+from engine.io.schemas import iter_problems, surely_valid
 from engine.timeutil import TimeFormatError, micros, parse_instant
-from engine.check.fast import surely_valid
 from engine.check.html import render_html
 from engine.check.junit import JUnitWriter, rejected
 from engine.check.mapping import Mapping, RowError, default_mapping

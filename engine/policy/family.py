@@ -19,7 +19,7 @@ from engine.lang.conditions import Condition, ConditionError, Vocabulary, compil
 from engine.errors import PathPart, PolicyError, Problem
 from engine.exact import to_fraction
 from engine.core.facts import FACTS
-from engine.core.records import FIELDS
+from engine.core.records import record_fields
 from engine.io.schemas import iter_problems
 from engine.timeutil import TimeFormatError, iso, parse_date, zone
 from engine.io.yamlload import Loaded, YamlProblem, load_yaml
@@ -306,7 +306,7 @@ class _Builder:
             if rule["id"] in seen:
                 self.problem(f"duplicate rule id {rule['id']!r} (also rules[{seen[rule['id']]}])", "rules", i, "id")
             seen[rule["id"]] = i
-            vocab = Vocabulary(frozenset(FACTS[rule["applies_to"]]), FIELDS[rule["applies_to"]], self.data)
+            vocab = Vocabulary(frozenset(FACTS[rule["applies_to"]]), record_fields(rule["applies_to"]), self.data)
             outcomes = []
             for j, spec in enumerate(rule["outcomes"]):
                 outcomes.append(self._outcome(spec, vocab, ("rules", i, "outcomes", j), j))

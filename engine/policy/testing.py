@@ -43,7 +43,7 @@ from engine.core.evaluate import Decision, Finding, Options, evaluate
 from engine.policy.family import Family, Revision, load_family_dir
 from engine.core.records import RecordProblems, Source, parse_record, record_problems
 from engine.io.resources import policies_dir
-from engine.io.schemas import _registry, did_you_mean, iter_problems
+from engine.io.schemas import did_you_mean, iter_problems, schema
 from engine.timeutil import TimeFormatError, parse_date, parse_instant
 from engine.io.yamlload import YamlProblem, load_yaml
 
@@ -111,9 +111,8 @@ class PolicyTestFile:
 @lru_cache(maxsize=1)
 def result_keys() -> dict[str, tuple[str, ...]]:
     """The keys of each record type's decision `result`, read from schemas/decision.schema.json."""
-    _, by_name = _registry()
     out: dict[str, tuple[str, ...]] = {}
-    for branch in by_name["decision.schema.json"].get("allOf", []):
+    for branch in schema("decision.schema.json").get("allOf", []):
         rtype = branch["if"]["properties"]["type"]["const"]
         out[rtype] = tuple(branch["then"]["properties"]["result"]["properties"])
     return out
