@@ -29,11 +29,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping as MappingT
 
+from engine.io.documents import load_document
 from engine.io.resources import mappings_dir
 from engine.errors import PathPart, Problem, UsageError
-from engine.io.schemas import did_you_mean, iter_problems
+from engine.io.schemas import did_you_mean
 from engine.timeutil import TimeFormatError, iso, zone
-from engine.io.yamlload import YamlProblem, load_yaml
 
 SOURCES = ("cases", "outages", "contracts", "claims")
 RECORD_TYPE = {"cases": "case", "claims": "credit_claim"}
@@ -323,17 +323,8 @@ def find_mapping(name: str) -> Path:
 def load_mapping(name: str) -> Mapping:
     """Read and check a mapping file. Raises UsageError naming the file, line and key of each problem."""
     path = find_mapping(name)
-    file = str(path)
-    try:
-        loaded = load_yaml(path.read_text(encoding="utf-8"), file)
-    except YamlProblem as exc:
-        raise UsageError([exc.problem]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError([Problem(f"cannot read mapping: {exc}", file=file)]) from None
-    problems = [p.located(file=file, line=loaded.line_of(p.path)) for p in iter_problems(MAPPING_SCHEMA, loaded.data)]
-    if problems:
-        raise UsageError(problems)
-    d = loaded.data
+    document = load_document(path, MAPPING_SCHEMA, UsageError)
+    file, loaded, d = document.file, document.loaded, document.data
     tz = None
     if "timezone" in d:
         try:
