@@ -22,7 +22,6 @@ Everything here is pure: a row (column -> cell) in, a raw record dict out, or a
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any, Mapping as MappingT
 
 from engine.io.documents import load_document
+from engine.io.jsontext import decode as decode_json
 from engine.io.resources import mappings_dir
 from engine.errors import PathPart, Problem, UsageError
 from engine.io.schemas import did_you_mean
@@ -165,7 +165,7 @@ class Mapping:
             return int(text)
         if column in self.csv_json:
             try:
-                return json.loads(text, parse_float=_no_float)
+                return decode_json(text)
             except ValueError as exc:
                 raise ValueError(f"not valid JSON: {exc}") from None
         if column in self.csv_lists:
@@ -271,7 +271,7 @@ def _convert(kind: str, cell: Any, spec: FieldSpec, mapping: Mapping) -> Any:
         if not isinstance(cell, str):
             return cell
         try:
-            return json.loads(cell, parse_float=_no_float)
+            return decode_json(cell)
         except ValueError as exc:
             raise ValueError(f"not valid JSON: {exc}") from None
     if kind == "list":
@@ -281,10 +281,6 @@ def _convert(kind: str, cell: Any, spec: FieldSpec, mapping: Mapping) -> Any:
     return cell
 
 
-def _no_float(text: str) -> Any:
-    from decimal import Decimal
-
-    return Decimal(text)
 
 
 def _put(record: dict[str, Any], dotted: str, value: Any) -> None:

@@ -19,7 +19,6 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Iterable
 
@@ -27,6 +26,7 @@ from engine.errors import Problem, RecordError
 from engine.exact import decimal_text
 from engine.core.evaluate import FAILING_OUTCOMES, Decision, Options, evaluate
 from engine.policy.family import Family
+from engine.io.jsontext import decode as decode_json
 from engine.core.records import RecordProblems, Source, parse_record, record_problems
 from engine.check.junit import rejected, testcase
 from engine.check.mapping import EventSpec, Mapping, RowError
@@ -36,27 +36,8 @@ from engine.check.summary import Summary
 MICROS_PER_MINUTE = 60_000_000
 
 
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object; a key given twice is an error, as `sla evaluate` has it."""
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise ValueError(f"duplicate key {key!r}")
-            seen.add(key)
-    return out
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
 # The same writing as `sla evaluate --format jsonl` (one encoder, built once).
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-# The same reading as `sla evaluate`'s: exact decimals, no NaN, no duplicate keys.
-_DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_float=Decimal, parse_constant=_no_constant)
 MET_CODE = {True: 1, False: 0, None: 2}
 
 
@@ -204,7 +185,7 @@ def row_dict(kind: str, header: list[str] | None, payload: Any) -> dict[str, Any
     """A row as column -> cell: a JSONL line's object, or a CSV row zipped with its header."""
     if kind == "jsonl":
         try:
-            data = _DECODER.decode(payload)
+            data = decode_json(payload)  # the same reading as `sla evaluate`'s
         except ValueError as exc:
             raise RowError([((), f"not valid JSON: {exc}")]) from None
         except RecursionError:
