@@ -35,7 +35,7 @@ from engine.check.months import (PLATFORM, Contract, Incident, MonthInfo, Outage
 from engine.check.parallel import Evaluator
 from engine.check.progress import Progress
 from engine.check.readers import chunks, open_source
-from engine.check.seen import SeenIds
+from engine.io.seenids import SeenIds
 from engine.check.summary import Summary
 from engine.check.table import render
 from engine.check.work import Chunk, State, row_dict, run_items
@@ -253,7 +253,7 @@ class Check:
     def _chunk(self, source: str, file: str, task: tuple, chunk: Chunk) -> None:
         """A chunk's outcome, whole; a chunk holding a duplicate id is redone row by row."""
         seen = self.seen.get(source)
-        if seen is not None and not seen.add_all(chunk.ids, chunk.lines):
+        if seen is not None and not seen.add_all(chunk.ids, chunk.lines, file):
             if chunk.spilled:
                 os.unlink(chunk.spilled)
             for item in run_items(task):
