@@ -12,7 +12,6 @@ sorted exactly at the end; every other number is a running total.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import sys
 from array import array
@@ -263,11 +262,6 @@ class Summary:
             "percentile_method": "nearest-rank: the value at rank ceil(p/100 * n) of the n sorted exact response times",
         }
 
-    def to_csv(self) -> str:
-        out = io.StringIO()
-        self.write_csv(out)
-        return out.getvalue()
-
     def write_csv(self, out: TextIO) -> None:
         """One table, a `section` column telling the kind of row apart (severity,
         customer_month, owed_total, claimed_total, count)."""
@@ -287,12 +281,6 @@ class Summary:
             writer.writerow({"section": "owed_total", "currency": currency, "total": str(total)})
         for currency, total in sorted(self.claimed.items()):
             writer.writerow({"section": "claimed_total", "currency": currency, "total": str(total)})
-
-    def to_json_text(self) -> str:
-        out = io.StringIO()
-        self.write_json(out)
-        return out.getvalue()
-
 
 CREDITED = ("customer", "month", "uptime_percent", "tier_below", "credit_percent", "revision", "billing", "credit_owed",
             "currency", "eligible", "reason")
