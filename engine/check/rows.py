@@ -31,19 +31,25 @@ class Task:
 
 
 @dataclass(slots=True)
-class CaseRow:
+class Contribution:
+    """What a decided record adds to the summary: every kind says whether it failed."""
+
+    breached: bool  # a breached finding
+    violation: bool  # a violation finding
+
+
+@dataclass(slots=True)
+class CaseRow(Contribution):
     """What a decided case adds to the summary."""
 
     severity: int  # the severity whose clock decided
     response_micros: int | None  # the exact response time; None while unanswered
     met: bool | None  # None: pending
     target: str  # the response target, in minutes
-    breached: bool  # a breached finding
-    violation: bool  # a violation finding
 
 
 @dataclass(slots=True)
-class MonthRow:
+class MonthRow(Contribution):
     """What a decided customer-month adds to the summary."""
 
     customer: str
@@ -55,23 +61,16 @@ class MonthRow:
     tier_below: str | None
     revision: str
     owed: Owed | None  # None: the customer has no contract
-    breached: bool
-    violation: bool
 
 
 @dataclass(slots=True)
-class ClaimRow:
+class ClaimRow(Contribution):
     """What a decided credit claim adds to the summary."""
 
     eligible: bool
     amount: str
     currency: str
     reasons: tuple[str, ...]
-    breached: bool
-    violation: bool
-
-
-Contribution = Union[CaseRow, MonthRow, ClaimRow]
 
 
 @dataclass(slots=True)

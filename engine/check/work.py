@@ -281,8 +281,8 @@ def case_contribution(decision: Decision) -> CaseRow:
     facts = decision.facts
     minutes: Fraction | None = facts["response_minutes"]
     micros = None if minutes is None else minutes.numerator * MICROS_PER_MINUTE // minutes.denominator
-    return CaseRow(facts["clock_severity"], micros, facts["response_met"], decision.result["response_target_minutes"],
-                   *failing(decision))
+    return CaseRow(*failing(decision), facts["clock_severity"], micros, facts["response_met"],
+                   decision.result["response_target_minutes"])
 
 
 def month_contribution(decision: Decision, owed: Owed | None) -> MonthRow:
@@ -291,9 +291,9 @@ def month_contribution(decision: Decision, owed: Owed | None) -> MonthRow:
     down = _micros(facts["unavailable_minutes"]) - _micros(facts["excluded_minutes"])
     total = _micros(facts["total_minutes"])
     tier = facts["tier_below"]
-    return MonthRow(decision.record.customer, facts["month"], down, total, decision.result["uptime_percent"],
-                    decision.result["credit_percent"], None if tier is None else decimal_text(tier),
-                    decision.revision.revision, owed, *failing(decision))
+    return MonthRow(*failing(decision), decision.record.customer, facts["month"], down, total,
+                    decision.result["uptime_percent"], decision.result["credit_percent"],
+                    None if tier is None else decimal_text(tier), decision.revision.revision, owed)
 
 
 def _micros(minutes: Fraction) -> int:
@@ -304,4 +304,4 @@ def _micros(minutes: Fraction) -> int:
 def claim_contribution(decision: Decision) -> ClaimRow:
     """What a decided credit claim adds to the summary."""
     r = decision.result
-    return ClaimRow(r["eligible"], r["credit_amount"], r["currency"], tuple(r["reasons"]), *failing(decision))
+    return ClaimRow(*failing(decision), r["eligible"], r["credit_amount"], r["currency"], tuple(r["reasons"]))
