@@ -10,7 +10,8 @@ from typing import TextIO
 
 from engine.api import Engine
 from engine.errors import UsageError
-from engine.policy.family import Family
+from engine.io.resources import policies_dir
+from engine.policy.family import Family, load_policies
 from engine.timeutil import TimeFormatError, parse_date, parse_instant
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -39,8 +40,11 @@ def add_record_options(p: argparse.ArgumentParser) -> None:
 
 
 def engine(args: argparse.Namespace) -> Engine:
-    """The public API's Engine over --policies (default: the bundled policies)."""
-    return Engine.load(args.policies)
+    """The public API's Engine over --policies (default: the bundled policies), as
+    `Engine.load` makes it (loaded through this module's `load_policies`, which the
+    fuzz tests cache)."""
+    root = args.policies or policies_dir()
+    return Engine(families=load_policies(root), root=root)
 
 
 def families(args: argparse.Namespace) -> dict[str, Family]:
