@@ -30,7 +30,7 @@ from engine.io.jsontext import decode as decode_json
 from engine.core.records import RecordProblems, Source, parse_record, record_problems
 from engine.check.junit import rejected, testcase
 from engine.check.mapping import EventSpec, Mapping, RowError
-from engine.check.months import Contract, MonthInfo, OutageIndex, Owed, credit_owed, uptime_record
+from engine.check.months import Contract, CustomerMonth, MonthInfo, OutageIndex, Owed, credit_owed, uptime_record
 from engine.check.rows import CaseRow, ClaimRow, Contribution, Decided, Item, MonthRow, Rejected, Task
 from engine.check.summary import Summary
 
@@ -233,9 +233,9 @@ def _with_columns(problems: Iterable[Problem], mapping: Mapping, sources: tuple[
     return out
 
 
-def _customer_month(state: State, file: str, payload: tuple[str, str, list[dict[str, Any]], dict[str, Any] | None]) -> Item:
-    customer, month, outages, terms = payload
-    raw = uptime_record(customer, month, outages)
+def _customer_month(state: State, file: str, payload: CustomerMonth) -> Item:
+    terms = payload.terms
+    raw = uptime_record(payload.customer, payload.month, payload.outages)
     src = Source(file, None)
     problems = record_problems(raw, src)
     where = (state, "customer-months", file, None, raw, None)
