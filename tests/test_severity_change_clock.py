@@ -235,3 +235,12 @@ def test_reopen_after_response_naming_an_unknown_severity_is_rejected(tmp_path):
 
     with pytest.raises(PolicyError, match="severity 7 is not one of the severities"):
         family_with(tmp_path, "  reopen_after_response: [1]\n", "  reopen_after_response: [7]\n")
+
+
+def test_lowering_a_reopened_sev1_clock_measures_from_the_reopening_not_from_submission(genesys):
+    # answered at +10, raised to Sev1 at +60 (a new clock), lowered to Sev3 at +65: the
+    # reply at +10 does not answer the reopened clock, which is due two hours after +60
+    d = decided(4, "phone", [human(10), change(60, 1), change(65, 3)], genesys)
+    assert d.result["clock_start"] == at(60)
+    assert d.result["response_deadline"] == at(180)
+    assert d.facts["response_at"] is None

@@ -24,8 +24,10 @@ and never earlier than submission plus the new target:
 
 A change after the initial response only matters when it opens a new clock: an
 escalation the case's channel needs a request for, or one to a severity the
-policy lists in `response.reopen_after_response` (on every channel). The
-deciding clock is the first breached one, else the last.
+policy lists in `response.reopen_after_response` (on every channel). Such a
+clock starts a new episode: later changes measure "from submission" from its
+start, as a response given before it never answers it. The deciding clock is the
+first breached one, else the last.
 
 The customer's duties (designated contacts, initial troubleshooting, what a
 portal case contains) are read from optional record fields; each is null when
@@ -128,6 +130,7 @@ def case_facts(record: Record, revision: "Revision", now: datetime) -> dict[str,
     breached: Clock | None = None
     escalated_to = escalation_at = None
     current = severity
+    base = submitted  # what `from_submission` measures from: submission, or the start of a clock reopened after the response
     for change in (e for e in events if e.type == "severity_change"):
         if change.to == current:
             continue
@@ -143,7 +146,9 @@ def case_facts(record: Record, revision: "Revision", now: datetime) -> dict[str,
         request = request_after(submitted) if needs_request else None
         if needs_request:
             escalation_at = request.at if request else None
-        clock = _next_clock(rule, revision, clock, change, current, request, needs_request, submitted, answered)
+        clock = _next_clock(rule, revision, clock, change, current, request, needs_request, base, answered)
+        if answered:
+            base = clock.start or change.at
         current = change.to
     deciding = breached or clock
     return {
