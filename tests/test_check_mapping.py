@@ -95,3 +95,16 @@ def test_a_mapping_names_its_source_and_must_match_a_given_one(tmp_path):
     assert result.code == 2 and "is for --cases, which is not given" in result.err
     result = run_cli("check", "--cases", write(tmp_path / "d.jsonl", ""), "--mapping", "no-such-mapping", "--quiet")
     assert result.code == 2 and "no bundled mapping of that name" in result.err and "ticketing-export" in result.err
+
+
+def test_incident_export_maps_force_majeure_to_the_beyond_reasonable_control_exclusion(tmp_path):
+    csv = write(tmp_path / "incidents.csv",
+                "Incident,Account,Started,Resolved,Affected Services,Root Cause Category\n"
+                "INC-1,acme,2024-03-12 02:00:00,2024-03-12 04:00:00,inbound_voice;ivr_routing,Force Majeure\n"
+                "INC-2,acme,2024-03-13 02:00:00,2024-03-13 03:00:00,inbound_voice,Genesys\n")
+    out = tmp_path / "d.jsonl"
+    result = run_cli("check", "--outages", csv, "--mapping", "incident-export", "--months", "2024-03..2024-03",
+                     "-o", str(out), "--quiet")
+    assert result.code == 1, result.err  # the Genesys hour still costs a credit tier
+    [month] = read_jsonl(out)
+    assert (month["result"]["unavailable_minutes"], month["result"]["excluded_minutes"]) == ("180", "120")
