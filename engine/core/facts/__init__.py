@@ -48,6 +48,7 @@ CLAIM_FACTS = {
     "base_amount": "the monthly committed fee the credit is a percentage of, or null",
     "window_days": "days after the month's end a claim may be made",
     "window_closes_at": "the first instant a claim is late",
+    "window_revision": "the revision whose window applies: in force when the window closes (or when the claim was made, if the policy says so)",
     "settlement": "how the credit is paid for this contract type, or null",
 }
 
