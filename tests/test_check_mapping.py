@@ -108,3 +108,16 @@ def test_incident_export_maps_force_majeure_to_the_beyond_reasonable_control_exc
     assert result.code == 1, result.err  # the Genesys hour still costs a credit tier
     [month] = read_jsonl(out)
     assert (month["result"]["unavailable_minutes"], month["result"]["excluded_minutes"]) == ("180", "120")
+
+
+def test_ticketing_export_duty_columns_become_duty_findings_and_missing_ones_stay_unknown(tmp_path):
+    header = TICKETING_HEADER.rstrip("\n") + ",Org ID Provided,Troubleshooting Done\n"
+    csv = write(tmp_path / "cases.csv", header +
+                "C-1,acme,P2 - High,Web,2024-03-05 09:30:00,,,,,2024-03-05 10:00:00,,No,\n"
+                "C-2,acme,P2 - High,Web,2024-03-05 09:30:00,,,,,2024-03-05 10:00:00,,Yes,Yes\n")
+    result = run_cli("check", "--cases", csv, "--mapping", "ticketing-export", "--now", NOW, "-o", str(tmp_path / "d.jsonl"), "--quiet")
+    assert result.code == 1, result.err
+    first, second = ({f["rule"]: f["outcome"] for f in d["findings"]} for d in read_jsonl(tmp_path / "d.jsonl"))
+    assert (first["case.portal_organisation_id"], first["case.initial_troubleshooting"]) == ("violation", "info")
+    assert (second["case.portal_organisation_id"], second["case.initial_troubleshooting"]) == ("met", "met")
+    assert first["case.portal_customer_name"] == "info" and first["case.response_target"] == "met"
