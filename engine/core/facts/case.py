@@ -44,7 +44,7 @@ from engine.core.records import Event, Record
 from engine.timeutil import minutes_between
 
 if TYPE_CHECKING:
-    from engine.policy.family import EventMatch, Revision
+    from engine.policy.family import EventMatch, Revision, SeverityChange
 
 FROM_CHANGE, FROM_SUBMISSION, RESTART_AT_CHANGE = "from_change", "from_submission", "restart_at_change"
 RETARGET_MODES = (FROM_CHANGE, FROM_SUBMISSION, RESTART_AT_CHANGE)
@@ -163,7 +163,7 @@ def case_facts(record: Record, revision: "Revision", now: datetime) -> dict[str,
     } | _response_facts(record, revision, deciding, now) | duty_facts(record, revision)
 
 
-def _next_clock(rule: Any, revision: "Revision", clock: Clock, change: Event, current: int, request: Event | None,
+def _next_clock(rule: "SeverityChange", revision: "Revision", clock: Clock, change: Event, current: int, request: Event | None,
                 needs_request: bool, submitted: datetime, answered: bool) -> Clock:
     """The clock a severity change opens (see the module docstring)."""
     target = revision.severities[change.to].target_minutes
