@@ -24,6 +24,7 @@ from engine.batch import Rejected, decide_one
 from engine.core.evaluate import Decision, Options
 from engine.core.records import Source
 from engine.disputes.bundle import Verdict, bundle_from_data, replay
+from engine.disputes import signing
 from engine.disputes.receipt import Verification, build_receipt, verify
 from engine.errors import Problem, UsageError
 from engine.io.resources import policies_dir
@@ -117,13 +118,15 @@ class Engine:
         instant = now if now is not None else loaded.now
         return replay(loaded, family, self.options(instant, as_of, lang))
 
-    def receipt(self, verdict: Verdict, source: str | None = None) -> dict[str, Any]:
-        """A receipt for a verdict: the canonical input, the decision and every hash it depends on."""
-        return build_receipt(verdict, source)
+    def receipt(self, verdict: Verdict, source: str | None = None, sign_key: str | Path | None = None) -> dict[str, Any]:
+        """A receipt for a verdict: the canonical input, the decision and every hash it depends on;
+        signed with the Ed25519 private key file `sign_key` when given (needs the `sign` extra)."""
+        return build_receipt(verdict, source, sign_key)
 
-    def verify(self, receipt: Any, source: str = "<api>") -> Verification:
-        """Check a receipt is intact and re-run it against these policies."""
-        return verify(receipt, self.families, source)
+    def verify(self, receipt: Any, source: str = "<api>", trust: Iterable[str | Path] | None = None) -> Verification:
+        """Check a receipt is intact and re-run it against these policies. With `trust`
+        (public key files), a receipt not signed by one of those keys does not verify."""
+        return verify(receipt, self.families, source, signing.load_trusted(trust) if trust is not None else None)
 
 
 def _instant(value: str | datetime | None) -> datetime:

@@ -21,6 +21,7 @@ from engine import __version__
 from engine.commands import command_modules
 from engine.commands._common import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, Streams
 from engine.errors import SlaError, UsageError
+from engine.textsafe import SafeStream
 
 DESCRIPTION = """\
 Evaluate support cases, uptime months and credit claims against versioned,
@@ -51,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
     """Run `sla`; returns the exit code. Never raises for bad input."""
-    io = Streams(stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr)
+    # Untrusted strings (ids, receipt fields) never reach the terminal raw (engine.textsafe).
+    io = Streams(stdin or sys.stdin, SafeStream(stdout or sys.stdout), SafeStream(stderr or sys.stderr))  # type: ignore[arg-type]
     try:
         with contextlib.redirect_stdout(io.stdout):  # --help and --version print through sys.stdout
             args = build_parser().parse_args(argv)

@@ -22,6 +22,7 @@ from engine.core.evaluate import Decision, Options
 from engine.render.decisions import as_table
 from engine.commands._common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, Streams, add_record_options, as_of, family, now
 from engine.commands._log import add_log_option, open_log
+from engine.disputes.receipt import what_if_label
 
 NAME, ORDER = "evaluate", 40
 
@@ -81,7 +82,10 @@ class DecisionWriter:
 def run(args: argparse.Namespace, io: Streams) -> int:
     options = Options(now=now(args.now), as_of=as_of(args.as_of), lang=args.lang)
     fam = family(args)
-    log = open_log(args, NAME)  # --log: decisions are logged in one transaction once the output is complete
+    log = open_log(args, NAME, what_if=what_if_label(options.as_of))  # --log: decisions are logged in one transaction once the output is complete
+    if options.as_of is not None:
+        print(f"WHAT-IF ({what_if_label(options.as_of)}): every record decided under the revision in force then, "
+              f"not under the one that governed it; these are not the decisions", file=io.stderr)
     fmt = args.format or ("table" if (args.output is None and io.stdout.isatty()) else "json")
     # -o: a temporary file renamed into place; stdout: a spool printed only when the
     # run is clean, or, with --keep-going, standard output itself as decisions come.

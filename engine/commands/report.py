@@ -32,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically) instead of standard output")
     p.add_argument("--all-revisions", action="store_true", help="add the what-if table: the dispute under every revision")
     p.add_argument("--receipt", metavar="OUT.json", help="also write the decision receipt whose hashes the report shows")
+    p.add_argument("--sign-key", metavar="KEY", help="sign the receipt with this Ed25519 private key (`sla keygen`)")
 
 
 def run(args: argparse.Namespace, io: Streams) -> int:
@@ -44,7 +45,8 @@ def run(args: argparse.Namespace, io: Streams) -> int:
     verdict = what_if.actual if what_if else replay(bundle, family, opts)
     text = render(verdict, fmt, args.lang, what_if)
     if args.receipt:
-        write_atomic(args.receipt, json.dumps(build_receipt(verdict), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+        receipt = build_receipt(verdict, sign_key=args.sign_key)
+        write_atomic(args.receipt, json.dumps(receipt, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     if args.output:
         write_atomic(args.output, text)
     else:
