@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
 import sys
 from typing import Sequence, TextIO
@@ -22,6 +23,8 @@ from engine.commands import command_modules
 from engine.commands._common import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, Streams
 from engine.errors import SlaError, UsageError
 from engine.textsafe import SafeStream
+
+NO_SPACE = frozenset(e for e in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", None)) if e is not None)
 
 DESCRIPTION = """\
 Evaluate support cases, uptime months and credit claims against versioned,
@@ -74,7 +77,11 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
     except KeyboardInterrupt:
         print("interrupted", file=io.stderr)
         return 130
-    except Exception as exc:  # a bug in the engine, not in the input
+    except Exception as exc:  # a bug in the engine, not in the input; or a full disk, which is not one
+        if isinstance(exc, OSError) and exc.errno in NO_SPACE:
+            where = f" {exc.filename}" if exc.filename else ""
+            print(f"sla: cannot write{where}: {exc.strerror or exc} (no space left, or a file-size limit)", file=io.stderr)
+            return EXIT_INPUT
         if os.environ.get("SLA_DEBUG"):
             raise
         print(f"sla: internal error: {type(exc).__name__}: {exc} (a bug; rerun with SLA_DEBUG=1 for details)", file=io.stderr)

@@ -22,13 +22,13 @@ Everything here is pure: a row (column -> cell) in, a raw record dict out, or a
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping as MappingT
 
+from engine.check.jsoncell import json_cell
 from engine.io.resources import mappings_dir
 from engine.errors import PathPart, Problem, UsageError
 from engine.io.schemas import did_you_mean, iter_problems
@@ -165,7 +165,7 @@ class Mapping:
             return int(text)
         if column in self.csv_json:
             try:
-                return json.loads(text, parse_float=_no_float)
+                return json_cell(text, _no_float)
             except ValueError as exc:
                 raise ValueError(f"not valid JSON: {exc}") from None
         if column in self.csv_lists:
@@ -271,7 +271,7 @@ def _convert(kind: str, cell: Any, spec: FieldSpec, mapping: Mapping) -> Any:
         if not isinstance(cell, str):
             return cell
         try:
-            return json.loads(cell, parse_float=_no_float)
+            return json_cell(cell, _no_float)
         except ValueError as exc:
             raise ValueError(f"not valid JSON: {exc}") from None
     if kind == "list":

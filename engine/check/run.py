@@ -10,6 +10,7 @@ only when the run completes, so a failed run leaves no half-written file.
 
 from __future__ import annotations
 
+import errno
 import gc
 import glob
 import itertools
@@ -68,6 +69,9 @@ class Config:
     top: int = 20
     chunk: int = 2000
     lang: str = "en"
+
+
+NO_SPACE = frozenset(e for e in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", None)) if e is not None)  # a full disk
 
 
 class _Stop(Exception):
@@ -158,6 +162,20 @@ class Check:
     # -- the run -------------------------------------------------------------
 
     def run(self) -> int:
+        """The run; a full disk (or file-size limit) while writing is bad input's exit 2, naming
+        the outputs, with every partly written output already removed."""
+        try:
+            return self._run()
+        except OSError as exc:
+            if exc.errno not in NO_SPACE:
+                raise
+            c = self.config
+            names = [n for n in (c.output if not self.stdout_decisions else None,
+                                 (c.rejects or "rejects.jsonl") if c.keep_going else None, c.summary, c.junit, c.html) if n]
+            raise UsageError([Problem(f"cannot write {', '.join(names) or 'the output'}: {exc.strerror or exc} "
+                                      f"(no space left, or a file-size limit); no output file was left")]) from None
+
+    def _run(self) -> int:
         c = self.config
         if not any((c.cases, c.outages, c.contracts, c.claims)):
             raise UsageError("sla check: give at least one source: --cases, --outages, --contracts or --claims (see sla check --help)")
@@ -331,7 +349,7 @@ class Check:
                     self.summary.count(source).read += 1
                     problems, rid = handle_row(mapping, opened.name, kind, header, line, payload)
                     if problems:
-                        row = dict(zip(header, payload)) if header is not None else payload
+                        row = dict(zip(header, payload)) if header is not None and isinstance(payload, list) else payload
                         self._reject(source, opened.name, line, rid, [p.render() for p in problems], row)
                 self.progress.update(source, self.summary.count(source).read, opened.position(), opened.size)
         finally:

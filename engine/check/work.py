@@ -29,6 +29,7 @@ from engine.core.evaluate import FAILING_OUTCOMES, Decision, Options, evaluate
 from engine.policy.family import Family
 from engine.core.records import RecordProblems, Source, parse_record, record_problems
 from engine.check.junit import rejected, testcase
+from engine.check.readers import BadRow
 from engine.check.mapping import EventSpec, Mapping, RowError
 from engine.check.months import Contract, MonthInfo, OutageIndex, credit_owed, uptime_record
 from engine.check.summary import Summary
@@ -215,6 +216,8 @@ def row_dict(kind: str, header: list[str] | None, payload: Any) -> dict[str, Any
             raise RowError([((), "text holds an unpaired UTF-16 surrogate (such as \\ud800), which is not a character")])
         return data
     assert header is not None
+    if isinstance(payload, BadRow):  # a row the reader could not split into cells
+        raise RowError([((), payload.reason)])
     if len(payload) != len(header):
         raise RowError([((), f"{len(payload)} cells where the header has {len(header)} columns")])
     return dict(zip(header, payload))
