@@ -22,6 +22,7 @@ from engine import __version__
 from engine.commands import command_modules
 from engine.commands._common import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, Streams
 from engine.errors import SlaError, UsageError
+from engine.io.collisions import refuse_collisions
 from engine.textsafe import SafeStream
 
 NO_SPACE = frozenset(e for e in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", None)) if e is not None)
@@ -63,8 +64,10 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         if args.command is None:
             build_parser().print_help(io.stderr)
             return EXIT_INPUT
-        commands = {m.NAME: m for m in command_modules()}
-        return commands[args.command].run(args, io)
+        command = {m.NAME: m for m in command_modules()}[args.command]
+        if hasattr(command, "io_paths"):  # no output may be an input or another output (engine.io.collisions)
+            refuse_collisions(*command.io_paths(args))
+        return command.run(args, io)
     except SlaError as exc:
         for problem in exc.problems:
             text = problem.render()

@@ -38,6 +38,7 @@ from engine.check.parallel import Evaluator
 from engine.check.progress import Progress
 from engine.check.readers import chunks, open_source
 from engine.check.seen import SeenIds
+from engine.check.stale import remove_stale
 from engine.check.summary import Summary
 from engine.check.table import render
 from engine.check.work import Chunk, State, row_dict, run_items
@@ -88,7 +89,8 @@ class _Spool:
         self.target = Path(target)
         folder = self.target.parent if str(self.target.parent) else Path(".")
         try:
-            fd, self.tmp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=folder)
+            remove_stale(folder, self.target.name)
+            fd, self.tmp = tempfile.mkstemp(prefix=f".{self.target.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
         except OSError as exc:
             raise UsageError([Problem(f"cannot write {what}: {exc.strerror or exc}", file=target)]) from None
         _readable(self.tmp)

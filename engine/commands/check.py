@@ -4,6 +4,7 @@ claims) in one run, and summarise them for people and CI."""
 from __future__ import annotations
 
 import argparse
+import os
 
 from engine.check import Config, run_check
 from engine.check.mapping import SOURCES, load_mapping
@@ -66,6 +67,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chunk", type=int, default=2000, metavar="ROWS", help="rows per chunk handed to a worker (default: 2000)")
     p.add_argument("--top", type=int, default=20, metavar="N", help="customer-months shown in the terminal table (default: 20)")
     p.add_argument("--quiet", action="store_true", help="no progress line and no counts on standard error")
+
+
+def io_paths(args: argparse.Namespace) -> tuple[list[tuple[str, str | None]], list[tuple[str, str | None]]]:
+    """What this run reads and writes, for the collision check in `engine.cli`."""
+    inputs = [(f"--{s}", getattr(args, s)) for s in SOURCES] + [("--mapping", m) for m in args.mapping if os.path.isfile(m)]
+    rejects = (args.rejects or "rejects.jsonl") if args.keep_going else args.rejects
+    return inputs, [("-o", args.output), ("--rejects", rejects), ("--summary", args.summary), ("--junit", args.junit),
+                    ("--html", args.html)]
 
 
 def run(args: argparse.Namespace, io: Streams) -> int:

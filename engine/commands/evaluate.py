@@ -21,7 +21,8 @@ from engine.batch import Rejected, Tally, decide_files
 from engine.core.evaluate import Decision, Options
 from engine.render.decisions import as_table
 from engine.commands._common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, Streams, add_record_options, as_of, family, now
-from engine.commands._log import add_log_option, open_log
+from engine.commands._log import add_log_option, log_path, open_log
+from engine.io.inputs import expand
 from engine.disputes.receipt import what_if_label
 
 NAME, ORDER = "evaluate", 40
@@ -77,6 +78,11 @@ class DecisionWriter:
             self.out.write("\n]\n" if self.count else "[]\n")
         elif self.fmt == "table":
             self.out.write(as_table(self.held, self.lang))
+
+
+def io_paths(args: argparse.Namespace) -> tuple[list[tuple[str, str | None]], list[tuple[str, str | None]]]:
+    """What this run reads and writes, for the collision check in `engine.cli`."""
+    return [("FILE", name) for name in expand(args.files)], [("-o", args.output), ("--log", log_path(args))]
 
 
 def run(args: argparse.Namespace, io: Streams) -> int:

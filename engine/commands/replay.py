@@ -42,6 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_log_option(p)
 
 
+def io_paths(args: argparse.Namespace) -> tuple[list[tuple[str, str | None]], list[tuple[str, str | None]]]:
+    """What this run reads and writes, for the collision check in `engine.cli`."""
+    return ([("DISPUTE", args.dispute), ("--sign-key", args.sign_key)],
+            [("-o", args.output), ("--receipt", args.receipt), ("--log", log_path(args))])
+
+
 def what_if_banner(as_of: object) -> str:
     """The first line of a what-if replay's text: it is not the decision."""
     label = what_if_label(as_of)

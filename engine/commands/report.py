@@ -35,6 +35,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sign-key", metavar="KEY", help="sign the receipt with this Ed25519 private key (`sla keygen`)")
 
 
+def io_paths(args: argparse.Namespace) -> tuple[list[tuple[str, str | None]], list[tuple[str, str | None]]]:
+    """What this run reads and writes, for the collision check in `engine.cli`."""
+    return [("DISPUTE", args.dispute), ("--sign-key", args.sign_key)], [("-o", args.output), ("--receipt", args.receipt)]
+
+
 def run(args: argparse.Namespace, io: Streams) -> int:
     if args.all_revisions and args.as_of:
         raise UsageError("sla report: --all-revisions and --as-of cannot be combined (--all-revisions already uses each revision's date)")
