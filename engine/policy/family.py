@@ -23,6 +23,7 @@ from engine.core.records import FIELDS
 from engine.io.schemas import iter_problems
 from engine.timeutil import TimeFormatError, iso, parse_date, zone
 from engine.io.yamlload import Loaded, YamlProblem, load_yaml
+from engine.io.safefile import UnsafeFile, read_regular
 
 Lang = str
 POLICY_SCHEMA = "policy.schema.json"
@@ -162,10 +163,18 @@ class Family:
         raise LookupError(f"{self.name} has no revision {name!r}; it has {known}")
 
 
+MAX_POLICY_BYTES = 16 * 1024 * 1024  # a policy file is a few KB; anything near this is not one
+
+
 def load_revision(path: Path) -> Revision:
-    """Read, validate and compile one policy file. Raises PolicyError with every problem."""
-    raw = path.read_bytes()
+    """Read, validate and compile one policy file. Raises PolicyError with every problem.
+    Only a regular file is read (never a FIFO or device), and a symbolic link only
+    when it stays inside the policy folder (the family folder's parent)."""
     file = str(path)
+    try:
+        raw = read_regular(path, path.parent.parent, MAX_POLICY_BYTES)
+    except UnsafeFile as exc:
+        raise PolicyError([exc.problem]) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -175,10 +184,17 @@ def load_revision(path: Path) -> Revision:
         loaded = load_yaml(text, file)
     except YamlProblem as exc:
         raise PolicyError([exc.problem]) from None
+    if not isinstance(loaded.data, dict):  # say what it is, never what it holds (it may be any file)
+        raise PolicyError([Problem(f"not a policy: a policy file is a YAML mapping (policy:, revision:, ...); this file "
+                                   f"holds {_kind(loaded.data)}", file=file, line=1)])
     problems = [p.located(file=file, line=loaded.line_of(p.path)) for p in iter_problems(POLICY_SCHEMA, loaded.data)]
     if problems:
         raise PolicyError(problems)
     return _Builder(path, hashlib.sha256(raw).hexdigest(), loaded).build()
+
+
+def _kind(value: Any) -> str:
+    return {str: "text", list: "a list", type(None): "nothing"}.get(type(value), f"a {type(value).__name__}")
 
 
 class _Builder:
@@ -334,10 +350,16 @@ class _Builder:
         from engine.io.schemas import did_you_mean
 
         try:
-            names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+            fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(template)
+                      if name is not None]
         except ValueError as exc:
             self.problem(f"message is not a valid template: {exc}", *path)
             return
+        for name, spec, conversion in fields:  # only {fact}: a spec can pad to any width, a conversion shows internals
+            if spec or conversion:
+                shown = f"{{{name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}"
+                self.problem(f"message field {shown[:40]} has a format spec or conversion; write just {{{name}}}", *path)
+        names = [name for name, _, _ in fields]
         for name in names:
             if name not in vocab.facts:
                 self.problem(f"message names unknown fact {{{name}}}{did_you_mean(name, sorted(vocab.facts))}", *path)
