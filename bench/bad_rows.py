@@ -24,7 +24,7 @@ from measure import run as measure  # noqa: E402
 
 HEADER = "id,customer,severity,channel,submitted_at,events\n"
 BAD = {
-    "utf8": lambda good: good.replace(b"acme", b"ac\xffme"),
+    "utf8": lambda good: good.replace(b"cust-", b"cu\xffst-"),
     "quote": lambda good: b'CASE-BAD,"acme,2,portal,2024-03-05T09:30:00Z,[]\n',
     "deep": lambda good: b"CASE-BAD,acme,2,portal,2024-03-05T09:30:00Z," + b"[" * 100_000 + b"]" * 100_000 + b"\n",
     "surrogate": lambda good: good.replace(b'""case_note""', b'""\\ud800""'),
