@@ -23,6 +23,7 @@ from fractions import Fraction
 from typing import Any, Iterable, Iterator, Sequence, TextIO
 
 from engine.exact import decimal_text
+from engine.io.csvsafe import SafeDictWriter
 
 MICROS_PER_MINUTE = 60_000_000
 PERCENTILES = (50, 95)
@@ -275,7 +276,7 @@ class Summary:
                    "breach_rate_percent", "p50_minutes", "p95_minutes", "target_minutes", "uptime_percent", "tier_below",
                    "credit_percent", "billing", "credit_owed", "eligible", "revision", "source", "read", "evaluated",
                    "rejected", "total"]
-        writer = csv.DictWriter(out, columns, lineterminator="\n", extrasaction="ignore")
+        writer = SafeDictWriter(out, columns, lineterminator="\n", extrasaction="ignore")  # no cell runs as a formula
         writer.writeheader()
         for source, c in self.counts.items():
             writer.writerow({"section": "count", "source": source, "read": c.read, "evaluated": c.evaluated, "rejected": c.rejected})
