@@ -38,6 +38,7 @@ from engine.check.parallel import Evaluator
 from engine.check.progress import Progress
 from engine.check.readers import chunks, open_source
 from engine.check.seen import SeenIds
+from engine.io.nearids import NearIds, near_message
 from engine.check.stale import remove_stale
 from engine.check.summary import Summary
 from engine.check.table import render
@@ -70,6 +71,7 @@ class Config:
     top: int = 20
     chunk: int = 2000
     lang: str = "en"
+    near_duplicate_ids: bool = False  # warn on ids that differ from an earlier one only by spaces, case, look-alikes
 
 
 NO_SPACE = frozenset(e for e in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", None)) if e is not None)  # a full disk
@@ -151,6 +153,7 @@ class Check:
         self.config, self.family, self.options, self.io = config, family, options, io
         self.summary = Summary()
         self.seen: dict[str, SeenIds] = {}
+        self.near: dict[str, NearIds] = {}
         self.months: list[MonthInfo] = []
         self.index = OutageIndex()
         self.contracts: dict[str, Contract] = {}
@@ -246,6 +249,8 @@ class Check:
         opened = open_source(name, self.io.stdin, f"--{source}")
         counts = self.summary.count(source)
         self.seen[source] = SeenIds()
+        if self.config.near_duplicate_ids:
+            self.near[source] = NearIds()
         kind = "csv" if opened.kind == "tsv" else opened.kind
         try:
             tasks = ((source, opened.name, kind, header, first, rows) for header, first, rows in chunks(opened, self.config.chunk))
@@ -255,6 +260,8 @@ class Check:
         finally:
             opened.close()
             self.seen[source].close()
+            if source in self.near:
+                self.near.pop(source).close()
 
     def _customer_months(self, evaluator: Evaluator) -> None:
         source = "customer-months"
@@ -273,6 +280,12 @@ class Check:
 
     def _chunk(self, source: str, file: str, task: tuple, chunk: Chunk) -> None:
         """A chunk's outcome, whole; a chunk holding a duplicate id is redone row by row."""
+        near = self.near.get(source)
+        if near is not None:
+            for rid, line in zip(chunk.ids, chunk.lines):
+                earlier = near.earlier(rid, f"{file}:{line}")
+                if earlier is not None:
+                    print(f"{file}:{line}: warning: {near_message(rid, earlier)}", file=self.io.stderr)
         seen = self.seen.get(source)
         if seen is not None and not seen.add_all(chunk.ids, chunk.lines):
             if chunk.spilled:

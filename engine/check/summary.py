@@ -11,7 +11,6 @@ sorted exactly at the end; every other number is a running total.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sys

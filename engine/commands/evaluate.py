@@ -44,6 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_record_options(p)
     p.add_argument("--format", choices=("json", "jsonl", "table"), help="output format (default: table on a terminal, else json)")
     p.add_argument("-o", "--output", metavar="FILE", help="write decisions to FILE (atomically) instead of standard output")
+    p.add_argument("--near-duplicate-ids", action="store_true",
+                   help="warn (on standard error) when a record id differs from an earlier one only by surrounding "
+                        "spaces, case or look-alike characters: the same record from two exports")
     p.add_argument("--keep-going", action="store_true", help="evaluate the valid records and report each rejected one (exit 2 if any)")
     p.add_argument("--fail-on", choices=tuple(FAIL_ON), default="any",
                    help="which findings make the exit code 1: any breached or violation (default), only one kind, or none")
@@ -101,7 +104,10 @@ def run(args: argparse.Namespace, io: Streams) -> int:
     found = False
     with target or contextlib.nullcontext():
         writer = DecisionWriter(fmt, target or io.stdout, args.lang)
-        for item in decide_files(args.files, fam, options, io.stdin, tally):
+        for item in decide_files(args.files, fam, options, io.stdin, tally, args.near_duplicate_ids):
+            for warning in tally.warnings:
+                print(warning, file=io.stderr)
+            tally.warnings.clear()
             if isinstance(item, Rejected):
                 for problem in item.problems:
                     print(problem.render(), file=io.stderr)

@@ -10,8 +10,8 @@ as `-5` or `+3.25` is left as it is (a spreadsheet reads it as the number).
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping, TextIO
 import csv
+from typing import Any, Iterable, Mapping
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
@@ -34,17 +34,3 @@ class SafeDictWriter(csv.DictWriter):
         for row in rowdicts:
             self.writerow(row)
 
-
-def safe_writer(out: TextIO, **kwargs: Any) -> Any:
-    """csv.writer whose rows are neutralised."""
-    writer = csv.writer(out, **kwargs)
-
-    class _Writer:
-        def writerow(self, row: Iterable[Any]) -> Any:
-            return writer.writerow([neutralise(c) for c in row])
-
-        def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
-            for row in rows:
-                self.writerow(row)
-
-    return _Writer()
