@@ -38,6 +38,12 @@ class SafeStream:
         self._stream.write(escape_controls(text))
         return len(text)
 
+    @property
+    def unescaped(self) -> TextIO:
+        """The wrapped stream, for the engine's own control output only (the progress
+        line's carriage return), never for text from a file."""
+        return self._stream
+
     def writelines(self, lines: Any) -> None:
         for line in lines:
             self.write(line)

@@ -176,3 +176,13 @@ def test_the_python_api_signs_and_checks_against_trusted_keys(tmp_path: Path):
     unsigned = engine.receipt(verdict, "01.yaml")
     refused = engine.verify(unsigned, trust=[pub])
     assert not refused.verified and refused.signature.status == "unsigned"
+
+
+def test_the_progress_line_keeps_its_carriage_return_through_the_escaping_stream():
+    import io
+    from engine.check.progress import Progress
+    from engine.textsafe import SafeStream
+    raw = io.StringIO()
+    progress = Progress(SafeStream(raw), enabled=True, every=0)  # type: ignore[arg-type]
+    progress.update("cases", 10)
+    assert raw.getvalue().startswith("\rcases: 10 records")

@@ -43,6 +43,8 @@ def io_paths(args: argparse.Namespace) -> tuple[list[tuple[str, str | None]], li
 def run(args: argparse.Namespace, io: Streams) -> int:
     if args.all_revisions and args.as_of:
         raise UsageError("sla report: --all-revisions and --as-of cannot be combined (--all-revisions already uses each revision's date)")
+    if args.sign_key and not args.receipt:
+        raise UsageError("sla report: --sign-key signs a receipt; give --receipt OUT.json too")
     fmt = args.format or ("html" if args.output and args.output.lower().endswith((".html", ".htm")) else "markdown")
     bundle, family = bundle_and_family(args)
     opts = options(args, bundle)
