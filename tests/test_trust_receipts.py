@@ -186,3 +186,11 @@ def test_the_progress_line_keeps_its_carriage_return_through_the_escaping_stream
     progress = Progress(SafeStream(raw), enabled=True, every=0)  # type: ignore[arg-type]
     progress.update("cases", 10)
     assert raw.getvalue().startswith("\rcases: 10 records")
+
+
+def test_a_refused_signature_is_said_once(tmp_path: Path):
+    _, pub, _ = _keygen(tmp_path)
+    out = tmp_path / "r.json"
+    assert run_cli("replay", str(EXAMPLE), "--receipt", str(out)).code == 0
+    run = run_cli("verify", str(out), "--trust", str(pub))
+    assert run.code == 1 and run.out.count("unsigned") == 1

@@ -67,7 +67,8 @@ def _read(name: str) -> object:
 
 
 def _text(name: str, result: Verification) -> str:
-    notes = [f"  {result.signature.detail}"]
+    signature_failed = any(d.kind == "signature" for d in result.differences)
+    notes = [] if signature_failed else [f"  {result.signature.detail}"]  # else it is listed with the differences
     if result.what_if:
         notes.append(f"  WHAT-IF ({result.what_if}): this receipt is of a what-if run, not the decision")
     if result.verified:
