@@ -184,7 +184,7 @@ def load_revision(path: Path) -> Revision:
         loaded = load_yaml(text, file)
     except YamlProblem as exc:
         raise PolicyError([exc.problem]) from None
-    if not isinstance(loaded.data, dict):  # say what it is, never what it holds (it may be any file)
+    if loaded.data is not None and not isinstance(loaded.data, dict):  # say what it is, never what it holds (it may be any file)
         raise PolicyError([Problem(f"not a policy: a policy file is a YAML mapping (policy:, revision:, ...); this file "
                                    f"holds {_kind(loaded.data)}", file=file, line=1)])
     problems = [p.located(file=file, line=loaded.line_of(p.path)) for p in iter_problems(POLICY_SCHEMA, loaded.data)]
@@ -194,7 +194,7 @@ def load_revision(path: Path) -> Revision:
 
 
 def _kind(value: Any) -> str:
-    return {str: "text", list: "a list", type(None): "nothing"}.get(type(value), f"a {type(value).__name__}")
+    return {str: "text", list: "a list"}.get(type(value), f"a {type(value).__name__}")
 
 
 class _Builder:
