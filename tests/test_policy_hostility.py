@@ -75,7 +75,9 @@ def test_a_huge_number_in_a_policy_is_a_validation_error_at_once(policies: Path,
     run = _sla("validate", str(policies), timeout=30)
     assert run.returncode == 1, run.stderr
     assert "Traceback" not in run.stderr and "internal error" not in run.stderr
-    assert f"{REVISION}:158:" in run.stdout and "credits.tiers[0].below" in run.stdout
+    line = 1 + (policies / "genesys-cloud" / REVISION).read_text(encoding="utf-8").split("\n").index(
+        f'    - {{below: {literal}, percent: "10"}}')
+    assert f"{REVISION}:{line}:" in run.stdout and "credits.tiers[0].below" in run.stdout
     assert time.monotonic() - started < 30
 
 
