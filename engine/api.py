@@ -25,6 +25,7 @@ from typing import Any, Iterable, Iterator, Mapping, TextIO
 from engine.batch import Rejected, Tally, decide_files, decide_one
 from engine.core.evaluate import Decision, Options
 from engine.core.records import Source
+from engine.disputes import signing
 from engine.disputes.bundle import Bundle, Verdict, bundle_from_data, load_bundle, replay
 from engine.disputes.receipt import Verification, build_receipt, verify
 from engine.errors import Problem, UsageError
@@ -128,11 +129,14 @@ class Engine:
 
     def stream(self, paths: Iterable[str], *, policy: str | None = None, now: str | datetime | None = None,
                as_of: str | date | None = None, lang: str = "en", explain: bool = False,
-               stdin: TextIO | None = None, tally: Tally | None = None) -> Iterator[Decision | Rejected]:
+               stdin: TextIO | None = None, tally: Tally | None = None,
+               near_duplicates: bool = False) -> Iterator[Decision | Rejected]:
         """Every record in record files (`.json`, `.jsonl`, `.yaml`, folders, or `-`
         for `stdin`), decided or rejected, lazily and in input order, in bounded
-        memory: what `sla evaluate` runs. `tally`, when given, keeps the counts."""
-        return decide_files(paths, self.family(policy), self.options(now, as_of, lang, explain), stdin, tally)
+        memory: what `sla evaluate` runs. `tally`, when given, keeps the counts (and,
+        with `near_duplicates`, warnings about ids that look like an earlier one)."""
+        return decide_files(paths, self.family(policy), self.options(now, as_of, lang, explain), stdin, tally,
+                            near_duplicates)
 
     def replay(self, bundle: Mapping[str, Any] | Bundle | str | Path, *, now: str | datetime | None = None,
                as_of: str | date | None = None, lang: str = "en", source: str = "<api>",
@@ -149,13 +153,15 @@ class Engine:
         instant = now if now is not None else loaded.now
         return replay(loaded, family, self.options(instant, as_of, lang))
 
-    def receipt(self, verdict: Verdict, source: str | None = None) -> dict[str, Any]:
-        """A receipt for a verdict: the canonical input, the decision and every hash it depends on."""
-        return build_receipt(verdict, source)
+    def receipt(self, verdict: Verdict, source: str | None = None, sign_key: str | Path | None = None) -> dict[str, Any]:
+        """A receipt for a verdict: the canonical input, the decision and every hash it depends on;
+        signed with the Ed25519 private key file `sign_key` when given (needs the `sign` extra)."""
+        return build_receipt(verdict, source, sign_key)
 
-    def verify(self, receipt: Any, source: str = "<api>") -> Verification:
-        """Check a receipt is intact and re-run it against these policies."""
-        return verify(receipt, self.families, source)
+    def verify(self, receipt: Any, source: str = "<api>", trust: Iterable[str | Path] | None = None) -> Verification:
+        """Check a receipt is intact and re-run it against these policies. With `trust`
+        (public key files), a receipt not signed by one of those keys does not verify."""
+        return verify(receipt, self.families, source, signing.load_trusted(trust) if trust is not None else None)
 
 
 def _instant(value: str | datetime | None) -> datetime:

@@ -16,6 +16,7 @@ from engine.core.evaluate import Decision, Options, evaluate
 from engine.io.inputs import InputProblem, expand, read_records
 from engine.policy.family import Family
 from engine.core.records import RecordProblems, Source, parse_record, record_problems
+from engine.io.nearids import NearIds, near_message
 from engine.io.seenids import SeenIds
 
 
@@ -34,6 +35,7 @@ class Tally:
     evaluated: int = 0
     rejected: int = 0
     failing: int = 0  # decisions with a breached or violation finding
+    warnings: list[str] = field(default_factory=list)  # near-duplicate ids, for the caller to print and clear
 
 
 @dataclass
@@ -48,16 +50,30 @@ class Batch:
 
 
 def decide_files(paths: Iterable[str], family: Family, options: Options, stdin: TextIO | None = None,
-                 tally: Tally | None = None) -> Iterator[Decision | Rejected]:
+                 tally: Tally | None = None, near_duplicates: bool = False) -> Iterator[Decision | Rejected]:
     """Every record in `paths` (files, directories or `-`), decided or rejected,
-    lazily and in input order. `tally`, when given, is kept up to date."""
+    lazily and in input order. `tally`, when given, is kept up to date; with
+    `near_duplicates`, an id that differs from an earlier one only by spaces, case
+    or look-alike characters adds a warning to `tally.warnings`."""
     tally = tally if tally is not None else Tally()
+    near = NearIds() if near_duplicates else None
+    try:
+        yield from _decide_files(paths, family, options, stdin, tally, near)
+    finally:
+        if near is not None:
+            near.close()
+
+
+def _decide_files(paths: Iterable[str], family: Family, options: Options, stdin: TextIO | None, tally: Tally,
+                  near: NearIds | None) -> Iterator[Decision | Rejected]:
     with SeenIds() as seen:
         for name in expand(list(paths)):
             try:
                 for raw in read_records(name, stdin):
                     tally.read += 1
                     item = Rejected((raw,)) if isinstance(raw, Problem) else decide_one(raw.data, raw.source, family, options, seen)
+                    if near is not None and not isinstance(item, Rejected):
+                        _near(near, item, tally)
                     _count(tally, item)
                     yield item
             except InputProblem as exc:
@@ -65,6 +81,14 @@ def decide_files(paths: Iterable[str], family: Family, options: Options, stdin: 
                 item = Rejected((exc.problem,))
                 _count(tally, item)
                 yield item
+
+
+def _near(near: NearIds, decision: Decision, tally: Tally) -> None:
+    source = decision.record.source
+    place = f"{source.file}:{source.line}" if source.line else str(source.file)
+    earlier = near.earlier(decision.record.id, place)
+    if earlier is not None:
+        tally.warnings.append(f"{place}: warning: {near_message(decision.record.id, earlier)}")
 
 
 def _count(tally: Tally, item: Decision | Rejected) -> None:

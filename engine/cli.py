@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
 import sys
 from typing import Sequence, TextIO
@@ -21,6 +22,10 @@ from engine import __version__
 from engine.commands import command_modules
 from engine.commands._common import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, Streams
 from engine.errors import SlaError, UsageError
+from engine.io.collisions import refuse_collisions
+from engine.textsafe import SafeStream
+
+NO_SPACE = frozenset(e for e in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", None)) if e is not None)
 
 DESCRIPTION = """\
 Evaluate support cases, uptime months and credit claims against versioned,
@@ -51,15 +56,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
     """Run `sla`; returns the exit code. Never raises for bad input."""
-    io = Streams(stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr)
+    # Untrusted strings (ids, receipt fields) never reach the terminal raw (engine.textsafe).
+    io = Streams(stdin or sys.stdin, SafeStream(stdout or sys.stdout), SafeStream(stderr or sys.stderr))  # type: ignore[arg-type]
     try:
         with contextlib.redirect_stdout(io.stdout):  # --help and --version print through sys.stdout
             args = build_parser().parse_args(argv)
         if args.command is None:
             build_parser().print_help(io.stderr)
             return EXIT_INPUT
-        commands = {m.NAME: m for m in command_modules()}
-        return commands[args.command].run(args, io)
+        command = {m.NAME: m for m in command_modules()}[args.command]
+        if hasattr(command, "io_paths"):  # no output may be an input or another output (engine.io.collisions)
+            refuse_collisions(*command.io_paths(args))
+        return command.run(args, io)
     except SlaError as exc:
         for problem in exc.problems:
             text = problem.render()
@@ -72,7 +80,11 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
     except KeyboardInterrupt:
         print("interrupted", file=io.stderr)
         return 130
-    except Exception as exc:  # a bug in the engine, not in the input
+    except Exception as exc:  # a bug in the engine, not in the input; or a full disk, which is not one
+        if isinstance(exc, OSError) and exc.errno in NO_SPACE:
+            where = f" {exc.filename}" if exc.filename else ""
+            print(f"sla: cannot write{where}: {exc.strerror or exc} (no space left, or a file-size limit)", file=io.stderr)
+            return EXIT_INPUT
         if os.environ.get("SLA_DEBUG"):
             raise
         print(f"sla: internal error: {type(exc).__name__}: {exc} (a bug; rerun with SLA_DEBUG=1 for details)", file=io.stderr)

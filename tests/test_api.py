@@ -103,4 +103,4 @@ def test_api_replays_a_bundle_file_as_sla_replay_does():
     verdict = Engine.load().replay(str(path), now=NOW)
     cli = subprocess.run([sys.executable, "-m", "engine", "replay", str(path), "--now", NOW, "--format", "json"],
                          capture_output=True, text=True, cwd=ROOT, check=True)
-    assert verdict.to_json() == json.loads(cli.stdout)
+    assert verdict.output_json() == json.loads(cli.stdout)

@@ -207,7 +207,8 @@ def test_a_receipt_that_is_not_json_names_its_line(tmp_path: Path):
 
 def test_verify_as_json_reports_verified(receipt: Path):
     run = _verify(receipt, "--format", "json")
-    assert run.json() == {"verified": True, "tampered": False, "same_decision": True, "differences": []}
+    assert run.json() == {"verified": True, "tampered": False, "same_decision": True, "differences": [],
+                          "signature": "unsigned", "key_id": None, "what_if": None}
 
 
 def test_a_receipt_for_a_dispute_with_cases_records_the_evaluation_instant(tmp_path: Path):

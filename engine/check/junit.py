@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, TextIO
 from xml.sax.saxutils import escape, quoteattr
 
 from engine.errors import Problem, UsageError
+from engine.check.stale import remove_stale
 
 if TYPE_CHECKING:
     from engine.core.evaluate import Decision
@@ -69,6 +70,7 @@ class JUnitWriter:
     def __init__(self, target: str):
         self.target = Path(target)
         self.folder = self.target.parent if str(self.target.parent) else Path(".")
+        remove_stale(self.folder, self.target.name)
         self.suites: dict[str, tuple[TextIO, str, list[int]]] = {}  # name -> (spool, path, [tests, failures, errors])
 
     def add(self, suite: str, xml: str, failed: bool = False, error: bool = False) -> None:
@@ -78,7 +80,7 @@ class JUnitWriter:
         """Test cases already rendered (a chunk's), with their counts."""
         if suite not in self.suites:
             try:
-                fd, path = tempfile.mkstemp(prefix=f".{self.target.name}.{suite}.", suffix=".tmp", dir=self.folder)
+                fd, path = tempfile.mkstemp(prefix=f".{self.target.name}.{os.getpid()}.{suite}.", suffix=".tmp", dir=self.folder)
             except OSError as exc:
                 raise UsageError([Problem(f"cannot write JUnit output: {exc.strerror or exc}", file=str(self.target))]) from None
             self.suites[suite] = (os.fdopen(fd, "w", encoding="utf-8", newline="\n"), path, [0, 0, 0])
@@ -90,7 +92,7 @@ class JUnitWriter:
 
     def commit(self) -> None:
         totals = [sum(c[i] for _, _, c in self.suites.values()) for i in range(3)]
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.target.name}.{os.getpid()}.", suffix=".tmp", dir=self.folder)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)

@@ -28,8 +28,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping as MappingT
 
+from engine.check.jsoncell import json_cell
 from engine.io.documents import load_document
-from engine.io.jsontext import decode as decode_json
 from engine.io.resources import mappings_dir
 from engine.errors import PathPart, Problem, UsageError
 from engine.io.schemas import did_you_mean
@@ -165,7 +165,7 @@ class Mapping:
             return int(text)
         if column in self.csv_json:
             try:
-                return decode_json(text)
+                return json_cell(text)
             except ValueError as exc:
                 raise ValueError(f"not valid JSON: {exc}") from None
         if column in self.csv_lists:
@@ -271,7 +271,7 @@ def _convert(kind: str, cell: Any, spec: FieldSpec, mapping: Mapping) -> Any:
         if not isinstance(cell, str):
             return cell
         try:
-            return decode_json(cell)
+            return json_cell(cell)
         except ValueError as exc:
             raise ValueError(f"not valid JSON: {exc}") from None
     if kind == "list":

@@ -10,7 +10,9 @@ from typing import TextIO
 
 class Progress:
     def __init__(self, stream: TextIO, enabled: bool, every: float = 0.25):
-        self.stream, self.enabled, self.every = stream, enabled, every
+        # The line is redrawn with a carriage return, which the CLI's escaping stream
+        # would show as text: write past it (the labels and numbers are the engine's own).
+        self.stream, self.enabled, self.every = getattr(stream, "unescaped", stream), enabled, every
         self.started = time.monotonic()
         self.shown = 0.0
         self.width = 0

@@ -5,6 +5,13 @@ Nothing is parsed beyond splitting rows here: a JSONL line stays text and a CSV
 row stays a list of cells, so the worker processes do the parsing in parallel.
 A file is read as it goes, never whole; the position in bytes drives the
 progress line.
+
+A bad CSV row is one bad row, not a lost run. The file is read as bytes and cut
+into rows by the quotes (a row ends at a newline outside quotes); each row is
+then decoded and parsed alone. A row that is not UTF-8, breaks the quoting, or
+opens a quote that does not close within MAX_ROW_LINES lines or MAX_RECORD_CHARS
+bytes becomes a `BadRow` at its own first line; reading resumes on the next
+line, so every line number stays true.
 """
 
 from __future__ import annotations
@@ -19,10 +26,28 @@ from pathlib import Path
 from typing import Any, Iterator, TextIO
 
 from engine.errors import Problem, SlaError, UsageError
+from engine.io.inputs import MAX_RECORD_CHARS
 
 STDIN_NAME = "<stdin>"
 KINDS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+MAX_ROW_LINES = 1000  # a quoted cell may span this many lines; an unclosed quote is found within them
+QUOTE = ord('"')
+
+
+class BadRow(str):
+    """A CSV row that cannot be read (its text as far as it decodes, for the rejects
+    file) with the reason; `row_dict` turns it into that row's rejection."""
+
+    reason: str
+
+    def __new__(cls, text: str, reason: str) -> "BadRow":
+        row = super().__new__(cls, text)
+        row.reason = reason
+        return row
+
+    def __reduce__(self) -> tuple[Any, ...]:  # to and from the worker processes
+        return (BadRow, (str(self), self.reason))
 
 
 class InputError(SlaError):
@@ -72,7 +97,8 @@ def open_source(name: str, stdin: TextIO | None, option: str) -> Opened:
     try:
         # JSONL is read as bytes: workers decode each line, so a line that is not
         # UTF-8 is one bad row (with its line number), and the parent only splits.
-        handle = open(path, "rb") if kind == "jsonl" else open(path, encoding="utf-8-sig", newline="")
+        # CSV too: rows are decoded one by one (`_csv_rows`), so a bad byte is one bad row.
+        handle = open(path, "rb")
     except OSError as exc:
         raise UsageError([Problem(f"{option}: cannot read: {exc.strerror}", file=name)]) from None
     return Opened(name, kind, handle, path.stat().st_size, handle.fileno())
@@ -102,6 +128,8 @@ def chunks(source: Opened, size: int) -> Iterator[tuple[list[str] | None, int, l
     first = next(rows, None)
     if first is None:
         return
+    if isinstance(first[1], BadRow):
+        raise InputError([Problem(f"the header row cannot be read: {first[1].reason}", file=source.name, line=first[0])])
     header = [cell.strip() for cell in first[1]]
     dupes = sorted({c for c in header if header.count(c) > 1})
     if dupes:
@@ -129,15 +157,79 @@ def _jsonl_blocks(source: Opened, size: int) -> Iterator[tuple[None, int, list[s
         line += len(block)
 
 
-def _csv_rows(source: Opened) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(source.handle, delimiter="\t" if source.kind == "tsv" else ",", strict=True)
-    start = 1
+def _csv_rows(source: Opened) -> Iterator[tuple[int, list[str] | BadRow]]:
+    """(first line, cells) of each row; a row that cannot be read is (line, BadRow)."""
+    delimiter = "\t" if source.kind == "tsv" else ","
     try:
-        for cells in reader:
-            line, start = start, reader.line_num + 1
-            if cells:  # an empty line; a row of empty cells is a row (and will say what it lacks)
-                yield line, cells
+        for line, raw, fault in _physical_rows(source.handle):
+            if fault is None:
+                text, fault = _decoded(raw, line == 1)
+            if fault is not None:
+                yield line, BadRow(_shown(raw), fault)
+                continue
+            try:
+                parsed = list(csv.reader([text], delimiter=delimiter, strict=True))
+            except csv.Error as exc:
+                yield line, BadRow(text.rstrip("\r\n"), f"not valid CSV: {exc}")
+                continue
+            for cells in parsed:  # one row, or several when a file ends its lines with a bare CR
+                if cells:  # an empty line; a row of empty cells is a row (and will say what it lacks)
+                    yield line, cells
+    except UnicodeDecodeError as exc:  # standard input, decoded before it reaches us
+        raise InputError([Problem(f"not UTF-8 text ({exc.reason})", file=source.name)]) from None
+
+
+def _physical_rows(handle: Any) -> Iterator[tuple[int, Any, str | None]]:
+    """(first line number, the row's raw lines joined, None) per row, cut at newlines
+    outside quotes; an opened quote that does not close within MAX_ROW_LINES lines
+    or MAX_RECORD_CHARS bytes gives (line, that line, the reason) and reading goes
+    on from the next line. Lines are bytes (files) or text (standard input)."""
+    lines = iter(handle)
+    pushed: list[Any] = []  # lines read ahead past an unclosed quote, to read again (last first)
+    number = 0
+
+    def take() -> Any:
+        return pushed.pop() if pushed else next(lines, None)
+
+    while True:
+        first = take()
+        if first is None:
+            return
+        number += 1
+        quotes = first.count(b'"' if isinstance(first, bytes) else '"')
+        if quotes % 2 == 0:
+            yield number, first, None
+            continue
+        parts, size = [first], len(first)
+        while quotes % 2 and len(parts) < MAX_ROW_LINES and size <= MAX_RECORD_CHARS:
+            more = take()
+            if more is None:
+                break
+            parts.append(more)
+            size += len(more)
+            quotes += more.count(b'"' if isinstance(more, bytes) else '"')
+        if quotes % 2 == 0:
+            yield number, first[:0].join(parts), None
+            number += len(parts) - 1
+            continue
+        pushed.extend(reversed(parts[1:]))
+        yield number, first, (f"a quoted cell opened on this line does not close (an unterminated quote) within "
+                              f"{MAX_ROW_LINES} lines or {MAX_RECORD_CHARS} bytes; read on from the next line")
+
+
+def _decoded(raw: Any, first: bool) -> tuple[str, str | None]:
+    """A row's text, or the reason it is not UTF-8."""
+    if isinstance(raw, str):
+        return raw, None
+    if first and raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8"), None
     except UnicodeDecodeError as exc:
-        raise InputError([Problem(f"not UTF-8 text ({exc.reason})", file=source.name, line=reader.line_num + 1)]) from None
-    except csv.Error as exc:
-        raise InputError([Problem(f"not valid CSV: {exc}", file=source.name, line=reader.line_num)]) from None
+        return "", f"not UTF-8 text ({exc.reason} at byte {exc.start + 1} of the row)"
+
+
+def _shown(raw: Any) -> str:
+    """A bad row as text for the rejects file: bytes that are not UTF-8 shown as U+FFFD."""
+    text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+    return text.rstrip("\r\n")

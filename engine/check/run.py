@@ -10,6 +10,7 @@ only when the run completes, so a failed run leaves no half-written file.
 
 from __future__ import annotations
 
+import errno
 import gc
 import glob
 import itertools
@@ -36,6 +37,8 @@ from engine.check.parallel import Evaluator
 from engine.check.progress import Progress
 from engine.check.readers import chunks, open_source
 from engine.io.seenids import SeenIds
+from engine.io.nearids import NearIds, near_message
+from engine.check.stale import remove_stale
 from engine.check.summary import Summary
 from engine.check.table import render
 from engine.check.rows import Decided, Item, Task
@@ -68,6 +71,10 @@ class Config:
     top: int = 20
     chunk: int = 2000
     lang: str = "en"
+    near_duplicate_ids: bool = False  # warn on ids that differ from an earlier one only by spaces, case, look-alikes
+
+
+NO_SPACE = frozenset(e for e in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", None)) if e is not None)  # a full disk
 
 
 class _Stop(Exception):
@@ -84,7 +91,8 @@ class _Spool:
         self.target = Path(target)
         folder = self.target.parent if str(self.target.parent) else Path(".")
         try:
-            fd, self.tmp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=folder)
+            remove_stale(folder, self.target.name)
+            fd, self.tmp = tempfile.mkstemp(prefix=f".{self.target.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
         except OSError as exc:
             raise UsageError([Problem(f"cannot write {what}: {exc.strerror or exc}", file=target)]) from None
         _readable(self.tmp)
@@ -145,6 +153,7 @@ class Check:
         self.config, self.family, self.options, self.io = config, family, options, io
         self.summary = Summary()
         self.seen: dict[str, SeenIds] = {}
+        self.near: dict[str, NearIds] = {}
         self.months: list[MonthInfo] = []
         self.index = OutageIndex()
         self.contracts: dict[str, Contract] = {}
@@ -158,6 +167,20 @@ class Check:
     # -- the run -------------------------------------------------------------
 
     def run(self) -> int:
+        """The run; a full disk (or file-size limit) while writing is bad input's exit 2, naming
+        the outputs, with every partly written output already removed."""
+        try:
+            return self._run()
+        except OSError as exc:
+            if exc.errno not in NO_SPACE:
+                raise
+            c = self.config
+            names = [n for n in (c.output if not self.stdout_decisions else None,
+                                 (c.rejects or "rejects.jsonl") if c.keep_going else None, c.summary, c.junit, c.html) if n]
+            raise UsageError([Problem(f"cannot write {', '.join(names) or 'the output'}: {exc.strerror or exc} "
+                                      f"(no space left, or a file-size limit); no output file was left")]) from None
+
+    def _run(self) -> int:
         c = self.config
         if not any((c.cases, c.outages, c.contracts, c.claims)):
             raise UsageError("sla check: give at least one source: --cases, --outages, --contracts or --claims (see sla check --help)")
@@ -226,6 +249,8 @@ class Check:
         opened = open_source(name, self.io.stdin, f"--{source}")
         counts = self.summary.count(source)
         self.seen[source] = SeenIds()
+        if self.config.near_duplicate_ids:
+            self.near[source] = NearIds()
         kind = "csv" if opened.kind == "tsv" else opened.kind
         try:
             tasks = (Task(source, opened.name, kind, header, first, rows) for header, first, rows in chunks(opened, self.config.chunk))
@@ -235,6 +260,8 @@ class Check:
         finally:
             opened.close()
             self.seen[source].close()
+            if source in self.near:
+                self.near.pop(source).close()
 
     def _customer_months(self, evaluator: Evaluator) -> None:
         source = "customer-months"
@@ -253,6 +280,12 @@ class Check:
 
     def _chunk(self, source: str, file: str, task: Task, chunk: Chunk) -> None:
         """A chunk's outcome, whole; a chunk holding a duplicate id is redone row by row."""
+        near = self.near.get(source)
+        if near is not None:
+            for rid, line in zip(chunk.ids, chunk.lines):
+                earlier = near.earlier(rid, f"{file}:{line}")
+                if earlier is not None:
+                    print(f"{file}:{line}: warning: {near_message(rid, earlier)}", file=self.io.stderr)
         seen = self.seen.get(source)
         if seen is not None and not seen.add_all(chunk.ids, chunk.lines, file):
             if chunk.spilled:
@@ -330,7 +363,7 @@ class Check:
                     self.summary.count(source).read += 1
                     problems, rid = handle_row(mapping, opened.name, kind, header, line, payload)
                     if problems:
-                        row = dict(zip(header, payload)) if header is not None else payload
+                        row = dict(zip(header, payload)) if header is not None and isinstance(payload, list) else payload
                         self._reject(source, opened.name, line, rid, [p.render() for p in problems], row)
                 self.progress.update(source, self.summary.count(source).read, opened.position(), opened.size)
         finally:

@@ -11,7 +11,6 @@ sorted exactly at the end; every other number is a running total.
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from array import array
@@ -23,6 +22,7 @@ from typing import Any, Iterable, Iterator, Sequence, TextIO
 
 from engine.check.rows import CREDITED, CaseRow, ClaimRow, Contribution, CreditedMonth, MonthRow
 from engine.exact import decimal_text
+from engine.io.csvsafe import SafeDictWriter
 
 MICROS_PER_MINUTE = 60_000_000
 PERCENTILES = (50, 95)
@@ -277,7 +277,7 @@ class Summary:
                    "breach_rate_percent", "p50_minutes", "p95_minutes", "target_minutes", "uptime_percent", "tier_below",
                    "credit_percent", "billing", "credit_owed", "eligible", "revision", "source", "read", "evaluated",
                    "rejected", "total"]
-        writer = csv.DictWriter(out, columns, lineterminator="\n", extrasaction="ignore")
+        writer = SafeDictWriter(out, columns, lineterminator="\n", extrasaction="ignore")  # no cell runs as a formula
         writer.writeheader()
         for source, c in self.counts.items():
             writer.writerow({"section": "count", "source": source, "read": c.read, "evaluated": c.evaluated, "rejected": c.rejected})

@@ -29,6 +29,7 @@ from engine.policy.family import Family
 from engine.io.jsontext import decode as decode_json
 from engine.core.records import RecordProblems, Source, parse_record, record_problems
 from engine.check.junit import rejected, testcase
+from engine.check.readers import BadRow
 from engine.check.mapping import EventSpec, Mapping, RowError
 from engine.check.months import Contract, CustomerMonth, MonthInfo, OutageIndex, Owed, credit_owed, uptime_record
 from engine.check.rows import CaseRow, ClaimRow, Contribution, Decided, Item, MonthRow, Rejected, Task
@@ -182,6 +183,8 @@ def row_dict(kind: str, header: list[str] | None, payload: Any) -> dict[str, Any
             raise RowError([((), "text holds an unpaired UTF-16 surrogate (such as \\ud800), which is not a character")])
         return data
     assert header is not None
+    if isinstance(payload, BadRow):  # a row the reader could not split into cells
+        raise RowError([((), payload.reason)])
     if len(payload) != len(header):
         raise RowError([((), f"{len(payload)} cells where the header has {len(header)} columns")])
     return dict(zip(header, payload))

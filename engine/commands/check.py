@@ -4,6 +4,7 @@ claims) in one run, and summarise them for people and CI."""
 from __future__ import annotations
 
 import argparse
+import os
 
 from engine.check import Config, run_check
 from engine.check.mapping import SOURCES, load_mapping
@@ -58,6 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--summary", metavar="FILE", help="write the summary to FILE: .csv for a table, else JSON")
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML: one test case per record, a failure per breached/violation")
     p.add_argument("--html", metavar="FILE", help="write the summary with plots as one self-contained HTML file")
+    p.add_argument("--near-duplicate-ids", action="store_true",
+                   help="warn when a record id differs from an earlier one only by surrounding spaces, case or "
+                        "look-alike characters (the same record from two exports)")
     p.add_argument("--keep-going", action="store_true", help="write bad rows to the rejects file and carry on (exit 2 at the end)")
     p.add_argument("--rejects", metavar="FILE", help="where --keep-going writes bad rows, as JSONL (default: rejects.jsonl)")
     p.add_argument("--fail-on", choices=("any", "breached", "violation", "none"), default="any",
@@ -66,6 +70,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chunk", type=int, default=2000, metavar="ROWS", help="rows per chunk handed to a worker (default: 2000)")
     p.add_argument("--top", type=int, default=20, metavar="N", help="customer-months shown in the terminal table (default: 20)")
     p.add_argument("--quiet", action="store_true", help="no progress line and no counts on standard error")
+
+
+def io_paths(args: argparse.Namespace) -> tuple[list[tuple[str, str | None]], list[tuple[str, str | None]]]:
+    """What this run reads and writes, for the collision check in `engine.cli`."""
+    inputs = [(f"--{s}", getattr(args, s)) for s in SOURCES] + [("--mapping", m) for m in args.mapping if os.path.isfile(m)]
+    rejects = (args.rejects or "rejects.jsonl") if args.keep_going else args.rejects
+    return inputs, [("-o", args.output), ("--rejects", rejects), ("--summary", args.summary), ("--junit", args.junit),
+                    ("--html", args.html)]
 
 
 def run(args: argparse.Namespace, io: Streams) -> int:
@@ -87,6 +99,7 @@ def run(args: argparse.Namespace, io: Streams) -> int:
     config = Config(cases=args.cases, outages=args.outages, contracts=args.contracts, claims=args.claims, mappings=mappings,
                     months=parse_months(args.months) if args.months else None, output=args.output, summary=args.summary,
                     junit=args.junit, html=args.html, keep_going=args.keep_going, rejects=args.rejects,
-                    fail_on=args.fail_on, jobs=jobs, quiet=args.quiet, top=args.top, chunk=args.chunk, lang=args.lang)
+                    fail_on=args.fail_on, jobs=jobs, quiet=args.quiet, top=args.top, chunk=args.chunk, lang=args.lang,
+                    near_duplicate_ids=args.near_duplicate_ids)
     options = Options(now=now(args.now), as_of=as_of(args.as_of), lang=args.lang)
     return run_check(config, family(args), options, io)

@@ -21,7 +21,9 @@ from engine.batch import Rejected, Tally
 from engine.core.evaluate import Decision
 from engine.render.decisions import as_table
 from engine.commands._common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, Streams, add_record_options, as_of, engine, family, now
-from engine.commands._log import add_log_option, open_log
+from engine.commands._log import add_log_option, log_path, open_log
+from engine.io.inputs import expand
+from engine.disputes.bundle import what_if_label
 
 NAME, ORDER = "evaluate", 40
 
@@ -42,6 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_record_options(p)
     p.add_argument("--format", choices=("json", "jsonl", "table"), help="output format (default: table on a terminal, else json)")
     p.add_argument("-o", "--output", metavar="FILE", help="write decisions to FILE (atomically) instead of standard output")
+    p.add_argument("--near-duplicate-ids", action="store_true",
+                   help="warn (on standard error) when a record id differs from an earlier one only by surrounding "
+                        "spaces, case or look-alike characters: the same record from two exports")
     p.add_argument("--keep-going", action="store_true", help="evaluate the valid records and report each rejected one (exit 2 if any)")
     p.add_argument("--fail-on", choices=tuple(FAIL_ON), default="any",
                    help="which findings make the exit code 1: any breached or violation (default), only one kind, or none")
@@ -78,11 +83,19 @@ class DecisionWriter:
             self.out.write(as_table(self.held, self.lang))
 
 
+def io_paths(args: argparse.Namespace) -> tuple[list[tuple[str, str | None]], list[tuple[str, str | None]]]:
+    """What this run reads and writes, for the collision check in `engine.cli`."""
+    return [("FILE", name) for name in expand(args.files)], [("-o", args.output), ("--log", log_path(args))]
+
+
 def run(args: argparse.Namespace, io: Streams) -> int:
     instant, day = now(args.now), as_of(args.as_of)
     api = engine(args)
     fam = family(args, api)
-    log = open_log(args, NAME)  # --log: decisions are logged in one transaction once the output is complete
+    log = open_log(args, NAME, what_if=what_if_label(day))  # --log: decisions are logged in one transaction once the output is complete
+    if day is not None:
+        print(f"WHAT-IF ({what_if_label(day)}): every record decided under the revision in force then, "
+              f"not under the one that governed it; these are not the decisions", file=io.stderr)
     fmt = args.format or ("table" if (args.output is None and io.stdout.isatty()) else "json")
     # -o: a temporary file renamed into place; stdout: a spool printed only when the
     # run is clean, or, with --keep-going, standard output itself as decisions come.
@@ -92,7 +105,11 @@ def run(args: argparse.Namespace, io: Streams) -> int:
     found = False
     with target or contextlib.nullcontext():
         writer = DecisionWriter(fmt, target or io.stdout, args.lang)
-        for item in api.stream(args.files, policy=fam.name, now=instant, as_of=day, lang=args.lang, stdin=io.stdin, tally=tally):
+        for item in api.stream(args.files, policy=fam.name, now=instant, as_of=day, lang=args.lang, stdin=io.stdin,
+                               tally=tally, near_duplicates=args.near_duplicate_ids):
+            for warning in tally.warnings:
+                print(warning, file=io.stderr)
+            tally.warnings.clear()
             if isinstance(item, Rejected):
                 for problem in item.problems:
                     print(problem.render(), file=io.stderr)

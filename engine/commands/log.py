@@ -7,7 +7,7 @@ import json
 
 from engine.disputes import decisionlog
 from engine.core.outcomes import OUTCOMES
-from engine.commands._common import EXIT_OK, Streams
+from engine.commands._common import EXIT_FINDINGS, EXIT_OK, Streams
 
 NAME, ORDER = "log", 83
 
@@ -20,7 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "outcome and the sha256 of the record's input; --format json adds the policy file hashes "
                                    "and the whole decision.",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
-                       epilog=f"outcomes: {', '.join(OUTCOMES)}\nexit codes: 0 listed (even none) · 2 no log, or unreadable")
+                       epilog=f"outcomes: {', '.join(OUTCOMES)}\nexit codes: 0 listed (even none), or --verify found the chain "
+                              f"intact · 1 --verify found a row edited, deleted or moved · 2 no log, or unreadable")
     p.add_argument("path", nargs="?", metavar="PATH",
                    help=f"the log file (default: ${decisionlog.ENV_VAR} or ./{decisionlog.DEFAULT_PATH})")
     p.add_argument("--customer", help="only this customer's decisions")
@@ -30,9 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--command", dest="by_command", choices=("evaluate", "replay"), help="only decisions logged by this command")
     p.add_argument("--limit", type=int, metavar="N", help="only the last N matching decisions")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
+    p.add_argument("--verify", action="store_true",
+                   help="check the log's hash chain instead of listing: names each row edited, deleted or moved, and "
+                        "prints the head hash (keep it elsewhere to detect rows deleted at the end); exit 1 if broken")
 
 
 def run(args: argparse.Namespace, io: Streams) -> int:
+    if args.verify:
+        return _verify(args.path or decisionlog.default_path(), args.format, io)
     filters = decisionlog.Filters(args.customer, args.month, args.outcome, args.record, args.by_command, args.limit)
     rows = decisionlog.query(args.path or decisionlog.default_path(), filters)
     if args.format == "json":
@@ -40,3 +46,15 @@ def run(args: argparse.Namespace, io: Streams) -> int:
     else:
         io.stdout.write(decisionlog.table(rows))
     return EXIT_OK
+
+
+def _verify(path: str, fmt: str, io: Streams) -> int:
+    result = decisionlog.verify_chain(path)
+    if fmt == "json":
+        io.stdout.write(json.dumps({"intact": result.intact, "rows": result.rows, "head": result.head,
+                                    "problems": list(result.problems)}, indent=2) + "\n")
+    elif result.intact:
+        io.stdout.write(f"{path}: intact: {result.rows} row(s), hash chain unbroken; head {result.head}\n")
+    else:
+        io.stdout.write(f"{path}: BROKEN\n" + "".join(f"  {p}\n" for p in result.problems) + f"  head {result.head}\n")
+    return EXIT_OK if result.intact else EXIT_FINDINGS

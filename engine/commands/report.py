@@ -32,11 +32,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically) instead of standard output")
     p.add_argument("--all-revisions", action="store_true", help="add the what-if table: the dispute under every revision")
     p.add_argument("--receipt", metavar="OUT.json", help="also write the decision receipt whose hashes the report shows")
+    p.add_argument("--sign-key", metavar="KEY", help="sign the receipt with this Ed25519 private key (`sla keygen`)")
+
+
+def io_paths(args: argparse.Namespace) -> tuple[list[tuple[str, str | None]], list[tuple[str, str | None]]]:
+    """What this run reads and writes, for the collision check in `engine.cli`."""
+    return [("DISPUTE", args.dispute), ("--sign-key", args.sign_key)], [("-o", args.output), ("--receipt", args.receipt)]
 
 
 def run(args: argparse.Namespace, io: Streams) -> int:
     if args.all_revisions and args.as_of:
         raise UsageError("sla report: --all-revisions and --as-of cannot be combined (--all-revisions already uses each revision's date)")
+    if args.sign_key and not args.receipt:
+        raise UsageError("sla report: --sign-key signs a receipt; give --receipt OUT.json too")
     fmt = args.format or ("html" if args.output and args.output.lower().endswith((".html", ".htm")) else "markdown")
     bundle, family = bundle_and_family(args)
     opts = options(args, bundle)
@@ -44,7 +52,8 @@ def run(args: argparse.Namespace, io: Streams) -> int:
     verdict = what_if.actual if what_if else replay(bundle, family, opts)
     text = render(verdict, fmt, args.lang, what_if)
     if args.receipt:
-        write_atomic(args.receipt, json.dumps(build_receipt(verdict), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+        receipt = build_receipt(verdict, sign_key=args.sign_key)
+        write_atomic(args.receipt, json.dumps(receipt, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     if args.output:
         write_atomic(args.output, text)
     else:

@@ -22,6 +22,7 @@ KIND_LABELS = {
     "outcome_changed": "outcome changed",
     "decision_changed": "decision wording changed",
     "rerun_failed": "re-run failed",
+    "signature": "signature",
 }
 
 
@@ -36,12 +37,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                               "2 not a receipt, or unreadable")
     p.add_argument("receipt", metavar="RECEIPT.json", help="the receipt")
     add_policies_option(p)
+    p.add_argument("--trust", metavar="PUBKEY", action="append",
+                   help="a public key (KEY.pub from `sla keygen`) whose signature is trusted; repeat for several. "
+                        "With --trust, a receipt not signed by one of them fails (unsigned, another key, or edited "
+                        "since it was signed)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
 
 
 def run(args: argparse.Namespace, io: Streams) -> int:
     data = _read(args.receipt)
-    result = engine(args).verify(data, source=args.receipt)
+    result = engine(args).verify(data, source=args.receipt, trust=args.trust)
     if args.format == "json":
         io.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:
@@ -63,15 +68,20 @@ def _read(name: str) -> object:
 
 
 def _text(name: str, result: Verification) -> str:
+    signature_failed = any(d.kind == "signature" for d in result.differences)
+    notes = [] if signature_failed else [f"  {result.signature.detail}"]  # else it is listed with the differences
+    if result.what_if:
+        notes.append(f"  WHAT-IF ({result.what_if}): this receipt is of a what-if run, not the decision")
     if result.verified:
         return (f"{name}: verified: the receipt is intact, and today's engine, policy files and schemas "
-                f"give the same decision\n")
-    lines = [f"{name}: FAILED"]
+                f"give the same decision\n" + "\n".join(notes) + "\n")
+    lines = [f"{name}: FAILED", *notes]
     for d in result.differences:
         detail = ""
         if d.recorded is not None or d.current is not None:
             detail = f" (receipt: {_short(d.recorded)}; now: {_short(d.current)})"
-        lines.append(f"  {KIND_LABELS[d.kind]}: {d.what}{detail}")
+        label = KIND_LABELS[d.kind]
+        lines.append(f"  {d.what}{detail}" if d.kind == "signature" else f"  {label}: {d.what}{detail}")
     if result.rerun is not None:
         lines.append("  decision: " + ("the same as recorded" if result.same_decision else "differs from the one recorded"))
     return "\n".join(lines) + "\n"

@@ -45,6 +45,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the alerts' messages (default: en)")
 
 
+def io_paths(args: argparse.Namespace) -> tuple[list[tuple[str, str | None]], list[tuple[str, str | None]]]:
+    """What this run reads and writes, for the collision check in `engine.cli`."""
+    state = args.state or Path(f"{args.output}.state" if args.output else DEFAULT_STATE)
+    return [("EVENTS", args.events)], [("-o", args.output), ("--state", str(state))]
+
+
 def run(args: argparse.Namespace, io: Streams) -> int:
     try:
         from engine.watch.runtime import require_durable

@@ -8,6 +8,8 @@ function?) are in `check_against`, run once the revision is known.
 
 from __future__ import annotations
 
+import itertools
+
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime, timezone
@@ -16,7 +18,8 @@ from typing import Any, Mapping, TYPE_CHECKING
 
 from engine.errors import PathPart, Problem
 from engine.exact import to_fraction
-from engine.io.schemas import CONTROL_CHARACTERS, RECORD_TYPES, did_you_mean, iter_problems, record_schema_name, schema, surely_valid
+from engine.io.schemas import (CONTROL_CHARACTERS, RECORD_TYPES, Uncounted, did_you_mean, iter_problems, record_schema_name,
+                                schema, surely_valid)
 from engine.timeutil import TimeFormatError, parse_instant, parse_month
 
 if TYPE_CHECKING:
@@ -123,7 +126,18 @@ def record_problems(raw: Any, source: Source) -> list[Problem]:
     unprintable = _unprintable(raw, source)
     if not unprintable and surely_valid(_SCHEMA_NAME[rtype], raw):
         return []
-    return unprintable + [p.located(line=source.line_of(p.path), **where) for p in iter_problems(_SCHEMA_NAME[rtype], raw)]
+    uncounted = Uncounted()
+    found = iter_problems(_SCHEMA_NAME[rtype], raw, uncounted)
+    problems = unprintable + [p.located(line=source.line_of(p.path), **where)
+                              for p in itertools.islice(found, max(PROBLEMS_PER_RECORD - len(unprintable), 0))]
+    hidden = sum(1 for _ in found) + uncounted.more  # counted, never kept: memory does not grow per problem
+    if hidden:
+        problems.append(Problem(f"{hidden} more problem(s) in this record not shown (the first {len(problems)} are)",
+                                line=source.line, **where))
+    return problems
+
+
+PROBLEMS_PER_RECORD = 20  # shown per record: a hostile record cannot make its rejection cost memory per problem
 
 
 def parse_record(raw: Mapping[str, Any], source: Source) -> Record:

@@ -291,8 +291,12 @@ class Verdict:
             out |= {"asserted": dict(self.bundle.asserted), "upheld": self.upheld()}
         return out
 
+    def output_json(self) -> dict[str, Any]:
+        """What `sla replay --format json` prints: the verdict, labelled when it is a what-if."""
+        return {**self.to_json(), "what_if": what_if_label(self.options.as_of)}
+
     def to_json(self) -> dict[str, Any]:
-        """The verdict as recorded in receipts and printed by `sla replay --format json`."""
+        """The verdict as recorded in receipts (and, labelled, printed by `sla replay --format json`)."""
         return {
             "dispute": {"title": self.bundle.title, "customer": self.bundle.customer, "policy": self.family.name},
             "options": {"now": iso(self.options.now) if self.bundle.has_cases else None,
@@ -327,6 +331,11 @@ def _selection_json(decision: Decision, selection: Any) -> dict[str, Any]:
     return {"record": decision.record.id, "role": selection.role, "revision": selection.revision.revision,
             "effective": selection.revision.effective.isoformat(), "sha256": selection.revision.sha256,
             "anchor": selection.anchor, "anchor_value": selection.anchor_value}
+
+
+def what_if_label(as_of: Any) -> str | None:
+    """How a what-if run is labelled (receipts, the log, output): "as-of DATE", or None for the decision."""
+    return f"as-of {as_of.isoformat()}" if as_of is not None else None
 
 
 def replay(bundle: Bundle, family: Family, options: Options) -> Verdict:

@@ -9,6 +9,16 @@ Safe with concurrent writers: the database is in WAL mode (readers never block
 the writer), every connection waits up to `BUSY_TIMEOUT_MS` for a lock instead
 of failing, and a run's rows go in one `BEGIN IMMEDIATE` transaction, so a run
 is logged whole or not at all and a committed run is never lost or interleaved.
+
+Tamper-evident: the log is append-only and hash-chained. Each row carries
+`prev_hash`, the `row_hash` of the row before it, and its own `row_hash`, the
+sha256 over `prev_hash` and the row's canonical content. `verify_chain` (`sla log
+--verify`) recomputes the chain and names the first row that was edited, deleted
+or moved. Deleting rows at the end leaves a shorter valid chain; `sla log
+--verify` prints the head hash so it can be kept (or signed) elsewhere.
+
+A what-if run (`--as-of`) has `what_if` set ("as-of DATE") on each row: its
+verdicts are not decisions.
 """
 
 from __future__ import annotations
@@ -31,7 +41,8 @@ from engine.timeutil import iso
 DEFAULT_PATH = "sla-decisions.sqlite"
 ENV_VAR = "SLA_DECISION_LOG"
 BUSY_TIMEOUT_MS = 60_000
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+GENESIS = "0" * 64  # the prev_hash of the first row
 RECORD_SUFFIXES = (".json", ".jsonl", ".ndjson", ".yaml", ".yml")
 
 _SCHEMA = """
@@ -52,14 +63,19 @@ CREATE TABLE IF NOT EXISTS decisions (
     versions      TEXT NOT NULL,
     policy_sha256 TEXT NOT NULL,
     input_sha256  TEXT NOT NULL,
-    decision      TEXT NOT NULL
+    decision      TEXT NOT NULL,
+    what_if       TEXT,
+    prev_hash     TEXT,
+    row_hash      TEXT
 );
 CREATE INDEX IF NOT EXISTS decisions_by_customer ON decisions (customer, month);
 CREATE INDEX IF NOT EXISTS decisions_by_outcome ON decisions (outcome);
 """
 
 COLUMNS = ("id", "run_id", "logged_at", "command", "source", "dispute", "bundle_sha256", "record_id", "record_type",
-           "customer", "month", "outcome", "policy", "versions", "policy_sha256", "input_sha256", "decision")
+           "customer", "month", "outcome", "policy", "versions", "policy_sha256", "input_sha256", "decision", "what_if",
+           "prev_hash", "row_hash")
+CONTENT = COLUMNS[1:-2]  # what a row's hash covers (its id is not: order is the chain's)
 
 
 def default_path() -> str:
@@ -84,6 +100,7 @@ class Entry:
     source: str | None
     dispute: str | None = None
     bundle_sha256: str | None = None
+    what_if: str | None = None  # "as-of DATE" for a what-if run
 
 
 def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
@@ -110,7 +127,12 @@ def _row(entry: Entry, run_id: str, command: str, logged_at: str) -> tuple[Any, 
     hashes = {s.revision.label: s.revision.sha256 for s in d.selections}
     return (run_id, logged_at, command, entry.source, entry.dispute, entry.bundle_sha256, d.record.id, d.record.type,
             d.record.customer, month_of(d), outcome_of(d), d.revision.family, "+".join(versions),
-            canonical_json(hashes), sha256_of(d.record.raw), json.dumps(d.to_json(), ensure_ascii=False))
+            canonical_json(hashes), sha256_of(d.record.raw), json.dumps(d.to_json(), ensure_ascii=False), entry.what_if)
+
+
+def row_hash(prev_hash: str, content: Sequence[Any]) -> str:
+    """The hash of a row: over the previous row's hash and this row's content."""
+    return sha256_of({"prev": prev_hash, "row": dict(zip(CONTENT, content))})
 
 
 class LogWriter:
@@ -133,7 +155,7 @@ class LogWriter:
         self._conn = _connect(self.path)
         try:
             self._conn.execute("ATTACH DATABASE '' AS spool")
-            self._conn.execute(f"CREATE TABLE spool.decisions ({', '.join(COLUMNS[1:])})")
+            self._conn.execute(f"CREATE TABLE spool.decisions ({', '.join(CONTENT)})")
         except sqlite3.Error as exc:
             self.close()
             raise UsageError([Problem(f"cannot prepare the decision log: {exc}", file=str(self.path))]) from None
@@ -148,7 +170,7 @@ class LogWriter:
         if self._pending and self._conn is not None:
             try:
                 self._conn.execute("BEGIN")
-                self._conn.executemany(f"INSERT INTO spool.decisions VALUES ({', '.join('?' * (len(COLUMNS) - 1))})",
+                self._conn.executemany(f"INSERT INTO spool.decisions VALUES ({', '.join('?' * len(CONTENT))})",
                                        self._pending)
                 self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
@@ -164,8 +186,7 @@ class LogWriter:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 _ensure_schema(conn, self.path)
-                cols = ", ".join(COLUMNS[1:])
-                conn.execute(f"INSERT INTO main.decisions ({cols}) SELECT {cols} FROM spool.decisions ORDER BY rowid")
+                _append_chained(conn, conn.execute(f"SELECT {', '.join(CONTENT)} FROM spool.decisions ORDER BY rowid"))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -191,14 +212,99 @@ class LogWriter:
         self.close()
 
 
+def _head(conn: sqlite3.Connection) -> str:
+    last = conn.execute("SELECT row_hash FROM main.decisions ORDER BY id DESC LIMIT 1").fetchone()
+    return last[0] if last else GENESIS
+
+
+def _append_chained(conn: sqlite3.Connection, rows: Any, batch: int = 1000) -> None:
+    """Append rows (content tuples) to the log, each chained to the one before (inside
+    the caller's write transaction, so no other writer can interleave)."""
+    prev = _head(conn)
+    insert = (f"INSERT INTO main.decisions ({', '.join(CONTENT)}, prev_hash, row_hash) "
+              f"VALUES ({', '.join('?' * (len(CONTENT) + 2))})")
+    chunk = []
+    for content in rows:
+        digest = row_hash(prev, content)
+        chunk.append((*content, prev, digest))
+        prev = digest
+        if len(chunk) >= batch:
+            conn.executemany(insert, chunk)
+            chunk.clear()
+    if chunk:
+        conn.executemany(insert, chunk)
+
+
 def _ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise UsageError([Problem(f"the decision log has format {version}, newer than this sla ({SCHEMA_VERSION})", file=str(path))])
-    if version < SCHEMA_VERSION:
+    if version == 1:  # format 1 had no chain: add the columns and chain the rows it holds, in order
+        for column in ("what_if", "prev_hash", "row_hash"):
+            conn.execute(f"ALTER TABLE decisions ADD COLUMN {column} TEXT")
+        prev = GENESIS
+        for row in conn.execute(f"SELECT id, {', '.join(CONTENT)} FROM decisions ORDER BY id").fetchall():
+            digest = row_hash(prev, row[1:])
+            conn.execute("UPDATE decisions SET prev_hash = ?, row_hash = ? WHERE id = ?", (prev, digest, row[0]))
+            prev = digest
+    elif version < SCHEMA_VERSION:
         for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
             conn.execute(statement)
+    if version < SCHEMA_VERSION:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """The result of `verify_chain`: rows checked, the head hash, and each break found."""
+
+    rows: int
+    head: str
+    problems: tuple[str, ...]
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def verify_chain(path: str | Path) -> ChainCheck:
+    """Recompute the hash chain, oldest row first, and name each row that was edited
+    (its content no longer matches its hash), moved (it follows another row than the
+    one before it) or that follows deleted rows (it follows no row there is)."""
+    conn = _connect(Path(path), read_only=True)
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
+            return ChainCheck(0, GENESIS, ())
+        if version < SCHEMA_VERSION:
+            return ChainCheck(0, GENESIS, (f"the log has format {version}, without a hash chain; any write by this "
+                                           f"sla adds one",))
+        rows = conn.execute(f"SELECT id, {', '.join(CONTENT)}, prev_hash, row_hash FROM decisions ORDER BY id").fetchall()
+    except sqlite3.Error as exc:
+        raise UsageError([Problem(f"cannot read the decision log: {exc}", file=str(path))]) from None
+    finally:
+        conn.close()
+    by_hash = {r[-1]: r[0] for r in rows}
+    problems, prev, prev_id = [], GENESIS, None
+    for row in rows:
+        row_id, content, stored_prev, stored = row[0], row[1:-2], row[-2], row[-1]
+        if row_hash(stored_prev or "", content) != stored:
+            problems.append(f"row {row_id} was edited: its content does not match its hash")
+        elif stored_prev != prev:
+            follows = by_hash.get(stored_prev)
+            after = f"row {prev_id}" if prev_id is not None else "the start of the log"
+            if follows is not None:
+                problems.append(f"row {row_id} was moved: it was written after row {follows}, not after {after}")
+            elif stored_prev == GENESIS:
+                problems.append(f"row {row_id} was moved: it was the first row of the log")
+            elif prev_id is not None and row_id - prev_id == 1:
+                problems.append(f"row {row_id} does not follow row {prev_id}: row {prev_id} was rewritten "
+                                f"(its hash recomputed), or a row was deleted and the ids reused")
+            else:
+                problems.append(f"row(s) deleted between {after} and row {row_id}: row {row_id} follows a row "
+                                f"that is no longer in the log")
+        prev, prev_id = stored or "", row_id
+    return ChainCheck(len(rows), prev, tuple(problems))
 
 
 @dataclass(frozen=True)
@@ -215,21 +321,23 @@ def query(path: str | Path, filters: Filters) -> list[dict[str, Any]]:
     """Logged decisions matching every filter given, oldest first (the last `limit` when given)."""
     conn = _connect(Path(path), read_only=True)
     try:
-        if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
             return []
+        columns = COLUMNS if version >= 2 else COLUMNS[:-3]  # format 1 (not yet migrated by a write)
         where, params = [], []
         for column, value in (("customer", filters.customer), ("month", filters.month), ("outcome", filters.outcome),
                               ("record_id", filters.record), ("command", filters.command)):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
-        sql = f"SELECT {', '.join(COLUMNS)} FROM decisions"
+        sql = f"SELECT {', '.join(columns)} FROM decisions"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id DESC" if filters.limit else " ORDER BY id"
         if filters.limit:
             sql += f" LIMIT {int(filters.limit)}"
-        rows = [dict(zip(COLUMNS, r)) for r in conn.execute(sql, params)]
+        rows = [dict(zip(columns, r)) for r in conn.execute(sql, params)]
     except sqlite3.Error as exc:
         raise UsageError([Problem(f"cannot read the decision log: {exc}", file=str(path))]) from None
     finally:
@@ -247,5 +355,8 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
     keys = ("id", "logged_at", "command", "customer", "month", "record_id", "record_type", "versions", "outcome", "input_sha256")
     heads = ("ID", "LOGGED AT", "COMMAND", "CUSTOMER", "MONTH", "RECORD", "TYPE", "REVISION", "OUTCOME", "INPUT SHA256")
     cells = [[str(r[k])[:12] if k == "input_sha256" else str(r[k] if r[k] is not None else "-") for k in keys] for r in rows]
+    for r, line in zip(rows, cells):
+        if r.get("what_if"):
+            line[keys.index("outcome")] = f"WHAT-IF({r['what_if']}):{line[keys.index('outcome')]}"
     widths = [max(len(c[i]) for c in [list(heads), *cells]) for i in range(len(keys))]
     return "".join("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() + "\n" for line in [list(heads), *cells])

@@ -12,7 +12,17 @@ A receipt (schema: `schemas/receipt.schema.json`) holds sections:
 
 and `sha256`: the sha256 of each section's canonical JSON, plus `receipt`, the
 sha256 over the format header and those section hashes. Editing any section, or
-any hash, breaks a hash and verification names which. A receipt is a function of
+any hash, breaks a hash and verification names which. `policies` and `schemas`
+must name every file the decision used (its revisions, its records' types): an
+empty or partial list is tampering, however well the hashes were recomputed.
+
+`signature` (optional, outside the hashed sections): an Ed25519 signature of
+`sha256.receipt` (`engine.disputes.signing`). Hashes anyone can recompute; the
+signature shows who vouches for the receipt, and `verify` with trusted keys
+refuses a receipt that is unsigned, signed by another key, or edited since.
+
+A what-if run (`--as-of`) is labelled in `run.what_if`, and `verify` says so: its
+verdict is not the decision. A receipt is a function of
 its inputs: the same run gives byte-identical receipts (it has no creation
 time; the decision's time is `run.now`).
 
@@ -20,7 +30,7 @@ time; the decision's time is `run.now`).
 differs: receipt tampered, policy file changed or missing, schema changed,
 engine changed, outcome changed, decision wording changed. Hashes detect
 accidental or careless edits; they are not a signature (anyone can recompute
-them), which is why verification also re-runs the decision.
+them), which is why verification also re-runs the decision and checks the signature.
 """
 
 from __future__ import annotations
@@ -33,7 +43,8 @@ from typing import Any, Iterator, Mapping
 
 from engine import __version__
 from engine.canonical import sha256_of
-from engine.disputes.bundle import Bundle, Verdict, bundle_from_data, replay
+from engine.disputes import signing
+from engine.disputes.bundle import Bundle, Verdict, bundle_from_data, replay, what_if_label
 from engine.errors import Problem, SlaError
 from engine.core.evaluate import Options
 from engine.policy.family import Family
@@ -61,14 +72,20 @@ def engine_identity() -> dict[str, str]:
     return {"name": ENGINE_NAME, "version": __version__, "code_sha256": digest.hexdigest()}
 
 
+def schema_names(record_types: Any) -> list[str]:
+    """The schema files a replay of records of these types uses: the bundle's, the
+    policy's, and each record type's."""
+    names = ["dispute.schema.json", "policy.schema.json", "records/common.schema.json"]
+    return names + [f"records/{t}.schema.json" for t in sorted(set(record_types))]
+
+
 def schema_hashes(bundle: Bundle) -> list[dict[str, str]]:
-    """The schema files the run used: the bundle's, the policy's, and each record type's."""
+    """The schema files the run used, with their sha256."""
     from engine.io.resources import schemas_dir
 
-    names = ["dispute.schema.json", "policy.schema.json", "records/common.schema.json"]
-    names += [f"records/{t}.schema.json" for t in sorted({r.type for r in bundle.records})]
     root = schemas_dir()
-    return [{"file": name, "sha256": hashlib.sha256((root / name).read_bytes()).hexdigest()} for name in names]
+    return [{"file": name, "sha256": hashlib.sha256((root / name).read_bytes()).hexdigest()}
+            for name in schema_names(r.type for r in bundle.records)]
 
 
 def policy_hashes(verdict: Verdict) -> list[dict[str, str]]:
@@ -82,12 +99,12 @@ def run_options(verdict: Verdict, source: str | None = None) -> dict[str, Any]:
     o = verdict.options
     return {"source": source if source is not None else Path(verdict.bundle.file).name, "policy": verdict.family.name,
             "now": verdict.to_json()["options"]["now"], "as_of": o.as_of.isoformat() if o.as_of else None,
-            "lang": o.lang}
+            "lang": o.lang, "what_if": what_if_label(o.as_of)}
 
 
-def build_receipt(verdict: Verdict, source: str | None = None) -> dict[str, Any]:
+def build_receipt(verdict: Verdict, source: str | None = None, sign_key: str | Path | None = None) -> dict[str, Any]:
     """The receipt of a replayed dispute (`source`: the bundle's file name, by default
-    taken from the bundle)."""
+    taken from the bundle), signed with the private key at `sign_key` when given."""
     sections = {
         "input": dict(verdict.bundle.data),
         "run": run_options(verdict, source),
@@ -97,12 +114,22 @@ def build_receipt(verdict: Verdict, source: str | None = None) -> dict[str, Any]
         "decision": verdict.to_json(),
     }
     hashes = {name: sha256_of(sections[name]) for name in SECTIONS}
-    hashes["receipt"] = _receipt_hash(hashes)
-    return {"receipt": KIND, "format": FORMAT, **sections, "sha256": hashes}
+    hashes["receipt"] = receipt_hash(hashes)
+    receipt = {"receipt": KIND, "format": FORMAT, **sections, "sha256": hashes}
+    if sign_key is not None:
+        receipt["signature"] = signing.sign(sign_key, SIGNED, hashes["receipt"])
+    return receipt
 
 
-def _receipt_hash(hashes: Mapping[str, Any]) -> str:
+SIGNED = "receipt"  # what a receipt's signature says it signs
+
+
+def receipt_hash(hashes: Mapping[str, Any]) -> str:
+    """The hash over the format header and the section hashes (what a signature signs)."""
     return sha256_of({"receipt": KIND, "format": FORMAT, "sections": {n: hashes.get(n) for n in SECTIONS}})
+
+
+_receipt_hash = receipt_hash  # the name the older tests use
 
 
 # --- verifying ---------------------------------------------------------------
@@ -130,10 +157,34 @@ def integrity(receipt: Mapping[str, Any]) -> list[Difference]:
         if computed != recorded.get(name):
             out.append(Difference("receipt_tampered", f"the {name} section does not match sha256.{name}",
                                   recorded.get(name), computed))
-    computed = _receipt_hash(recorded)
+    computed = receipt_hash(recorded)
     if computed != recorded.get("receipt"):
         out.append(Difference("receipt_tampered", "the section hashes do not match sha256.receipt",
                               recorded.get("receipt"), computed))
+    return out
+
+
+def completeness(receipt: Mapping[str, Any], current: Mapping[str, Any] | None) -> list[Difference]:
+    """Every policy file the decision used (its `revisions`, and today's re-run) and
+    every schema its records needed must be named: a missing one is tampering,
+    since an empty or partial list would hide a changed file."""
+    out = []
+    named = {(p.get("revision"), p.get("sha256")) for p in receipt["policies"] if isinstance(p, dict)}
+    named_revisions = {r for r, _ in named}
+    used = [(r.get("revision"), r.get("sha256")) for r in receipt["decision"].get("revisions", []) if isinstance(r, dict)]
+    if current is not None:
+        used += [(p["revision"], p["sha256"]) for p in current["policies"] if p["revision"] not in named_revisions]
+    for revision, digest in dict.fromkeys(used):
+        if (revision, digest) not in named and revision not in named_revisions:
+            out.append(Difference("receipt_tampered", f"the policies section does not name policy revision {revision}, "
+                                                      f"which the decision used", None, digest))
+    records = receipt["input"].get("records") if isinstance(receipt["input"], dict) else None
+    types = [r.get("type") for r in records if isinstance(r, dict) and isinstance(r.get("type"), str)] \
+        if isinstance(records, list) else []
+    schemas = {s.get("file") for s in receipt["schemas"] if isinstance(s, dict)}
+    for name in schema_names(types):
+        if name not in schemas:
+            out.append(Difference("receipt_tampered", f"the schemas section does not name {name}, which the run used"))
     return out
 
 
@@ -198,6 +249,8 @@ def _path_text(path: tuple[Any, ...]) -> str:
 class Verification:
     differences: tuple[Difference, ...]
     rerun: Mapping[str, Any] | None  # today's receipt for the same input, when the input could be re-run
+    signature: signing.SignatureCheck = signing.SignatureCheck("unsigned", None, "unsigned")
+    what_if: str | None = None  # "as-of DATE" for a what-if run: its verdict is not the decision
 
     @property
     def verified(self) -> bool:
@@ -214,6 +267,7 @@ class Verification:
 
     def to_json(self) -> dict[str, Any]:
         return {"verified": self.verified, "tampered": self.tampered, "same_decision": self.same_decision,
+                "signature": self.signature.status, "key_id": self.signature.key_id, "what_if": self.what_if,
                 "differences": [d.to_json() for d in self.differences]}
 
 
@@ -221,10 +275,25 @@ class ReceiptError(SlaError):
     """A file that is not a receipt at all (exit 2); a receipt that was edited is a Difference."""
 
 
-def verify(data: Any, families: Mapping[str, Family], file: str) -> Verification:
-    """Check a receipt's integrity, then re-run its input with today's engine and
-    `families` and compare. Raises ReceiptError only for a file that is not a
-    receipt; an edited one, or one whose input no longer replays, is a difference."""
+def verify(data: Any, families: Mapping[str, Family], file: str, trusted: Mapping[str, bytes] | None = None) -> Verification:
+    """Check a receipt's integrity and signature, then re-run its input with today's
+    engine and `families` and compare. With `trusted` keys (by key id), a receipt
+    that is not signed by one of them is a difference. Raises ReceiptError only for
+    a file that is not a receipt; an edited one, or one whose input no longer
+    replays, is a difference."""
+    result = _verify(data, families, file)
+    sign_check = signing.check(data.get("signature"), SIGNED, receipt_hash(data["sha256"]), trusted)
+    differences = list(result.differences)
+    if sign_check.status == "invalid" or (trusted is not None and not sign_check.trusted):
+        differences.insert(0, Difference("signature", sign_check.detail))
+    run = data.get("run")
+    what_if = run.get("what_if") if isinstance(run, dict) else None
+    if what_if is None and isinstance(run, dict) and run.get("as_of"):
+        what_if = f"as-of {run['as_of']}"
+    return Verification(tuple(differences), result.rerun, sign_check, what_if if isinstance(what_if, str) else None)
+
+
+def _verify(data: Any, families: Mapping[str, Family], file: str) -> Verification:
     if not isinstance(data, dict) or data.get("receipt") != KIND or not isinstance(data.get("sha256"), dict) \
             or any(name not in data for name in SECTIONS):
         raise ReceiptError([Problem(f"not a decision receipt: expected a JSON object with \"receipt\": \"{KIND}\", "
@@ -247,9 +316,11 @@ def verify(data: Any, families: Mapping[str, Family], file: str) -> Verification
                           as_of=parse_date(run["as_of"]) if run["as_of"] else None, lang=run["lang"])
         current = build_receipt(replay(bundle, family, options), run["source"])
     except SlaError as exc:
+        differences += completeness(data, None)
         differences += environment(data, families, {"schemas": data["schemas"], "engine": engine_identity()})
         differences += [Difference("rerun_failed", p.render()) for p in exc.problems]
         return Verification(tuple(differences), None)
+    differences += completeness(data, current)
     differences += environment(data, families, current)
     differences += decision_differences(data["decision"], current["decision"])
     return Verification(tuple(differences), current)

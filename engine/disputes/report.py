@@ -177,7 +177,14 @@ def markdown(verdict: Verdict, lang: str = "en", what_if: WhatIf | None = None) 
     out += [f"## {w('receipt')}", ""] + _md_table(["", "sha256"], [[k, f"`{v}`"] for k, v in c.receipt_rows()]) + [""]
     out += [w("receipt_note", file=c.receipt["run"]["source"]), "",
             w("generated", version=__version__, policy=verdict.family.name), ""]
-    return "\n".join(out)
+    return _no_html("\n".join(out))
+
+
+def _no_html(text: str) -> str:
+    """Markdown with no HTML in it: ids, titles and clause texts come from other
+    people's files, and a Markdown renderer passes raw HTML through. The report
+    itself writes no HTML, so escaping & and < everywhere escapes exactly theirs."""
+    return text.replace("&", "&amp;").replace("<", "&lt;")
 
 
 def _md_cell(text: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 from engine.errors import PathPart, Problem, SlaError
 from engine.io.schemas import iter_problems
+from engine.io.safefile import UnsafeFile, read_regular
 from engine.io.yamlload import Loaded, YamlProblem, load_yaml
 
 
@@ -50,14 +51,20 @@ def schema_problems(schema: str, loaded: Loaded, file: str) -> list[Problem]:
     return [p.located(file=file, line=loaded.line_of(p.path)) for p in iter_problems(schema, loaded.data)]
 
 
-def read_document(path: str | Path, error: type[SlaError], file: str | None = None) -> Document:
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024  # policies, tests, disputes and mappings are KBs; anything near this is not one
+
+
+def read_document(path: str | Path, error: type[SlaError], file: str | None = None, within: Path | None = None,
+                  limit: int = MAX_DOCUMENT_BYTES) -> Document:
     """Read and parse one YAML or JSON file (no schema check). `file` is the name
-    shown in messages (default: the path). Raises `error` with the problem."""
+    shown in messages (default: the path). Only a regular file of at most `limit`
+    bytes is read (never a FIFO or device, so reading cannot hang), and a symbolic
+    link only when it stays inside `within` (when given). Raises `error` with the problem."""
     file = file or str(path)
     try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise error([Problem(f"cannot read: {exc.strerror or exc}", file=file)]) from None
+        raw = read_regular(Path(path), within, limit)
+    except UnsafeFile as exc:
+        raise error([exc.problem]) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -70,9 +77,10 @@ def read_document(path: str | Path, error: type[SlaError], file: str | None = No
     return Document(file, loaded, hashlib.sha256(raw).hexdigest())
 
 
-def load_document(path: str | Path, schema: str, error: type[SlaError], file: str | None = None) -> Document:
+def load_document(path: str | Path, schema: str, error: type[SlaError], file: str | None = None,
+                  within: Path | None = None) -> Document:
     """Read, parse and schema-check one document. Raises `error` with every problem, each with its line."""
-    document = read_document(path, error, file)
+    document = read_document(path, error, file, within)
     problems = document.schema_problems(schema)
     if problems:
         raise error(problems)

@@ -11,6 +11,8 @@ first, so jsonschema only runs on the few that may be invalid.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import difflib
 import json
 import re
@@ -85,9 +87,24 @@ def record_schema_name(record_type: str) -> str:
     return f"records/{record_type}.schema.json"
 
 
-def iter_problems(name: str, instance: Any) -> Iterator[Problem]:
-    """Every schema error in `instance`, shallow ones first, as located Problems."""
-    errors = sorted(validator(name).iter_errors(instance), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+@dataclass
+class Uncounted:
+    """Schema errors of a hostile document beyond MAX_ERRORS_KEPT: counted here, not kept."""
+
+    more: int = 0
+
+
+def iter_problems(name: str, instance: Any, uncounted: Uncounted | None = None) -> Iterator[Problem]:
+    """Every schema error in `instance`, shallow ones first, as located Problems. At most
+    MAX_ERRORS_KEPT errors are held (for sorting); the rest are counted into `uncounted`
+    when given, else reported as one last problem."""
+    kept, more = [], 0
+    for error in validator(name).iter_errors(instance):  # streamed: a hostile document's errors are counted, not kept
+        if len(kept) < MAX_ERRORS_KEPT:
+            kept.append(error)
+        else:
+            more += 1
+    errors = sorted(kept, key=lambda e: (list(map(str, e.absolute_path)), e.validator))
     # A misspelt key is one mistake, not two: its "did you mean" already names
     # the required key it stands for, so that key is not also reported missing.
     misspelt = {m for e in errors for m in _misspellings(e)}
@@ -99,6 +116,13 @@ def iter_problems(name: str, instance: Any) -> Iterator[Problem]:
             if (path, message) not in seen:
                 seen.add((path, message))
                 yield Problem(message, path=tuple(shown_key(part) for part in path))
+    if more and uncounted is not None:
+        uncounted.more += more
+    elif more:
+        yield Problem(f"{more} more schema error(s) like these not shown")
+
+
+MAX_ERRORS_KEPT = 200  # schema errors held for sorting; the rest of a hostile document's are only counted
 
 
 # Line breaks and other control characters: never printed raw in a one-line error.

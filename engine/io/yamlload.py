@@ -126,7 +126,10 @@ class _Builder:
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
-        return _scalar(node)
+        try:
+            return _scalar(node)
+        except ValueError as exc:  # a number no value the engine reads can be (see _number_bounds)
+            self.fail(node, str(exc), path)
 
     def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -175,10 +178,26 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     if text in _FALSE:
         return False
     if _INT.match(text):
+        _number_bounds(text)
         return int(text.replace("_", ""))
     if _DECIMAL.match(text):
-        return Decimal(text.replace("_", ""))
+        _number_bounds(text)
+        number = Decimal(text.replace("_", ""))
+        if number.is_finite() and number and abs(number.adjusted()) > MAX_NUMBER_DIGITS:
+            raise ValueError(f"number {text[:20]}{'...' if len(text) > 20 else ''} is out of range "
+                             f"(more than {MAX_NUMBER_DIGITS} digits before or after the point)")
+        return number
     return text
+
+
+MAX_NUMBER_DIGITS = 100  # no number in a policy or record needs more; 1e999999999 or a 5,000-digit integer is refused at once
+
+
+def _number_bounds(text: str) -> None:
+    """A plain number literal longer than any real value (a clean error, never Python's
+    integer-conversion limit or a billion-digit computation later)."""
+    if len(text) > MAX_NUMBER_DIGITS + 10:
+        raise ValueError(f"number {text[:20]}... has {len(text)} characters; at most {MAX_NUMBER_DIGITS} digits are allowed")
 
 
 def load_yaml(text: str, file: str | None = None) -> Loaded:

@@ -20,7 +20,7 @@ from engine.exact import to_fraction
 from engine.core.facts import FACTS
 from engine.core.records import record_fields
 from engine.timeutil import TimeFormatError, iso, parse_date, zone
-from engine.io.documents import load_document
+from engine.io.documents import read_document
 from engine.io.yamlload import Loaded
 
 Lang = str
@@ -176,10 +176,24 @@ class Family:
         raise LookupError(f"{self.name} has no revision {name!r}; it has {known}")
 
 
+
+
 def load_revision(path: Path) -> Revision:
-    """Read, validate and compile one policy file. Raises PolicyError with every problem."""
-    document = load_document(path, POLICY_SCHEMA, PolicyError)
+    """Read, validate and compile one policy file. Raises PolicyError with every problem.
+    Only a regular file is read (never a FIFO or device), and a symbolic link only
+    when it stays inside the policy folder (the family folder's parent)."""
+    document = read_document(path, PolicyError, within=path.parent.parent)
+    if document.data is not None and not isinstance(document.data, dict):  # say what it is, never what it holds (it may be any file)
+        raise PolicyError([Problem(f"not a policy: a policy file is a YAML mapping (policy:, revision:, ...); this file "
+                                   f"holds {_kind(document.data)}", file=document.file, line=1)])
+    problems = document.schema_problems(POLICY_SCHEMA)
+    if problems:
+        raise PolicyError(problems)
     return _Builder(path, document.sha256, document.loaded).build()
+
+
+def _kind(value: Any) -> str:
+    return {str: "text", list: "a list"}.get(type(value), f"a {type(value).__name__}")
 
 
 class _Builder:
@@ -353,10 +367,16 @@ class _Builder:
         from engine.io.schemas import did_you_mean
 
         try:
-            names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+            fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(template)
+                      if name is not None]
         except ValueError as exc:
             self.problem(f"message is not a valid template: {exc}", *path)
             return
+        for name, spec, conversion in fields:  # only {fact}: a spec can pad to any width, a conversion shows internals
+            if spec or conversion:
+                shown = f"{{{name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}"
+                self.problem(f"message field {shown[:40]} has a format spec or conversion; write just {{{name}}}", *path)
+        names = [name for name, _, _ in fields]
         for name in names:
             if name not in vocab.facts:
                 self.problem(f"message names unknown fact {{{name}}}{did_you_mean(name, sorted(vocab.facts))}", *path)

@@ -71,7 +71,7 @@ class Store:
     def __init__(self, path: Path, fresh: bool = False):
         self.path = path
         if fresh:
-            remove_state(path)
+            remove_own_state(path)
         self.resumed = path.exists()
         try:
             self.db = sqlite3.connect(path, timeout=0, isolation_level=None)
@@ -173,6 +173,33 @@ class _Transaction:
 
     def __exit__(self, kind: Any, *_: Any) -> None:
         self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def remove_own_state(path: Path) -> None:
+    """--fresh: remove the state at `path` only if it is a watch state file (or an empty
+    file a killed watch left); anything else (a decision log, records, a typo'd
+    path) is a usage error and is kept."""
+    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+        remove_state(path)
+        return
+    found = None
+    if path.is_file() and not path.is_symlink():
+        try:
+            with path.open("rb") as handle:
+                sqlite_file = handle.read(16) == b"SQLite format 3\x00"
+            if sqlite_file:
+                db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0)
+                try:
+                    row = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+                    found = row[0] if row else None
+                finally:
+                    db.close()
+        except (OSError, sqlite3.Error):
+            found = None
+    if found != FORMAT:
+        raise UsageError([Problem("--fresh: this is not a watch state file, so it was not removed; "
+                                  "choose another --state", file=str(path))])
+    remove_state(path)
 
 
 def remove_state(path: Path) -> None:
