@@ -26,9 +26,9 @@ from engine.core.records import Source
 from engine.disputes.bundle import Verdict, bundle_from_data, replay
 from engine.disputes.receipt import Verification, build_receipt, verify
 from engine.errors import Problem, UsageError
-from engine.io.resources import policies_dir
 from engine.io.seenids import SeenIds
 from engine.policy.family import Family, load_policies
+from engine.policy.root import find_root
 from engine.timeutil import TimeFormatError, parse_date, parse_instant
 
 __all__ = ["Engine", "Evaluation", "problem_json"]
@@ -71,9 +71,11 @@ class Engine:
 
     @classmethod
     def load(cls, root: str | Path | None = None) -> "Engine":
-        """Load and compile every family under `root` (default: the bundled policies).
-        Raises PolicyError, listing every problem, when a policy is invalid."""
-        folder = Path(root) if root is not None else policies_dir()
+        """Load and compile every family under `root`; without one, the root `sla` would use:
+        $SLA_POLICIES, else a policies/ folder in the current directory or a parent, else the
+        bundled policies (engine.policy.root). Raises PolicyError, listing every problem, when
+        a policy is invalid."""
+        folder = Path(root) if root is not None else find_root().path
         return cls(families=load_policies(folder), root=folder)
 
     def family(self, name: str | None = None) -> Family:

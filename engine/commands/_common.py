@@ -10,7 +10,7 @@ from typing import TextIO
 
 from engine.errors import UsageError
 from engine.policy.family import Family, load_policies
-from engine.io.resources import policies_dir
+from engine.policy.root import PolicyRoot, find_root
 from engine.timeutil import TimeFormatError, parse_date, parse_instant
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -25,7 +25,8 @@ class Streams:
 
 def add_policies_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policies", metavar="DIR", type=Path,
-                   help="policy folder, one subfolder per family (default: the bundled policies/)")
+                   help="policy folder, one subfolder per family (default: $SLA_POLICIES, else a policies/ folder "
+                        "here or in a parent, else the bundled policies)")
 
 
 def add_record_options(p: argparse.ArgumentParser) -> None:
@@ -38,8 +39,14 @@ def add_record_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of messages and clause quotes (default: en)")
 
 
+def policy_root(args: argparse.Namespace) -> PolicyRoot:
+    """The policy root for this run: --policies, $SLA_POLICIES, a policies/ folder here or
+    above, or the bundled policies (engine.policy.root)."""
+    return find_root(getattr(args, "policies", None))
+
+
 def families(args: argparse.Namespace) -> dict[str, Family]:
-    return load_policies(args.policies or policies_dir())
+    return load_policies(policy_root(args).path)
 
 
 def family(args: argparse.Namespace) -> Family:
@@ -47,7 +54,8 @@ def family(args: argparse.Namespace) -> Family:
     found = families(args)
     if args.policy:
         if args.policy not in found:
-            raise UsageError(f"no policy family {args.policy!r}; have {', '.join(found)}")
+            raise UsageError(f"no policy family {args.policy!r}; have {', '.join(found)} "
+                             f"({policy_root(args).hint})")
         return found[args.policy]
     if len(found) > 1:
         raise UsageError(f"several policy families ({', '.join(found)}); choose one with --policy")

@@ -42,7 +42,7 @@ from engine.errors import PathPart, PolicyError, Problem, RecordError, SlaError
 from engine.core.evaluate import Decision, Finding, Options, evaluate
 from engine.policy.family import Family, Revision, load_family_dir
 from engine.core.records import RecordProblems, Source, parse_record, record_problems
-from engine.io.resources import policies_dir
+from engine.policy.root import PolicyRoot, find_root
 from engine.io.schemas import _registry, did_you_mean, iter_problems
 from engine.timeutil import TimeFormatError, parse_date, parse_instant
 from engine.io.yamlload import YamlProblem, load_yaml
@@ -281,10 +281,11 @@ def find_test_files(paths: list[str], policies_root: Path | None) -> tuple[list[
     files: list[Path] = []
     problems: list[Problem] = []
     if not paths:
-        root = policies_root or policies_dir()
-        found = _tests_under(root)
+        root = find_root(policies_root)
+        found = _tests_under(root.path)
         if not found:
-            problems.append(Problem("no policy test files here (expected FAMILY/tests/*.yaml)", file=str(root)))
+            problems.append(Problem(f"no policy test files here (expected FAMILY/tests/*.yaml; {root.hint})",
+                                    file=str(root.path)))
         return found, problems
     for name in paths:
         path = Path(name)
@@ -311,27 +312,30 @@ def _tests_under(folder: Path) -> list[Path]:
 class FamilyResolver:
     """The policy family a test file names, loaded once. Looked up in `policies_root` when
     given; otherwise beside the test file (ROOT/FAMILY/tests/x.yaml -> ROOT), else in the
-    bundled policies."""
+    root the discovery order finds ($SLA_POLICIES, a policies/ folder here or above, the
+    bundled policies)."""
 
     def __init__(self, policies_root: Path | None = None):
         self.root = policies_root
         self._cache: dict[Path, Family | SlaError] = {}
 
-    def root_for(self, test_file: PolicyTestFile) -> Path:
+    def root_for(self, test_file: PolicyTestFile) -> PolicyRoot:
         if self.root is not None:
-            return self.root
+            return find_root(self.root)
         here = test_file.path.resolve().parent
         if here.name == TESTS_FOLDER and is_family_dir(here.parent):
-            return here.parent.parent
-        return policies_dir()
+            return PolicyRoot(here.parent.parent, "beside")
+        return find_root()
 
     def family_for(self, test_file: PolicyTestFile) -> Family:
         """Raises InvalidTestFile for an unknown family, PolicyError for a broken one."""
-        root = self.root_for(test_file)
+        found = self.root_for(test_file)
+        root = found.path
         folder = (root / test_file.policy).resolve()
         if not is_family_dir(folder):
             known = sorted(p.name for p in root.iterdir() if is_family_dir(p)) if root.is_dir() else []
-            listing = f"; the families in {root} are {', '.join(known)}" if known else f"; {root} has no policy families"
+            listing = f"; the families there are {', '.join(known)}" if known else "; it has no policy families"
+            listing += f" ({found.hint})"
             raise InvalidTestFile([Problem(f"no policy family {test_file.policy!r}{did_you_mean(test_file.policy, known)}{listing}",
                                            file=test_file.file, line=test_file.policy_line, path=("policy",))])
         if folder not in self._cache:
