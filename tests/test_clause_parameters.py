@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from conftest import ROOT, run_cli
 
 LATEST = "2024-10-01"
 

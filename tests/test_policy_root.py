@@ -12,7 +12,7 @@ import pytest
 from engine.api import Engine
 from engine.io.resources import policies_dir
 from engine.policy.root import find_root
-from tests.conftest import ROOT, run_cli
+from conftest import ROOT, run_cli
 
 DISPUTE = ROOT / "examples" / "disputes" / "07-march-2024-filed-04-24-no-case.yaml"
 
