@@ -581,7 +581,8 @@ def _tie(changes: list[Change], old: Revision, new: Revision) -> None:
     """Pair each changed parameter with the clause whose text states it, quoting that text
     where it states the old value, and saying in which languages it did not change."""
     for tie in clauseparams.ties(old, new):
-        quotes = {lang: _excerpt(new.clause_text(tie.clause, lang), clauseparams.numbers(tie.old)) for lang in LANGS}
+        numbers = clauseparams.numbers(tie.new) + clauseparams.numbers(tie.old)
+        quotes = {lang: _excerpt(new.clause_text(tie.clause, lang), numbers) for lang in LANGS}
         for change in changes:
             if change.path == tie.parameter or change.path.startswith((tie.parameter + ".", tie.parameter + "[")):
                 change.tie = {**tie.to_json(), "text": quotes}
