@@ -3,7 +3,7 @@ receipt, with plain data in and out and no argparse. The `sla` command line and
 the HTTP service (`sla serve`) both sit on it.
 
     from engine.api import Engine
-    engine = Engine.load()                       # the bundled policies, or Engine.load("my-policies/")
+    engine = Engine.load()                       # the root `sla` finds (engine.policy.root), or Engine.load("my-policies/")
     result = engine.evaluate([{"type": "case", ...}], now="2026-01-01T00:00:00Z")
     result.decisions                             # one JSON-ready dict per decided record
     result.rejected                              # [{"index": 0, "problems": [...]}] for records that could not be decided
@@ -82,7 +82,8 @@ class Engine:
         """The family called `name`, or the only one there is."""
         if name is not None:
             if name not in self.families:
-                raise UsageError(f"no policy family {name!r} in {self.root}; have {', '.join(self.families)}")
+                raise UsageError(f"no policy family {name!r} in {self.root}; have {', '.join(self.families)} "
+                                 f"(load another folder with Engine.load(DIR), or set SLA_POLICIES)")
             return self.families[name]
         if len(self.families) > 1:
             raise UsageError(f"several policy families ({', '.join(self.families)}); name one")

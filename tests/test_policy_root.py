@@ -123,3 +123,11 @@ def test_a_receipt_from_another_folder_with_the_same_files_still_verifies(tmp_pa
     shutil.copytree(ROOT / "policies", copy)
     run = run_cli("verify", str(receipt), "--policies", str(copy))
     assert run.code == 0, run.out
+
+
+def test_a_dispute_naming_an_unknown_family_names_the_root_searched(project: Path, tmp_path: Path):
+    bundle = tmp_path / "dispute.yaml"
+    bundle.write_text("policy: acme-sla\n" + DISPUTE.read_text(encoding="utf-8"), encoding="utf-8")
+    run = run_cli("replay", str(bundle))
+    assert run.code == 2
+    assert "no policy family 'acme-sla'" in run.err and "--policies DIR or SLA_POLICIES=DIR" in run.err

@@ -9,7 +9,7 @@ from engine.disputes.bundle import Bundle, BundleError, load_bundle
 from engine.errors import Problem, UsageError
 from engine.core.evaluate import Options
 from engine.policy.family import Family
-from engine.commands._common import as_of, families, family, now
+from engine.commands._common import as_of, families, family, now, policy_root
 
 
 def bundle_and_family(args: argparse.Namespace) -> tuple[Bundle, Family]:
@@ -21,7 +21,8 @@ def bundle_and_family(args: argparse.Namespace) -> tuple[Bundle, Family]:
         raise UsageError(f"--policy {args.policy} contradicts the bundle's policy {bundle.policy!r}")
     found = families(args)
     if bundle.policy not in found:
-        raise BundleError([Problem(f"no policy family {bundle.policy!r}; have {', '.join(found)}", file=bundle.file,
+        raise BundleError([Problem(f"no policy family {bundle.policy!r}; have {', '.join(found)} "
+                                   f"({policy_root(args).hint})", file=bundle.file,
                                    line=bundle.line_of("policy"), path=("policy",))])
     return bundle, found[bundle.policy]
 
