@@ -8,6 +8,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
+from engine.api import Engine
 from engine.errors import UsageError
 from engine.policy.family import Family, load_policies
 from engine.policy.root import PolicyRoot, find_root
@@ -45,13 +46,20 @@ def policy_root(args: argparse.Namespace) -> PolicyRoot:
     return find_root(getattr(args, "policies", None))
 
 
+def engine(args: argparse.Namespace) -> Engine:
+    """The public API's Engine over the policy root (policy_root), as `Engine.load` makes
+    it (loaded through this module's `load_policies`, which the fuzz tests cache)."""
+    root = policy_root(args).path
+    return Engine(families=load_policies(root), root=root)
+
+
 def families(args: argparse.Namespace) -> dict[str, Family]:
-    return load_policies(policy_root(args).path)
+    return dict(engine(args).families)
 
 
-def family(args: argparse.Namespace) -> Family:
-    """The family named by --policy, or the only one there is."""
-    found = families(args)
+def family(args: argparse.Namespace, loaded: Engine | None = None) -> Family:
+    """The family named by --policy, or the only one there is (of `loaded`, or of --policies)."""
+    found = (loaded or engine(args)).families
     if args.policy:
         if args.policy not in found:
             raise UsageError(f"no policy family {args.policy!r}; have {', '.join(found)} "
