@@ -4,7 +4,7 @@ command line (evaluate, replay, verify) and the HTTP service (`sla serve`) both
 sit on it; README.md ("Python API") shows it at work.
 
     from engine.api import Engine
-    engine = Engine.load()                       # the bundled policies, or Engine.load("my-policies/")
+    engine = Engine.load()                       # the root `sla` finds (engine.policy.root), or Engine.load("my-policies/")
     result = engine.evaluate([{"type": "case", ...}], now="2026-01-01T00:00:00Z")
     result.decisions                             # one JSON-ready dict per decided record
     result.rejected                              # [{"index": 0, "problems": [...]}] for records that could not be decided
@@ -29,9 +29,9 @@ from engine.disputes import signing
 from engine.disputes.bundle import Bundle, Verdict, bundle_from_data, load_bundle, replay
 from engine.disputes.receipt import Verification, build_receipt, verify
 from engine.errors import Problem, UsageError
-from engine.io.resources import policies_dir
 from engine.io.seenids import SeenIds
 from engine.policy.family import Family, load_policies
+from engine.policy.root import find_root
 from engine.render.explain import explain_data
 from engine.timeutil import TimeFormatError, parse_date, parse_instant
 
@@ -75,16 +75,19 @@ class Engine:
 
     @classmethod
     def load(cls, root: str | Path | None = None) -> "Engine":
-        """Load and compile every family under `root` (default: the bundled policies).
-        Raises PolicyError, listing every problem, when a policy is invalid."""
-        folder = Path(root) if root is not None else policies_dir()
+        """Load and compile every family under `root`; without one, the root `sla` would use:
+        $SLA_POLICIES, else a policies/ folder in the current directory or a parent, else the
+        bundled policies (engine.policy.root). Raises PolicyError, listing every problem, when
+        a policy is invalid."""
+        folder = Path(root) if root is not None else find_root().path
         return cls(families=load_policies(folder), root=folder)
 
     def family(self, name: str | None = None) -> Family:
         """The family called `name`, or the only one there is."""
         if name is not None:
             if name not in self.families:
-                raise UsageError(f"no policy family {name!r} in {self.root}; have {', '.join(self.families)}")
+                raise UsageError(f"no policy family {name!r} in {self.root}; have {', '.join(self.families)} "
+                                 f"(load another folder with Engine.load(DIR), or set SLA_POLICIES)")
             return self.families[name]
         if len(self.families) > 1:
             raise UsageError(f"several policy families ({', '.join(self.families)}); name one")

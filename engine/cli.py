@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import errno
 import os
+import re
 import sys
 from typing import Sequence, TextIO
 
@@ -23,6 +24,7 @@ from engine.commands import command_modules
 from engine.commands._common import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, Streams
 from engine.errors import SlaError, UsageError
 from engine.io.collisions import refuse_collisions
+from engine.io.schemas import did_you_mean
 from engine.textsafe import SafeStream
 
 NO_SPACE = frozenset(e for e in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", None)) if e is not None)
@@ -38,10 +40,47 @@ exit codes: 0 all met · 1 findings (breached/violation) or invalid policy ·
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors as UsageError (exit 2) instead of exiting."""
+    """argparse that reports usage errors as UsageError (exit 2) instead of exiting, with a
+    did-you-mean for a mistyped subcommand, flag or choice."""
+
+    argv: Sequence[str] = ()
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def]
+        if args is not None and not self.argv:
+            self.argv = list(args)
+        return super().parse_known_args(args, namespace)
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+        raise UsageError(f"{self.prog}: {message}{suggest(self, message)} (see {self.prog} --help)")
+
+
+def suggest(parser: argparse.ArgumentParser, message: str) -> str:
+    """`; did you mean ...?` for argparse's "invalid choice" and "unrecognized arguments"."""
+    choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+    if choice:
+        return did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)) or choice.group(2).split(", "))
+    unknown = re.match(r"unrecognized arguments: (.*)$", message)
+    if not unknown:
+        return ""
+    options = _options_for(parser)
+    for word in unknown.group(1).split():
+        if word.startswith("-"):
+            hint = did_you_mean(word.split("=", 1)[0], options)
+            if hint:
+                return f" ({word}{hint.replace('; did', ': did', 1)})"
+    return ""
+
+
+def _options_for(parser: argparse.ArgumentParser) -> list[str]:
+    """The flags of the subcommand named on the command line (or of `sla` itself)."""
+    names = [o for a in parser._actions for o in a.option_strings]  # noqa: SLF001 - argparse has no public accessor
+    commands = next((a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)), {})  # noqa: SLF001
+    argv = getattr(parser, "argv", ())
+    for word in argv:
+        if word in commands:
+            names += [o for a in commands[word]._actions for o in a.option_strings]  # noqa: SLF001
+            break
+    return [n for n in names if n.startswith("--")]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,7 +99,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
     io = Streams(stdin or sys.stdin, SafeStream(stdout or sys.stdout), SafeStream(stderr or sys.stderr))  # type: ignore[arg-type]
     try:
         with contextlib.redirect_stdout(io.stdout):  # --help and --version print through sys.stdout
-            args = build_parser().parse_args(argv)
+            args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
         if args.command is None:
             build_parser().print_help(io.stderr)
             return EXIT_INPUT

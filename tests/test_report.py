@@ -143,10 +143,27 @@ def test_html_report_dom_in_chromium_holds_the_key_numbers(rendered):
     assert dom.count("<svg") == 2
 
 
-def test_a_missing_browser_fails_the_test_instead_of_skipping_it(monkeypatch):
+def test_a_missing_browser_fails_the_test_instead_of_skipping_it_under_ci(monkeypatch):
     from browser_helpers import chromium
 
     monkeypatch.delenv("SLA_CHROMIUM", raising=False)
     monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setenv("SLA_REQUIRE_BROWSER", "1")
     with pytest.raises(pytest.fail.Exception, match="chromium is not installed"):
         chromium()
+
+
+def test_a_missing_browser_skips_the_test_with_the_reason_outside_ci(monkeypatch):
+    from browser_helpers import chromium
+
+    monkeypatch.delenv("SLA_CHROMIUM", raising=False)
+    monkeypatch.delenv("SLA_REQUIRE_BROWSER", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(pytest.skip.Exception, match="chromium is not installed.*apt-get install chromium"):
+        chromium()
+
+
+def test_ci_requires_the_browser_tests():
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "export SLA_REQUIRE_BROWSER=1" in script
+    assert script.index("export SLA_REQUIRE_BROWSER=1") < script.index("python -m pytest")

@@ -10,8 +10,8 @@ from typing import TextIO
 
 from engine.api import Engine
 from engine.errors import UsageError
-from engine.io.resources import policies_dir
 from engine.policy.family import Family, load_policies
+from engine.policy.root import PolicyRoot, find_root
 from engine.timeutil import TimeFormatError, parse_date, parse_instant
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -26,7 +26,8 @@ class Streams:
 
 def add_policies_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policies", metavar="DIR", type=Path,
-                   help="policy folder, one subfolder per family (default: the bundled policies/)")
+                   help="policy folder, one subfolder per family (default: $SLA_POLICIES, else a policies/ folder "
+                        "here or in a parent, else the bundled policies)")
 
 
 def add_record_options(p: argparse.ArgumentParser) -> None:
@@ -39,11 +40,16 @@ def add_record_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of messages and clause quotes (default: en)")
 
 
+def policy_root(args: argparse.Namespace) -> PolicyRoot:
+    """The policy root for this run: --policies, $SLA_POLICIES, a policies/ folder here or
+    above, or the bundled policies (engine.policy.root)."""
+    return find_root(getattr(args, "policies", None))
+
+
 def engine(args: argparse.Namespace) -> Engine:
-    """The public API's Engine over --policies (default: the bundled policies), as
-    `Engine.load` makes it (loaded through this module's `load_policies`, which the
-    fuzz tests cache)."""
-    root = args.policies or policies_dir()
+    """The public API's Engine over the policy root (policy_root), as `Engine.load` makes
+    it (loaded through this module's `load_policies`, which the fuzz tests cache)."""
+    root = policy_root(args).path
     return Engine(families=load_policies(root), root=root)
 
 
@@ -56,7 +62,8 @@ def family(args: argparse.Namespace, loaded: Engine | None = None) -> Family:
     found = (loaded or engine(args)).families
     if args.policy:
         if args.policy not in found:
-            raise UsageError(f"no policy family {args.policy!r}; have {', '.join(found)}")
+            raise UsageError(f"no policy family {args.policy!r}; have {', '.join(found)} "
+                             f"({policy_root(args).hint})")
         return found[args.policy]
     if len(found) > 1:
         raise UsageError(f"several policy families ({', '.join(found)}); choose one with --policy")

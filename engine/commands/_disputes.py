@@ -10,7 +10,7 @@ from engine.errors import Problem, UsageError
 from engine.core.evaluate import Options
 from engine.policy.family import Family
 from engine.api import Engine
-from engine.commands._common import as_of, engine, family, now
+from engine.commands._common import as_of, engine, family, now, policy_root
 
 
 def bundle_and_family(args: argparse.Namespace, loaded: Engine | None = None) -> tuple[Bundle, Family]:
@@ -23,7 +23,8 @@ def bundle_and_family(args: argparse.Namespace, loaded: Engine | None = None) ->
         raise UsageError(f"--policy {args.policy} contradicts the bundle's policy {bundle.policy!r}")
     found = (loaded or engine(args)).families
     if bundle.policy not in found:
-        raise BundleError([Problem(f"no policy family {bundle.policy!r}; have {', '.join(found)}", file=bundle.file,
+        raise BundleError([Problem(f"no policy family {bundle.policy!r}; have {', '.join(found)} "
+                                   f"({policy_root(args).hint})", file=bundle.file,
                                    line=bundle.line_of("policy"), path=("policy",))])
     return bundle, found[bundle.policy]
 

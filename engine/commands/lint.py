@@ -6,8 +6,7 @@ import argparse
 from pathlib import Path
 
 from engine.policy.lint import lint_paths
-from engine.io.resources import policies_dir
-from engine.commands._common import EXIT_FINDINGS, EXIT_OK, Streams
+from engine.commands._common import EXIT_FINDINGS, EXIT_OK, Streams, add_policies_option, policy_root
 
 NAME, ORDER = "lint", 30
 
@@ -19,11 +18,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "rules naming unknown fields, facts, params, severities or channels, revisions whose "
                                    "effective dates are equal or out of order, dates that are not real dates, unknown keys "
                                    "(with a did-you-mean). Prints FILE:LINE: path: message for each; exit 1 if any.")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="policy files or folders (default: the bundled policies/)")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="policy files or folders (default: the policy root: --policies, $SLA_POLICIES, "
+                        "a policies/ folder here or above, the bundled policies)")
+    add_policies_option(p)
 
 
 def run(args: argparse.Namespace, io: Streams) -> int:
-    problems, count = lint_paths([Path(p) for p in args.paths] or [policies_dir()])
+    problems, count = lint_paths([Path(p) for p in args.paths] or [policy_root(args).path])
     for problem in problems:
         print(problem.render(), file=io.stdout)
     if problems:

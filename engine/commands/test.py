@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from engine.policy import testing as policytest
+from engine.policy import testreport
 from engine.commands._common import Streams, add_policies_option
 
 NAME, ORDER = "test", 70
@@ -20,7 +21,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="test files, tests/ folders or policy roots (default: every FAMILY/tests/*.yaml under --policies)")
     add_policies_option(p)
     p.add_argument("-v", "--verbose", action="store_true", help="list passing tests too")
+    p.add_argument("--format", choices=("text", "junit", "json"), default="text",
+                   help="text for people (default), junit (JUnit XML) or json for CI, on standard output")
+    p.add_argument("--coverage", action="store_true",
+                   help="also report which rule outcomes no test reaches (each outcome of each rule of each "
+                        "revision the tests ran against)")
 
 
 def run(args: argparse.Namespace, io: Streams) -> int:
-    return policytest.run_command(args.paths, args.policies, io.stdout, io.stderr, verbose=args.verbose)
+    result = policytest.run_tests(args.paths, args.policies, explain=args.coverage)
+    cover = testreport.coverage(result) if args.coverage else None
+    if args.format == "junit":
+        testreport.write_junit(result, io.stdout)
+        for problem in result.invalid:
+            io.stderr.write(problem.render() + "\n")
+    elif args.format == "json":
+        testreport.write_json(result, io.stdout, cover)
+    else:
+        policytest.write_text(result, io.stdout, io.stderr, verbose=args.verbose)
+    if cover is not None and args.format != "json":
+        (io.stdout if args.format == "text" else io.stderr).write(cover.render())
+    return result.exit_code

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from engine.errors import PolicyError, Problem
 from engine.policy.family import load_family_dir, load_policies, load_revision
-from engine.io.resources import policies_dir
-from engine.commands._common import EXIT_FINDINGS, EXIT_OK, Streams
+from engine.commands._common import EXIT_FINDINGS, EXIT_OK, Streams, add_policies_option, policy_root
 
 NAME, ORDER = "validate", 20
 
@@ -18,13 +17,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Check policy files against schemas/policy.schema.json and their own consistency "
                                    "(clause ids, channels, rule names). Prints every problem as FILE:LINE: path: message "
                                    "and exits 1 if there is any, 0 if all are valid.")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="policy files or folders (default: the bundled policies/)")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="policy files or folders (default: the policy root: --policies, $SLA_POLICIES, "
+                        "a policies/ folder here or above, the bundled policies)")
+    add_policies_option(p)
 
 
 def run(args: argparse.Namespace, io: Streams) -> int:
     problems: list[Problem] = []
     count = 0
-    for name in args.paths or [str(policies_dir())]:
+    for name in args.paths or [str(policy_root(args).path)]:
         path = Path(name)
         try:
             if path.is_file():

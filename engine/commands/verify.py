@@ -17,6 +17,7 @@ KIND_LABELS = {
     "receipt_tampered": "receipt tampered",
     "policy_changed": "policy file changed",
     "policy_missing": "policy file missing",
+    "policy_root_differs": "policy folder differs",
     "schema_changed": "schema changed",
     "engine_changed": "engine changed",
     "outcome_changed": "outcome changed",

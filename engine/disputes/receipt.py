@@ -48,6 +48,8 @@ from engine.disputes.bundle import Bundle, Verdict, bundle_from_data, replay, wh
 from engine.errors import Problem, SlaError
 from engine.core.evaluate import Options
 from engine.policy.family import Family
+from engine.policy.root import root_of_families, same_root
+from engine.io.resources import policies_dir
 from engine.io.schemas import iter_problems
 from engine.timeutil import parse_date, parse_instant
 
@@ -99,7 +101,13 @@ def run_options(verdict: Verdict, source: str | None = None) -> dict[str, Any]:
     o = verdict.options
     return {"source": source if source is not None else Path(verdict.bundle.file).name, "policy": verdict.family.name,
             "now": verdict.to_json()["options"]["now"], "as_of": o.as_of.isoformat() if o.as_of else None,
-            "lang": o.lang, "what_if": what_if_label(o.as_of)}
+            "lang": o.lang, "what_if": what_if_label(o.as_of),
+            "policy_root": _root_identity({verdict.family.name: verdict.family})}
+
+
+def _root_identity(families: Mapping[str, Family]) -> dict[str, Any] | None:
+    root = root_of_families(families)
+    return root.identity() if root is not None else None
 
 
 def build_receipt(verdict: Verdict, source: str | None = None, sign_key: str | Path | None = None) -> dict[str, Any]:
@@ -139,7 +147,7 @@ _receipt_hash = receipt_hash  # the name the older tests use
 class Difference:
     """One thing that is not as the receipt says."""
 
-    kind: str  # receipt_tampered, policy_changed, policy_missing, schema_changed, engine_changed, outcome_changed, decision_changed
+    kind: str  # receipt_tampered, policy_changed, policy_missing, policy_root_differs, schema_changed, engine_changed, outcome_changed, decision_changed
     what: str
     recorded: Any = None
     current: Any = None
@@ -306,9 +314,10 @@ def _verify(data: Any, families: Mapping[str, Family], file: str) -> Verificatio
             return Verification(tuple(differences), None)
         raise ReceiptError([p.located(file=file) for p in problems])
     run = data["run"]
+    other_root = _other_root(run, families)
     family = families.get(run["policy"])
     if family is None:
-        differences.append(Difference("policy_missing", f"policy family {run['policy']} is no longer among the policies"))
+        differences.append(other_root or Difference("policy_missing", f"policy family {run['policy']} is no longer among the policies"))
         return Verification(tuple(differences), None)
     try:
         bundle = bundle_from_data(data["input"], f"{file}#input")
@@ -321,6 +330,20 @@ def _verify(data: Any, families: Mapping[str, Family], file: str) -> Verificatio
         differences += [Difference("rerun_failed", p.render()) for p in exc.problems]
         return Verification(tuple(differences), None)
     differences += completeness(data, current)
-    differences += environment(data, families, current)
+    found = environment(data, families, current)
+    if other_root is not None and any(d.kind in ("policy_missing", "policy_changed") for d in found):
+        # Another policy folder, not edited files: one line saying so, not one per file.
+        return Verification(tuple(differences) + (other_root,), None)
+    differences += found
     differences += decision_differences(data["decision"], current["decision"])
     return Verification(tuple(differences), current)
+
+
+def _other_root(run: Mapping[str, Any], families: Mapping[str, Family]) -> Difference | None:
+    """The difference to report when the receipt was made with another policy root."""
+    recorded, current = run.get("policy_root"), _root_identity(families)
+    if current is None or same_root(recorded, current):
+        return None
+    folder = str(policies_dir()) if recorded.get("bundled") else recorded.get("path")
+    return Difference("policy_root_differs", f"made with another policy folder: pass --policies {folder}",
+                      recorded, current)

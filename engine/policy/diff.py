@@ -42,8 +42,9 @@ from typing import Any, TextIO
 from engine.errors import PolicyError
 from engine.exact import decimal_text, to_fraction
 from engine.policy.family import Family, Revision, load_family_dir, load_revision
-from engine.io.resources import policies_dir
 from engine.io.schemas import schema
+from engine.policy import clauseparams
+from engine.policy.root import PolicyRoot, find_root
 
 LANGS = ("en", "zh")
 IGNORED_TOP = frozenset({"policy", "revision", "effective", "changes", "carried_over", "source", "explain"})
@@ -61,6 +62,7 @@ _WORDS = {
         "note": "note", "differences": "differences in the files", "unlogged": "[not in the change log]",
         "when": "when", "otherwise": "otherwise", "reason": "reason", "backwards": "(comparing a newer revision with an older one)",
         "colon": ": ", "sep": "; ", "lang_tag": {"en": "en", "zh": "zh"},
+        "tie": "stated by clause", "tie_unchanged": "clause text NOT changed in: ", "tie_changed": "clause text changed too",
         "unknown_some": "wording of {revision} unknown, not known to be equal:",
         "unknown_line": "wording unknown in {revision}: {clauses}. The text we have does not contain that revision's wording; "
                         "the files repeat the later one, so no difference there means unknown, not equal.",
@@ -74,6 +76,7 @@ _WORDS = {
         "note": "说明", "differences": "文件中的差异", "unlogged": "[变更日志未提及]",
         "when": "当", "otherwise": "否则", "reason": "原因", "backwards": "（由较新版本对比较旧版本）",
         "colon": "：", "sep": "；", "lang_tag": {"en": "英文", "zh": "中文"},
+        "tie": "陈述该参数的条款", "tie_unchanged": "条款文本未更改：", "tie_changed": "条款文本也已更改",
         "unknown_some": "{revision} 的措辞未知，不能认定相同：",
         "unknown_line": "{revision} 中措辞未知：{clauses}。我们所持有的文本不包含该版本的措辞；文件重复了较新的措辞，因此此处“无差异”表示未知，而非相同。",
     },
@@ -101,6 +104,7 @@ class Change:
     shown: dict[str, dict[str, str | None]]
     texts: dict[str, dict[str, str]] | None = None
     in_change_log: bool = False
+    tie: dict[str, Any] | None = None  # the clause whose text states this parameter (clause_parameters)
 
     def to_json(self) -> dict[str, Any]:
         out = {"kind": self.kind, "path": self.path, "clause": self.clause, "label": dict(self.label),
@@ -108,6 +112,8 @@ class Change:
                "in_change_log": self.in_change_log}
         if self.texts:
             out["text_diff"] = {lang: t["diff"] for lang, t in self.texts.items()}
+        if self.tie:
+            out["stated_by"] = self.tie
         return out
 
 
@@ -575,6 +581,7 @@ def diff_revisions(old: Revision, new: Revision, family: Family | None = None) -
     logged = {c for e in log for c in e.clauses}
     for change in changes:
         change.in_change_log = change.clause in logged
+    _tie(changes, old, new)
     notes = [(r.revision, r.data["carried_over"]) for r in covered if r.data.get("carried_over")]
     return RevisionDiff(old, new, changes, log, notes, unknown)
 
@@ -586,6 +593,28 @@ def unknown_wording(*revisions: Revision) -> list[tuple[str, str]]:
     for revision in sorted(set(revisions), key=lambda r: r.effective):
         out += [(revision.revision, key) for key, clause in revision.data["clauses"].items() if clause.get("wording") == "unknown"]
     return out
+
+
+def _tie(changes: list[Change], old: Revision, new: Revision) -> None:
+    """Pair each changed parameter with the clause whose text states it, quoting that text
+    where it states the old value, and saying in which languages it did not change."""
+    for tie in clauseparams.ties(old, new):
+        numbers = clauseparams.numbers(tie.new) + clauseparams.numbers(tie.old)
+        quotes = {lang: _excerpt(new.clause_text(tie.clause, lang), numbers) for lang in LANGS}
+        for change in changes:
+            if change.path == tie.parameter or change.path.startswith((tie.parameter + ".", tie.parameter + "[")):
+                change.tie = {**tie.to_json(), "text": quotes}
+
+
+def _excerpt(text: str, numbers: list[str], width: int = 40) -> str:
+    """The part of a clause's text around the first number it states (or its start)."""
+    flat = " ".join(text.split())
+    for number in numbers:
+        at = flat.find(number)
+        if at >= 0 and clauseparams.states(flat, number):
+            start, end = max(0, at - width), min(len(flat), at + len(number) + width)
+            return ("…" if start else "") + flat[start:end] + ("…" if end < len(flat) else "")
+    return flat[: 2 * width] + ("…" if len(flat) > 2 * width else "")
 
 
 def render_text(diff: RevisionDiff, lang: str = "en") -> str:
@@ -656,8 +685,22 @@ def _change_lines(change: Change, lang: str) -> list[str]:
         lines += [f"      {tag[other]}{colon}{raw[other]}" for other in order]
         return lines
     if change.kind == "changed":
-        return [f"  {label}{colon}{old} → {new}{suffix}"]
-    return [f"  {w[change.kind]} {label}{colon}{value}{suffix}"]
+        return [f"  {label}{colon}{old} → {new}{suffix}"] + _tie_lines(change, lang)
+    return [f"  {w[change.kind]} {label}{colon}{value}{suffix}"] + _tie_lines(change, lang)
+
+
+def _tie_lines(change: Change, lang: str) -> list[str]:
+    """Under a changed parameter, the clause text that states it, and whether it changed too."""
+    if not change.tie:
+        return []
+    w, tie = _WORDS[lang], change.tie
+    unchanged = tie["clause_text_unchanged"]
+    if unchanged:
+        status = w["tie_unchanged"] + ", ".join(w["lang_tag"][x] for x in unchanged)
+    else:
+        status = w["tie_changed"]
+    return [f"      {w['tie']} {tie['clause']}{w['colon']}{_quote(tie['text'][lang], lang)} ({status})"
+            if lang == "en" else f"      {w['tie']} {tie['clause']}{w['colon']}{_quote(tie['text'][lang], lang)}（{status}）"]
 
 
 def render_json(diff: RevisionDiff) -> str:
@@ -690,17 +733,19 @@ def run(operands: list[str], fmt: str, lang: str, policies_root: Path | None, st
 def _load(operands: list[str], root: Path | None) -> tuple[Revision, Revision, Family | None]:
     if len(operands) == 3:
         name, rev_a, rev_b = operands
-        family = _family(name, root or policies_dir())
+        found = find_root(root)
+        family = _family(name, found)
         try:
             return family.by_revision(rev_a), family.by_revision(rev_b), family
         except LookupError as exc:
-            raise _Usage(str(exc.args[0])) from None
+            raise _Usage(f"{exc.args[0]} ({found.hint})") from None
     if len(operands) == 2:
         return _file(operands[0]), _file(operands[1]), None
     raise _Usage(f"expected FAMILY REV_A REV_B or FILE_A FILE_B; got {len(operands)} argument(s)")
 
 
-def _family(name: str, root: Path) -> Family:
+def _family(name: str, found: PolicyRoot) -> Family:
+    root = found.path
     folder = root / name
     if not (folder.is_dir() and any(folder.glob("*.yaml"))):
         given = Path(name)
@@ -709,7 +754,7 @@ def _family(name: str, root: Path) -> Family:
         else:
             known = sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*.yaml"))) if root.is_dir() else []
             have = f"; have {', '.join(known)}" if known else ""
-            raise _Usage(f"no policy family {name!r} in {root}{have}")
+            raise _Usage(f"no policy family {name!r}{have} ({found.hint})")
     return load_family_dir(folder)
 
 

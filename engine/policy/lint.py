@@ -14,6 +14,7 @@ from typing import Any, Iterator
 
 from engine.errors import PathPart, PolicyError, Problem
 from engine.exact import decimal_text, to_fraction
+from engine.policy import clauseparams
 from engine.policy.family import Family, Revision, check_family, load_revision
 from engine.io.schemas import did_you_mean
 
@@ -64,10 +65,14 @@ def lint_revision(revision: Revision) -> Iterator[Problem]:
     """Every semantic problem in one revision."""
     yield from _tiers(revision)
     yield from _rule_literals(revision)
+    yield from clauseparams.check_revision(revision)
 
 
 def lint_family(family: Family) -> Iterator[Problem]:
-    """Revisions must be named in the order they take effect."""
+    """Revisions must be named in the order they take effect, and a parameter that changed
+    from the previous revision must come with a changed text of the clause stating it."""
+    for earlier, later in zip(family.revisions, family.revisions[1:]):
+        yield from clauseparams.check_change(earlier, later)
     by_name = sorted(family.revisions, key=lambda r: r.revision)
     for earlier, later in zip(by_name, by_name[1:]):
         if later.effective < earlier.effective:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -43,8 +43,8 @@ from engine.core.evaluate import Decision, Finding, Options, evaluate
 from engine.policy.family import Family, Revision, load_family_dir
 from engine.core.records import RecordProblems, Source, parse_record, record_problems
 from engine.io.documents import read_document
-from engine.io.resources import policies_dir
 from engine.io.schemas import did_you_mean, schema
+from engine.policy.root import PolicyRoot, find_root
 from engine.timeutil import TimeFormatError, parse_date, parse_instant
 
 TEST_SCHEMA = "policy-test.schema.json"
@@ -270,10 +270,11 @@ def find_test_files(paths: list[str], policies_root: Path | None) -> tuple[list[
     files: list[Path] = []
     problems: list[Problem] = []
     if not paths:
-        root = policies_root or policies_dir()
-        found = _tests_under(root)
+        root = find_root(policies_root)
+        found = _tests_under(root.path)
         if not found:
-            problems.append(Problem("no policy test files here (expected FAMILY/tests/*.yaml)", file=str(root)))
+            problems.append(Problem(f"no policy test files here (expected FAMILY/tests/*.yaml; {root.hint})",
+                                    file=str(root.path)))
         return found, problems
     for name in paths:
         path = Path(name)
@@ -300,27 +301,30 @@ def _tests_under(folder: Path) -> list[Path]:
 class FamilyResolver:
     """The policy family a test file names, loaded once. Looked up in `policies_root` when
     given; otherwise beside the test file (ROOT/FAMILY/tests/x.yaml -> ROOT), else in the
-    bundled policies."""
+    root the discovery order finds ($SLA_POLICIES, a policies/ folder here or above, the
+    bundled policies)."""
 
     def __init__(self, policies_root: Path | None = None):
         self.root = policies_root
         self._cache: dict[Path, Family | SlaError] = {}
 
-    def root_for(self, test_file: PolicyTestFile) -> Path:
+    def root_for(self, test_file: PolicyTestFile) -> PolicyRoot:
         if self.root is not None:
-            return self.root
+            return find_root(self.root)
         here = test_file.path.resolve().parent
         if here.name == TESTS_FOLDER and is_family_dir(here.parent):
-            return here.parent.parent
-        return policies_dir()
+            return PolicyRoot(here.parent.parent, "beside")
+        return find_root()
 
     def family_for(self, test_file: PolicyTestFile) -> Family:
         """Raises InvalidTestFile for an unknown family, PolicyError for a broken one."""
-        root = self.root_for(test_file)
+        found = self.root_for(test_file)
+        root = found.path
         folder = (root / test_file.policy).resolve()
         if not is_family_dir(folder):
             known = sorted(p.name for p in root.iterdir() if is_family_dir(p)) if root.is_dir() else []
-            listing = f"; the families in {root} are {', '.join(known)}" if known else f"; {root} has no policy families"
+            listing = f"; the families there are {', '.join(known)}" if known else "; it has no policy families"
+            listing += f" ({found.hint})"
             raise InvalidTestFile([Problem(f"no policy family {test_file.policy!r}{did_you_mean(test_file.policy, known)}{listing}",
                                            file=test_file.file, line=test_file.policy_line, path=("policy",))])
         if folder not in self._cache:
@@ -376,23 +380,26 @@ class PolicyTestResult:
         return not self.mismatches
 
 
-def decide(test: PolicyTest, family: Family, now: datetime) -> tuple[Decision | None, tuple[Problem, ...]]:
-    """The pure core on the test's record: a decision, or the problems it was rejected with."""
+def decide(test: PolicyTest, family: Family, now: datetime,
+           explain: bool = False) -> tuple[Decision | None, tuple[Problem, ...]]:
+    """The pure core on the test's record: a decision, or the problems it was rejected with
+    (`explain` keeps each rule's outcomes as tried, for coverage)."""
     problems = record_problems(test.record, test.source)
     if problems:
         return None, tuple(problems)
     try:
         record = parse_record(test.record, test.source)
-        return evaluate(record, family, Options(now=test.now or now, as_of=test.as_of, lang=test.lang)), ()
+        return evaluate(record, family, Options(now=test.now or now, as_of=test.as_of, lang=test.lang,
+                                                explain=explain)), ()
     except RecordProblems as exc:
         return None, tuple(exc.problems)
     except RecordError as exc:
         return None, tuple(exc.problems)
 
 
-def run_test(test: PolicyTest, family: Family, now: datetime | None = None) -> PolicyTestResult:
+def run_test(test: PolicyTest, family: Family, now: datetime | None = None, explain: bool = False) -> PolicyTestResult:
     """Evaluate one test and compare every expected key with the decision."""
-    decision, problems = decide(test, family, now or datetime.now(timezone.utc))
+    decision, problems = decide(test, family, now or datetime.now(timezone.utc), explain)
     expect = test.expect
     line = test.expect_lines.get
     mismatches: list[Mismatch] = []
@@ -646,17 +653,39 @@ def format_failure(result: PolicyTestResult, header: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_command(paths: list[str], policies_root: Path | None, stdout: TextIO, stderr: TextIO,
-                verbose: bool = False) -> int:
-    """`sla test [PATH...]`: run policy test files. PATHs are test files or folders (default:
-    every FAMILY/tests/*.yaml under `policies_root`, itself defaulting to the bundled policies).
-    Families are looked up in `policies_root` when given, else beside each test file, else in
-    the bundled policies. Prints each failure, then `N passed, M failed`. Returns 0 when all
-    pass, 1 when some fail, 2 when a test file (or the policy it names) is invalid."""
+@dataclass
+class TestRun:
+    """Every result of one `sla test` run, the families they ran against, and the test
+    files that could not be run."""
+
+    __test__ = False
+
+    results: list[PolicyTestResult] = field(default_factory=list)
+    invalid: list[Problem] = field(default_factory=list)
+    families: list[Family] = field(default_factory=list)
+
+    @property
+    def passed(self) -> int:
+        return sum(r.passed for r in self.results)
+
+    @property
+    def failed(self) -> int:
+        return len(self.results) - self.passed
+
+    @property
+    def exit_code(self) -> int:
+        if self.invalid:
+            return EXIT_INVALID
+        return EXIT_FAILED if self.failed else EXIT_PASSED
+
+
+def run_tests(paths: list[str], policies_root: Path | None, explain: bool = False) -> TestRun:
+    """Run the test files `paths` stand for (see find_test_files); `explain` keeps the
+    outcomes each rule tried, which coverage reads."""
     files, invalid = find_test_files(paths, policies_root)
     resolver = FamilyResolver(policies_root)
     now = datetime.now(timezone.utc)
-    passed = failed = 0
+    run = TestRun(invalid=list(invalid))
     for path in files:
         try:
             test_file = load_test_file(path, shown_path(path) if not paths else str(path))
@@ -665,24 +694,40 @@ def run_command(paths: list[str], policies_root: Path | None, stdout: TextIO, st
             if problems:
                 raise InvalidTestFile(problems)
         except SlaError as exc:
-            invalid += exc.problems
+            run.invalid += exc.problems
             continue
-        for test in test_file.tests:
-            result = run_test(test, family, now)
-            if result.passed:
-                passed += 1
-                if verbose:
-                    stdout.write(f"passed {test.where}: {test.name}\n")
-            else:
-                failed += 1
-                stdout.write(format_failure(result))
-    for problem in invalid:
+        if all(f is not family for f in run.families):
+            run.families.append(family)
+        run.results += [run_test(test, family, now, explain) for test in test_file.tests]
+    return run
+
+
+def run_command(paths: list[str], policies_root: Path | None, stdout: TextIO, stderr: TextIO,
+                verbose: bool = False) -> int:
+    """`sla test [PATH...]`: run policy test files. PATHs are test files or folders (default:
+    every FAMILY/tests/*.yaml under the policy root: --policies, $SLA_POLICIES, a policies/
+    folder here or above, the bundled policies). Families are looked up in `policies_root`
+    when given, else beside each test file, else in that root. Prints each failure, then
+    `N passed, M failed`. Returns 0 when all pass, 1 when some fail, 2 when a test file (or
+    the policy it names) is invalid."""
+    run = run_tests(paths, policies_root)
+    write_text(run, stdout, stderr, verbose)
+    return run.exit_code
+
+
+def write_text(run: TestRun, stdout: TextIO, stderr: TextIO, verbose: bool = False) -> None:
+    """The human-readable report: failures (and passes with `verbose`), then the counts."""
+    for result in run.results:
+        if result.passed:
+            if verbose:
+                stdout.write(f"passed {result.test.where}: {result.test.name}\n")
+        else:
+            stdout.write(format_failure(result))
+    for problem in run.invalid:
         stderr.write(problem.render() + "\n")
-    stdout.write(f"{passed} passed, {failed} failed\n")
-    if invalid:
-        stderr.write(f"{len(invalid)} problem(s) in test files; those files were not run\n")
-        return EXIT_INVALID
-    return EXIT_FAILED if failed else EXIT_PASSED
+    stdout.write(f"{run.passed} passed, {run.failed} failed\n")
+    if run.invalid:
+        stderr.write(f"{len(run.invalid)} problem(s) in test files; those files were not run\n")
 
 
 def count_tests(paths: list[str], policies_root: Path | None = None) -> int:
@@ -694,6 +739,7 @@ def count_tests(paths: list[str], policies_root: Path | None = None) -> int:
 __all__ = [
     "InvalidTestFile", "PolicyTest", "PolicyTestFile", "PolicyTestResult", "Mismatch", "ClauseRef",
     "FamilyResolver", "load_test_file", "check_with_family", "find_test_files", "is_policy_test_path",
-    "run_test", "format_failure", "run_command", "same", "show", "count_tests", "EXIT_PASSED", "EXIT_FAILED",
+    "run_test", "run_tests", "TestRun", "write_text", "format_failure", "run_command", "same", "show", "count_tests",
+    "EXIT_PASSED", "EXIT_FAILED",
     "EXIT_INVALID",
 ]
