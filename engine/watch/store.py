@@ -24,7 +24,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from engine.errors import Problem, UsageError
 
@@ -117,9 +117,11 @@ class Store:
 
     # -- reading back --------------------------------------------------------
 
-    def cases(self) -> list[CaseRow]:
+    def cases(self) -> Iterator[CaseRow]:
+        """Every case, one at a time (100,000 open cases are not held twice at start-up)."""
         rows = self.db.execute("SELECT id, revision, raw, file, line, horizon, last_alert_at, closed_at FROM cases ORDER BY rowid")
-        return [CaseRow(r[0], r[1], json.loads(r[2]) if r[2] else None, r[3], r[4], r[5], r[6], r[7]) for r in rows]
+        for r in rows:
+            yield CaseRow(r[0], r[1], json.loads(r[2]) if r[2] else None, r[3], r[4], r[5], r[6], r[7])
 
     def alert_ids(self) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}

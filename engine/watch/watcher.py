@@ -58,8 +58,8 @@ class Summary:
 
     def text(self) -> str:
         return (f"{self.cases} case(s) submitted, {self.warning} warning(s), {self.met} met, "
-                f"{self.breached} breached, {self.bad} bad line(s); at most {self.peak_sessions} durable-rules "
-                f"session(s) at once, in {self.rulesets} ruleset(s)")
+                f"{self.breached} breached, {self.bad} bad line(s); {self.peak_sessions} durable-rules "
+                f"session(s) in {self.rulesets} ruleset(s)")
 
 
 class Watcher:
@@ -90,9 +90,9 @@ class Watcher:
 
     def resume(self) -> None:
         """Take up the state file's open cases: alerts committed but not written are
-        written (unless the output already has them), and every running clock's
-        timer is armed to fire at once, so whatever fell due while the watcher was
-        down is written now and the rest keeps its right remaining time."""
+        written (unless the output already has them), and every running clock gets
+        its next wake-up back (computed from its events, so right however long the
+        watcher was down): whatever fell due meanwhile is written at the first pulse."""
         written = self.store.alert_ids()
         for row in self.store.cases():
             if row.closed_at is not None:
@@ -100,10 +100,14 @@ class Watcher:
                 continue
             revision = self.family.by_revision(row.revision)
             case = CaseClock(row.raw or {}, revision, Source(row.file, row.line), parse_instant(row.horizon),
-                             written.get(row.id, set()),
+                             written.pop(row.id, set()),
                              parse_instant(row.last_alert_at) if row.last_alert_at else None)
             self.cases[row.id] = case
-            self.sessions[row.id] = self.runtime.assign(row.id, revision)
+            session = self.sessions[row.id] = self.runtime.assign(row.id, revision)
+            wake = case.next_wake()
+            if wake is not None:
+                self.runtime.arm(session, wake)
+            case.forget()
         in_output = self.writer.ids_written()
         pending = self.store.unwritten()
         for alert_id, body in pending:
@@ -111,9 +115,6 @@ class Watcher:
                 self._count(body["alert"])
                 self.writer.write(body)
         self.store.mark_written(alert_id for alert_id, _ in pending)
-        for case_id, case in self.cases.items():
-            if case.running:
-                self.runtime.arm(self.sessions[case_id], self.clock())
 
     # -- the loop ------------------------------------------------------------
 
@@ -141,7 +142,7 @@ class Watcher:
                         self.take_line(item)
                 self.now = self.clock()
                 if caught_up:
-                    self.runtime.pulse()
+                    self.runtime.pulse(self.now)
                 self._persist()
                 if ended and not self.follow and self.runtime.armed() == 0:
                     break
@@ -304,7 +305,7 @@ class Watcher:
         case = self.cases[session.case_id]
         current = self._current
         if rule == "wake":
-            alerts = case.advance(self.now)
+            alerts = case.catch_up(self.now)
         elif rule == "case_submitted":
             alerts = case.advance(case.horizon)
         elif rule == "case_closed":
@@ -319,9 +320,9 @@ class Watcher:
                       f"events may differ", file=self.errors, flush=True)
         self._outbox += alerts
         self._dirty.add(case.id)
-        c.s.rule = rule
-        c.s.clock = case.status()
-        return case.next_wake()
+        wake = case.next_wake()
+        case.forget()
+        return wake
 
     # -- state and output ----------------------------------------------------
 

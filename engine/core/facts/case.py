@@ -8,7 +8,9 @@ the running clock (breached if its deadline had already passed) and re-targets:
 the new clock starts at the change or at submission, as the policy says, or at a
 new escalation request. A change after the initial response only matters when it
 is an escalation needing a request, which opens a new clock. The deciding clock
-is the first breached one, else the last.
+is the first breached one, else the last. Every clock the case ran, in order,
+with its own verdict, is the fact `response_clocks` (live clocks alert on each;
+explain shows each).
 """
 
 from __future__ import annotations
@@ -79,6 +81,8 @@ def case_facts(record: Record, revision: "Revision", now: datetime) -> dict[str,
         return Clock(level, request.at if request else None, params.target_minutes), request
 
     clock, _ = clock_for(severity, submitted)
+    clocks: list[Clock] = [clock]  # every clock, in order; each but the last ended at the change in `ended`
+    ended: list[datetime] = []
     breached: Clock | None = None
     escalated_to = escalation_at = None
     current = severity
@@ -96,6 +100,8 @@ def case_facts(record: Record, revision: "Revision", now: datetime) -> dict[str,
             breached = clock
         start = change.at if revision.retarget_clock_from == "change" else submitted
         clock, request = clock_for(change.to, start)
+        clocks.append(clock)
+        ended.append(change.at)
         if needs_request:
             escalation_at = request.at if request else None
         current = change.to
@@ -109,7 +115,46 @@ def case_facts(record: Record, revision: "Revision", now: datetime) -> dict[str,
         "escalated_to": escalated_to,
         "escalation_request_at": escalation_at,
         "now": now,
+        "response_clocks": response_clocks(record, revision, clocks, ended, now),
     } | _response_facts(record, revision, deciding, now)
+
+
+@dataclass(frozen=True)
+class ClockVerdict:
+    """One of a case's response clocks with its own verdict (`number` counts from 1)."""
+
+    number: int
+    severity: int
+    start: datetime | None
+    target: Any  # Fraction minutes
+    deadline: datetime | None
+    ended_at: datetime | None  # the severity change that closed it, or None for the last clock
+    response_at: datetime | None  # the first initial response on it while it ran
+    met: bool | None  # true / false, or null while pending, not started, or closed by a change in time
+
+
+def response_clocks(record: Record, revision: "Revision", clocks: list[Clock], ended: list[datetime],
+                    now: datetime) -> tuple[ClockVerdict, ...]:
+    """Each clock's verdict as if it alone decided: a clock closed by a change is
+    breached if it was already breached then, met if answered in time before it,
+    else without a verdict; the last clock is judged as the deciding one is."""
+    out = []
+    for number, clock in enumerate(clocks, 1):
+        end = ended[number - 1] if number <= len(ended) else None
+        deadline = clock.deadline()
+        response = _first(record.events, revision.initial_response, clock.start) if clock.start else None
+        if response is not None and end is not None and response.at > end:
+            response = None
+        limit = now if end is None else min(now, end)
+        if response is not None:
+            met: bool | None = response.at <= deadline
+        elif deadline is not None and deadline < limit:
+            met = False
+        else:
+            met = None
+        out.append(ClockVerdict(number, clock.severity, clock.start, clock.target, deadline, end,
+                                response.at if response else None, met))
+    return tuple(out)
 
 
 def _answered_by(events: tuple[Event, ...], revision: "Revision", clock: Clock, before: datetime) -> bool:
