@@ -22,6 +22,7 @@ import durable.engine as durable_engine  # the test extra installs durable-rules
 
 from engine.policy.family import Revision, load_policies
 from engine.io.resources import policies_dir
+from engine.watch import durable_private
 from engine.watch.rules import (
     GuardrailError, check_action, check_discriminators, compile_ruleset)
 from engine.watch.runtime import MAX_SESSIONS, POOL, ActionFailed, Runtime, fnv1a32
@@ -29,21 +30,13 @@ from engine.watch.runtime import MAX_SESSIONS, POOL, ActionFailed, Runtime, fnv1
 from watch_helpers import TEST_POLICIES
 
 
-class BareHost(durable_engine.Host):
+def BareHost() -> Any:
     """durable-rules' own host, minus its background threads (a test drives it)."""
-
-    def _run(self) -> None:
-        pass
+    return durable_private.quiet_host()
 
 
 def drain(ruleset: Any) -> None:
-    import durable_rules_engine
-
-    while True:
-        result = durable_rules_engine.start_action(ruleset._handle)
-        if not result:
-            return
-        ruleset._flush_actions(json.loads(result[0]), {"message": json.loads(result[1])}, result[2], lambda e, s: None)
+    durable_private.drain(ruleset, lambda error: None)
 
 
 TIMER_RULE = {"all": [{"m$all": [{"base": {"$timerName": "wake"}}, {"timeout": {"$gte": {"$time": {"base": "$baseTime"}}}}]}]}
