@@ -39,7 +39,7 @@ def generate(t0: datetime, count: int, seed: int) -> tuple[Stream, dict[str, dic
     records: dict[str, dict[str, Any]] = {}
     closed: dict[str, str] = {}
     for i in range(count):
-        case_id = f"G-{i:03d}"
+        case_id = f"G-{i:04d}"
         severity = rng.choice([1, 1, 2, 3, 4])
         channel = rng.choice(["phone", "portal"])
         start = rng.uniform(0, 1.5)
@@ -118,3 +118,64 @@ def test_watch_and_evaluate_give_every_case_the_same_verdict(tmp_path: Path):
             share = float(alert["warning_share"])
             assert parse(alert["at"]) >= parse(alert["clock_start"]) + \
                 (parse(alert["deadline"]) - parse(alert["clock_start"])) * share
+
+
+# -- a finished log replayed: every clock, thousands of cases ------------------
+
+def replay_and_evaluate(tmp_path: Path, count: int, seed: int) -> None:
+    """Replay a finished log (all in the past, so no waiting) and compare every
+    case's deciding verdict with `sla evaluate`, and every clock's verdict with
+    batch's `response_clocks` (the facts `sla explain` shows)."""
+    from engine.api import Engine
+
+    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    stream, records, closed = generate(t0, count=count, seed=seed)
+    events = stream.write(tmp_path / "events.jsonl")
+    output = tmp_path / "alerts.jsonl"
+    result = run_cli("watch", str(events), "-o", str(output), *POLICIES)
+    assert result.code == 1 and "0 bad line(s)" in result.err, result.err
+    alerts = read_alerts(output)
+    finished = "2026-03-03T00:00:00Z"  # long after every clock of the log
+
+    batch = decisions([r for cid, r in records.items() if cid not in closed], finished, tmp_path, "open")
+    engine = Engine.load(TEST_POLICIES)
+    objects = {d.record.id: d for d in engine.evaluate([r for cid, r in records.items() if cid not in closed],
+                                                       now=finished).objects}
+    for case_id, at in closed.items():  # each evaluated at its closing instant, as the watcher stopped there
+        evaluation = engine.evaluate([records[case_id]], now=at)
+        batch[case_id] = evaluation.decisions[0]
+        objects[case_id] = evaluation.objects[0]
+    assert len(batch) == len(records) == count
+
+    verdicts: dict[tuple[str, str], str] = {}
+    for alert in alerts:
+        if alert["alert"] in ("met", "breached"):
+            key = (alert["case"], alert["clock_start"])
+            assert key not in verdicts, f"two verdicts for one clock: {alert}"
+            verdicts[key] = alert["alert"]
+    by_instant = {(case_id, parse(start)): kind for (case_id, start), kind in verdicts.items()}
+    seen = {"met": 0, "breached": 0, None: 0}
+    later_clocks = 0
+    for case_id, decision in batch.items():
+        result_ = decision["result"]
+        expected = VERDICT[result_["response_met"]]
+        watched = verdicts.get((case_id, result_["clock_start"])) if result_["clock_start"] else None
+        assert watched == expected, (case_id, result_, [a for a in alerts if a["case"] == case_id], records[case_id])
+        seen[expected] += 1
+        clocks = [c for c in objects[case_id].facts["response_clocks"] if c.start is not None]
+        for clock in clocks:
+            assert by_instant.get((case_id, clock.start)) == VERDICT[clock.met], (case_id, clock, records[case_id])
+        later_clocks += sum(1 for c in clocks[1:] if c.met is not None)
+    assert sum(1 for a in alerts if a["alert"] in ("met", "breached")) == \
+        sum(1 for d in objects.values() for c in d.facts["response_clocks"] if c.start is not None and c.met is not None)
+    assert min(seen.values()) >= count // 15, f"every verdict is well represented: {seen}"
+    print(f"verdicts {seen}, later clocks decided {later_clocks}")
+    assert later_clocks >= count // 50, f"clocks after the first are decided too: {later_clocks}"
+    escalated = sum(1 for d in batch.values() if d["result"].get("current_severity") == 1
+                    and records[d["record"]]["severity"] != 1)
+    assert escalated >= count // 50, "escalations to Sev1 are among the cases"
+
+
+def test_a_replayed_log_agrees_with_evaluate_on_every_clock_of_5000_cases(tmp_path: Path):
+    """About 10 s here: in the default suite."""
+    replay_and_evaluate(tmp_path, count=5000, seed=22)
