@@ -152,6 +152,7 @@ class CaseClock:
     written: set[str] = field(default_factory=set)  # ids of alerts already decided
     last_alert_at: datetime | None = None
     closed_at: datetime | None = None
+    wake: datetime | None = None  # the next wake-up as last computed (kept in the state, re-armed on restart)
     _record: Record | None = field(default=None, repr=False)
     _facts: Mapping[str, Any] | None = field(default=None, repr=False)
 

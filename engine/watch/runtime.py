@@ -31,10 +31,11 @@ durable_private.py, each with its own test):
   every session an action touched is checked for `exception` afterwards;
   either raises `ActionFailed`.
 - Timers have whole-second resolution on wall-clock time (`time(NULL)`). A
-  session's timer is asked for at the second at or after its earliest deadline
-  (never early), pulsed 25 ms into the second (time(NULL) lags), and its action
-  takes every case whose deadline has passed; the others keep waiting and the
-  timer is re-armed for the next one.
+  session's timer is asked for at the whole second at or before its earliest
+  wake-up, and pulsed only once that exact wake-up has passed on the precise
+  clock (and at least 25 ms into the timer's second: time(NULL) lags), so an
+  alert is not up to a second late; its action takes every case whose wake-up
+  has passed; the others keep waiting and the timer is re-armed for the next.
 - Session ids are hashed (FNV-1a, 32 bit) and two ids with the same hash share a
   session, and ids are written unescaped into timer messages: sessions have
   short numeric ids, checked for hash collisions; case ids never reach the engine.
@@ -86,6 +87,7 @@ class Shard:
     heap: list[tuple[datetime, int, str]] = field(default_factory=list)  # (wake, sequence, case id), stale entries included
     wakes: dict[str, tuple[datetime, int]] = field(default_factory=dict)  # case id -> its live heap entry
     armed_s: int | None = None  # the epoch second the engine's timer is due at, or None
+    due_ns: int = 0  # the exact earliest wake-up it was armed for (epoch ns): pulsed once this has passed
     created: bool = False  # exists in the engine
 
     def earliest(self) -> datetime | None:
@@ -112,6 +114,12 @@ class Session:
 
 
 Handler = Callable[[str, Session, Any], "datetime | None"]
+
+
+def _pulse_at(shard: Shard) -> int:
+    """When to pulse a session's timer (epoch ns): its exact wake-up, and never before
+    the engine's coarse clock has reached the timer's second."""
+    return max(shard.due_ns, shard.armed_s * 1_000_000_000 + PULSE_MARGIN_NS)
 
 
 class Runtime:
@@ -201,12 +209,12 @@ class Runtime:
         they release: each takes its cases whose wake-up is at or before `now`
         (default: the wall clock). Returns how many sessions woke."""
         self._settle()
-        now_s = (self.wall_ns() - PULSE_MARGIN_NS) // 1_000_000_000
-        self._now = now or datetime.fromtimestamp(self.wall_ns() / 1e9, timezone.utc)
+        wall = self.wall_ns()
+        self._now = now or datetime.fromtimestamp(wall / 1e9, timezone.utc)
         woke = 0
         try:
             for shards in self.shards.values():
-                due = [s for s in shards if s.armed_s is not None and s.armed_s <= now_s]
+                due = [s for s in shards if s.armed_s is not None and _pulse_at(s) <= wall]
                 if not due:
                     continue
                 shards[0].ruleset.dispatch_timers()
@@ -225,8 +233,8 @@ class Runtime:
     def next_due_ns(self) -> int | None:
         """When the earliest armed timer is due (epoch ns), or None."""
         self._settle()
-        dues = [s.armed_s for shards in self.shards.values() for s in shards if s.armed_s is not None]
-        return min(dues) * 1_000_000_000 + PULSE_MARGIN_NS if dues else None
+        dues = [_pulse_at(s) for shards in self.shards.values() for s in shards if s.armed_s is not None]
+        return min(dues) if dues else None
 
     def shutdown(self) -> None:
         """Free the engine's memory: every session (newest first) and every ruleset.
@@ -274,7 +282,9 @@ class Runtime:
             if len(shard.heap) > 64 and len(shard.heap) > 4 * len(shard.wakes):  # mostly stale: rebuild
                 shard.heap = [(w, q, c) for c, (w, q) in shard.wakes.items()]
                 heapq.heapify(shard.heap)
-            want = None if earliest is None else -(-micros(earliest) // 1_000_000)
+            want = None if earliest is None else micros(earliest) // 1_000_000
+            if earliest is not None:
+                shard.due_ns = micros(earliest) * 1000
             if want == shard.armed_s:
                 continue
             if shard.armed_s is not None:

@@ -38,7 +38,7 @@ from engine.watch.clock import Alert, CaseClock
 from engine.watch.events import CaseEvent, Closed, Submitted, parse_line, submitted_id
 from engine.watch.reader import CaughtUp, End, Line, Notice, Reader
 from engine.watch.runtime import Runtime, Session
-from engine.watch.store import Store
+from engine.watch.store import NO_WAKE, Store
 
 
 def system_now() -> datetime:
@@ -104,10 +104,13 @@ class Watcher:
                              parse_instant(row.last_alert_at) if row.last_alert_at else None)
             self.cases[row.id] = case
             session = self.sessions[row.id] = self.runtime.assign(row.id, revision)
-            wake = case.next_wake()
-            if wake is not None:
-                self.runtime.arm(session, wake)
-            case.forget()
+            if row.wake is None:  # not recorded: recomputed from the events
+                case.wake = case.next_wake()
+                case.forget()
+            else:
+                case.wake = None if row.wake == NO_WAKE else parse_instant(row.wake)
+            if case.wake is not None:
+                self.runtime.arm(session, case.wake)
         in_output = self.writer.ids_written()
         pending = self.store.unwritten()
         for alert_id, body in pending:
@@ -320,9 +323,9 @@ class Watcher:
                       f"events may differ", file=self.errors, flush=True)
         self._outbox += alerts
         self._dirty.add(case.id)
-        wake = case.next_wake()
+        case.wake = case.next_wake()
         case.forget()
-        return wake
+        return case.wake
 
     # -- state and output ----------------------------------------------------
 
@@ -344,10 +347,11 @@ class Watcher:
         case = self.cases.get(case_id)
         if case is None:  # closed
             return {"id": case_id, "revision": "", "raw": None, "file": self.label, "line": None,
-                    "horizon": self.closed[case_id], "last_alert_at": None, "closed_at": self.closed[case_id]}
+                    "horizon": self.closed[case_id], "last_alert_at": None, "closed_at": self.closed[case_id], "wake": NO_WAKE}
         return {"id": case_id, "revision": case.revision.revision, "raw": json.dumps(case.raw, ensure_ascii=False, default=str),
                 "file": case.source.file, "line": case.source.line, "horizon": iso(case.horizon),
-                "last_alert_at": iso(case.last_alert_at) if case.last_alert_at else None, "closed_at": None}
+                "last_alert_at": iso(case.last_alert_at) if case.last_alert_at else None, "closed_at": None,
+                "wake": NO_WAKE if case.wake is None else iso(case.wake)}
 
     def _count(self, kind: str) -> None:
         setattr(self.summary, kind, getattr(self.summary, kind) + 1)
