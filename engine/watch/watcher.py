@@ -4,8 +4,9 @@ writes alerts, and keeps its state so a restart resumes where it stopped.
 One loop, one thread of control (a second thread only reads input):
 
 1. take the input lines that have arrived; each is checked (events.py), then
-   posted to its case's durable-rules session, whose rule's action applies it to
-   the case's clock (clock.py) and arms or cancels the session's wake timer;
+   posted to its case's durable-rules session (one of a fixed pool), whose rule's
+   action applies it to the case's clocks (clock.py); the runtime keeps the
+   case's next wake-up and arms the session's timer for the earliest;
 2. pulse durable-rules' timers (runtime.py): each due wake timer runs its
    action, which evaluates the clock at the loop's instant;
 3. commit what changed (cases, new alerts, input position) to the state file,
