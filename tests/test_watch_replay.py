@@ -26,8 +26,9 @@ def finished_log(path: Path) -> Path:
     s.submit("NORESP", 2, offset=0)                       # 4 s: warning at 2 s (timer), breach after 4 s (timer)
     s.submit("ANSWERED", 3, offset=0.5)                   # 5 s: answered at 3 s, after its warning
     s.event("human_response", "ANSWERED", 3.5, via="case_note")
-    s.submit("ESCALATED", 3, offset=1)                    # breached Sev3 clock, then a Sev1 clock of its own
-    s.event("severity_change", "ESCALATED", 7, to=1)
+    s.submit("ESCALATED", 3, offset=1)                    # Sev3 (5 s) answered late: breached; then escalated
+    s.event("human_response", "ESCALATED", 7, via="case_note")  # to Sev1, whose clock runs from the phone request
+    s.event("severity_change", "ESCALATED", 7.5, to=1)
     s.event("critical_support_request", "ESCALATED", 8, via="phone")
     s.event("human_response", "ESCALATED", 10, via="phone")  # Sev1 3 s from 8 s: warning at 9.5 s, met
     s.lines.sort(key=lambda line: parse(line.get("at") or line["case"]["submitted_at"]))

@@ -78,6 +78,13 @@ def warning_instant(start: datetime, target_minutes: Fraction, share: Fraction) 
     return start + timedelta(microseconds=micros)
 
 
+def clock_warning_at(clock: ClockVerdict, share: Fraction) -> datetime | None:
+    """When `share` of a clock's time has passed: of its target, or of the shorter
+    time to its deadline when a severity change capped it (None if none is left)."""
+    window = min(clock.target, minutes_between(clock.start, clock.deadline))
+    return warning_instant(clock.start, window, share) if window > 0 else None
+
+
 @dataclass(frozen=True)
 class Alert:
     """One line of the alert stream."""
@@ -198,8 +205,8 @@ class CaseClock:
                 continue
             stops = [x for x in (clock.response_at, clock.ended_at) if x is not None]
             for share in shares:
-                warn_at = warning_instant(clock.start, clock.target, share)
-                if (warn_at <= t and warning_id(key, share, shares) not in self.written
+                warn_at = clock_warning_at(clock, share)
+                if (warn_at is not None and warn_at <= t and warning_id(key, share, shares) not in self.written
                         and (not stops or min(stops) > warn_at)):
                     out.append(self._alert("warning", key, clock, facts, t, warn_at, share))
             if clock.met is not None:
@@ -259,8 +266,8 @@ class CaseClock:
                 continue
             candidates.append(clock.deadline + _MICRO)
             for share in shares:
-                warn_at = warning_instant(clock.start, clock.target, share)
-                if warning_id(key, share, shares) not in self.written and warn_at > self.horizon:
+                warn_at = clock_warning_at(clock, share)
+                if warn_at is not None and warning_id(key, share, shares) not in self.written and warn_at > self.horizon:
                     candidates.append(warn_at)
         return min(candidates) if candidates else None
 
