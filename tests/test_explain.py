@@ -68,8 +68,8 @@ def test_explain_of_a_bad_record_exits_2_without_a_trace(tmp_path):
 
 
 def test_explain_lists_every_response_clock_with_its_own_verdict(tmp_path):
-    """A breached Sev3 clock decides the case; the Sev1 clock its escalation opened
-    was met, and explain says so too."""
+    """A Sev3 clock answered late decides the case (breached); the Sev1 clock its
+    later escalation opened was met, and explain says so too."""
     import json as _json
     import subprocess
     import sys
@@ -77,7 +77,8 @@ def test_explain_lists_every_response_clock_with_its_own_verdict(tmp_path):
 
     record = {"type": "case", "id": "C-9", "customer": "acme", "severity": 3, "channel": "portal",
               "submitted_at": "2025-03-04T09:00:00Z",
-              "events": [{"type": "severity_change", "at": "2025-03-05T09:00:00Z", "to": 1},
+              "events": [{"type": "human_response", "at": "2025-03-04T12:00:00Z", "via": "case_note"},  # late
+                         {"type": "severity_change", "at": "2025-03-05T09:00:00Z", "to": 1},
                          {"type": "critical_support_request", "at": "2025-03-05T09:01:00Z", "via": "phone"},
                          {"type": "human_response", "at": "2025-03-05T09:05:00Z", "via": "phone"}]}
     path = tmp_path / "case.jsonl"
