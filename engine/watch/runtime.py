@@ -101,6 +101,12 @@ class Shard:
         return None
 
 
+def require_durable() -> None:
+    """Raise ImportError, saying how to install it, when durable-rules cannot be imported
+    (what `sla watch` checks before it reads anything)."""
+    durable_private.durable_engine()
+
+
 @dataclass(eq=False)
 class Session:
     """Where one open case lives: its shard (a session of its revision's ruleset)."""
