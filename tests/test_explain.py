@@ -65,3 +65,28 @@ def test_explain_of_a_bad_record_exits_2_without_a_trace(tmp_path):
     assert run.code == 2
     assert run.out == ""
     assert "record U-2024-04: month:" in run.err
+
+
+def test_explain_lists_every_response_clock_with_its_own_verdict(tmp_path):
+    """A Sev3 clock answered late decides the case (breached); the Sev1 clock its
+    later escalation opened was met, and explain says so too."""
+    import json as _json
+    import subprocess
+    import sys
+    from pathlib import Path as _Path
+
+    record = {"type": "case", "id": "C-9", "customer": "acme", "severity": 3, "channel": "portal",
+              "submitted_at": "2025-03-04T09:00:00Z",
+              "events": [{"type": "human_response", "at": "2025-03-04T12:00:00Z", "via": "case_note"},  # late
+                         {"type": "severity_change", "at": "2025-03-05T09:00:00Z", "to": 1},
+                         {"type": "critical_support_request", "at": "2025-03-05T09:01:00Z", "via": "phone"},
+                         {"type": "human_response", "at": "2025-03-05T09:05:00Z", "via": "phone"}]}
+    path = tmp_path / "case.jsonl"
+    path.write_text(_json.dumps(record) + "\n", encoding="utf-8")
+    root = _Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-m", "engine", "explain", str(path), "--now", "2026-01-01T00:00:00Z"],
+                         cwd=root, capture_output=True, text=True, check=True).stdout
+    assert "every response clock, in order = 2" in out
+    assert "clock 1: severity 3, started 2025-03-04T09:00:00Z, target 120 min" in out and "→ breached" in out
+    assert ("clock 2: severity 1, started 2025-03-05T09:01:00Z, target 10 min, deadline 2025-03-05T09:11:00Z, "
+            "first human response 2025-03-05T09:05:00Z") in out and out.count("→ met") >= 1

@@ -144,3 +144,72 @@ def agree(tmp_path: Path, stream: Stream, records: dict[str, dict[str, Any]], cl
             assert parse(alert["at"]) >= parse(alert["clock_start"]) + \
                 (parse(alert["deadline"]) - parse(alert["clock_start"])) * share
     return batch
+
+
+# -- a finished log replayed: every clock, thousands of cases ------------------
+
+def replay_and_evaluate(tmp_path: Path, count: int, seed: int) -> None:
+    """Replay a finished log (all in the past, so no waiting) and compare every
+    case's deciding verdict with `sla evaluate`, and every clock's verdict with
+    batch's `response_clocks` (the facts `sla explain` shows)."""
+    from engine.api import Engine
+
+    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    stream, records, closed = generate(t0, count=count, seed=seed)
+    events = stream.write(tmp_path / "events.jsonl")
+    output = tmp_path / "alerts.jsonl"
+    result = run_cli("watch", str(events), "-o", str(output), *POLICIES)
+    assert result.code == 1 and "0 bad line(s)" in result.err, result.err
+    alerts = read_alerts(output)
+    finished = "2026-03-03T00:00:00Z"  # long after every clock of the log
+
+    batch = decisions([r for cid, r in records.items() if cid not in closed], finished, tmp_path, "open")
+    engine = Engine.load(TEST_POLICIES)
+    objects = {d.record.id: d for d in engine.evaluate([r for cid, r in records.items() if cid not in closed],
+                                                       now=finished).objects}
+    for case_id, at in closed.items():  # each evaluated at its closing instant, as the watcher stopped there
+        evaluation = engine.evaluate([records[case_id]], now=at)
+        batch[case_id] = evaluation.decisions[0]
+        objects[case_id] = evaluation.objects[0]
+    assert len(batch) == len(records) == count
+
+    # A clock is (case, severity, start): a severity change measured from submission can
+    # open a clock with the start of an earlier one; of the same severity, it is the same clock.
+    verdicts: dict[tuple[str, int, Any], str] = {}
+    for alert in alerts:
+        if alert["alert"] in ("met", "breached"):
+            key = (alert["case"], alert["severity"], parse(alert["clock_start"]))
+            assert key not in verdicts, f"two verdicts for one clock: {alert}"
+            verdicts[key] = alert["alert"]
+    seen = {"met": 0, "breached": 0, None: 0}
+    later_clocks = 0
+    for case_id, decision in batch.items():
+        result_ = decision["result"]
+        expected = VERDICT[result_["response_met"]]
+        facts = objects[case_id].facts
+        watched = verdicts.get((case_id, facts["clock_severity"], facts["clock_start"])) if facts["clock_start"] else None
+        assert watched == expected, (case_id, result_, [a for a in alerts if a["case"] == case_id], records[case_id])
+        seen[expected] += 1
+        clocks = [c for c in facts["response_clocks"] if c.start is not None]
+        same: dict[tuple[str, int, Any], set[str]] = {}
+        for clock in clocks:
+            same.setdefault((case_id, clock.severity, clock.start), set()).add(VERDICT[clock.met])
+        for key, kinds in same.items():
+            decided = kinds - {None}
+            assert len(decided) <= 1 and verdicts.get(key) == (decided.pop() if decided else None), \
+                (key, clocks, records[case_id])
+        later_clocks += sum(1 for c in clocks[1:] if c.met is not None)
+    assert sum(1 for a in alerts if a["alert"] in ("met", "breached")) == \
+        len({(d.record.id, c.severity, c.start) for d in objects.values() for c in d.facts["response_clocks"]
+             if c.start is not None and c.met is not None})
+    assert min(seen.values()) >= count // 15, f"every verdict is well represented: {seen}"
+    print(f"verdicts {seen}, later clocks decided {later_clocks}")
+    assert later_clocks >= count // 50, f"clocks after the first are decided too: {later_clocks}"
+    escalated = sum(1 for d in batch.values() if d["result"].get("current_severity") == 1
+                    and records[d["record"]]["severity"] != 1)
+    assert escalated >= count // 50, "escalations to Sev1 are among the cases"
+
+
+def test_a_replayed_log_agrees_with_evaluate_on_every_clock_of_5000_cases(tmp_path: Path):
+    """About 10 s here: in the default suite."""
+    replay_and_evaluate(tmp_path, count=5000, seed=22)

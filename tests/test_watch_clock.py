@@ -15,6 +15,7 @@ import pytest
 
 from engine.policy.family import Revision, load_policies
 from engine.core.records import Source, parse_record
+from engine.core.facts.case import case_facts
 from engine.watch.clock import CaseClock, warning_instant, warning_share
 
 from watch_helpers import TEST_POLICIES, iso
@@ -117,7 +118,17 @@ def test_a_severity_change_after_the_deadline_leaves_the_clock_breached(revision
     case = opened(revision, severity=2)
     assert kinds(case.advance(s(4) + US)) == ["warning", "breached"]
     alerts, _ = case.apply(*event("severity_change", 6, to=4))
-    assert alerts == [] and case.next_wake() is None, "the first breached clock decides, as in batch"
+    assert case.record and case_facts(case.record, revision, s(6))["response_met"] is False, \
+        "the breach written stands: the first breached clock decides the case, as in batch"
+    # Every clock: the change opens a Sev4 clock (a longer target: from submission,
+    # 6 s), which gets its own alerts; its warning point (3 s) had passed by the change.
+    (warning,) = alerts
+    assert (warning.kind, warning.severity, warning.clock, warning.clock_start, warning.due) == ("warning", 4, 2, T0, s(3))
+    assert warning.at == s(6), "stamped with the event that caused it"
+    assert case.next_wake() == s(6) + US
+    (breached,) = case.advance(s(6) + US)
+    assert (breached.kind, breached.clock, breached.deadline) == ("breached", 2, s(6))
+    assert breached.to_json()["clock"] == 2 and case.next_wake() is None
 
 
 def test_sev1_on_the_portal_waits_for_a_critical_support_request_by_phone(revision):

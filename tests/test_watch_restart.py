@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 
+import pytest
+
 from conftest import run_cli
 
 from engine.watch.alerts import AlertWriter
@@ -193,3 +195,88 @@ def test_a_restart_on_standard_input_skips_the_lines_already_taken(tmp_path: Pat
     alerts = [json.loads(line) for line in (first.out + second.out).splitlines()]
     assert [(a["case"], a["alert"]) for a in alerts] == [("C-1", "met"), ("C-2", "warning"), ("C-2", "breached")]
     assert not state.exists()
+
+
+# -- kill -9 twice during a large follow run: the same alerts, each once -------
+
+def finished_log(count: int, seed: int) -> Stream:
+    """`count` cases, all in the past (TEST policy): responses in time, late or
+    never, automated replies, severity changes, Sev1 requests by phone."""
+    rng = random.Random(seed)
+    s = Stream(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))
+    for i in range(count):
+        case_id = f"K-{i:06d}"
+        start = rng.uniform(0, 600)
+        severity = rng.choice([1, 2, 3, 4])
+        channel = "phone" if severity == 1 else rng.choice(["phone", "portal"])
+        s.submit(case_id, severity, channel, offset=start)
+        if rng.random() < 0.3:
+            s.event("automated_reply", case_id, start + rng.uniform(0, 1))
+        if rng.random() < 0.2:
+            s.event("severity_change", case_id, start + rng.uniform(1, 3), to=rng.choice([1, 2, 3, 4]))
+            s.event("critical_support_request", case_id, start + rng.uniform(3, 4), via="phone")
+        if rng.random() < 0.6:
+            s.event("human_response", case_id, start + rng.uniform(4, 9), via="case_note")
+    s.lines.sort(key=lambda line: parse(line.get("at") or line["case"]["submitted_at"]))
+    return s
+
+
+class LineCount:
+    """Whole lines in a growing file, read incrementally (the file reaches ~100 MB)."""
+
+    def __init__(self, path: Path):
+        self.path, self.offset, self.count = path, 0, 0
+
+    def __call__(self) -> int:
+        if self.path.exists():
+            with self.path.open("rb") as handle:
+                if handle.seek(0, os.SEEK_END) < self.offset:  # cut back (a torn last line)
+                    self.offset = self.count = 0
+                handle.seek(self.offset)
+                data = handle.read()
+            whole = data.rfind(b"\n") + 1
+            self.offset += whole
+            self.count += data[:whole].count(b"\n")
+        time.sleep(0.2)
+        return self.count
+
+
+def kill_twice_and_compare(tmp_path: Path, count: int, limit: float) -> None:
+    from watch_helpers import run
+
+    events = finished_log(count, seed=count).write(tmp_path / "events.jsonl")
+    reference_output = tmp_path / "reference.jsonl"
+    reference = run(str(events), "-o", str(reference_output), "--state", str(tmp_path / "ref.state"), *POLICIES,
+                    timeout=limit)
+    assert reference.returncode == 1, reference.stderr
+    expected = reference_output.read_text(encoding="utf-8").splitlines()
+    assert len(expected) > count, "warnings and verdicts of every kind"
+
+    output, state = tmp_path / "alerts.jsonl", tmp_path / "follow.state"
+    args = (str(events), "--follow", "-o", str(output), "--state", str(state), *POLICIES)
+    lines = LineCount(output)
+    for share in (0.2, 0.6):  # killed once while reading, once while timers fire (or later in the reading)
+        watcher = spawn(*args)
+        wait_for(lambda: lines() >= share * len(expected), limit)
+        watcher.send_signal(signal.SIGKILL)
+        watcher.wait(30)
+    watcher = spawn(*args)
+    wait_for(lambda: lines() >= len(expected), limit)
+    time.sleep(3.0)  # anything written twice would come now (and the watcher has set its SIGTERM handler)
+    watcher.send_signal(signal.SIGTERM)
+    _, err = watcher.communicate(timeout=120)
+    assert " 0 bad line(s)" in err, err
+
+    written = output.read_text(encoding="utf-8").splitlines()
+    ids = [json.loads(line)["id"] for line in written]
+    assert len(ids) == len(set(ids)), "no alert written twice"
+    assert sorted(written) == sorted(expected), "exactly the alerts of a watch never interrupted, byte for byte"
+
+
+def test_kill_9_twice_during_a_3000_case_follow_run_loses_and_repeats_nothing(tmp_path: Path):
+    kill_twice_and_compare(tmp_path, 3000, limit=120)
+
+
+@pytest.mark.slow
+def test_kill_9_twice_during_a_100000_case_follow_run_loses_and_repeats_nothing(tmp_path: Path):
+    kill_twice_and_compare(tmp_path, 100_000, limit=1200)

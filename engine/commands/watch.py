@@ -16,13 +16,13 @@ DEFAULT_STATE = "sla-watch.state"
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         NAME, help="live SLA clocks: warn before a response target is breached",
-        description="Read case events as JSONL and keep every open case's response clock running under the\n"
-                    "revision in force at its submission, on durable-rules. Writes one alert per line, flushed\n"
-                    "as written: `warning` once the policy's response.warning_share of the target has passed\n"
+        description="Read case events as JSONL and keep every response clock of every open case running under\n"
+                    "the revision in force at its submission, on durable-rules. Writes one alert per line, flushed\n"
+                    "as written: `warning` at each of the policy's response.warning_shares of the target passed\n"
                     "without a human response, `breached` when the target passes (at once for a case already\n"
-                    "overdue when read), `met` when a human response arrives in time; each names the case,\n"
-                    "severity, target, elapsed time, revision and clause. The verdicts are those\n"
-                    "`sla evaluate` gives on the same events. See docs/watch.md.",
+                    "overdue when read), `met` when a human response arrives in time; each names the case, the\n"
+                    "clock, severity, target, elapsed time, revision and clause, and the instant that caused it.\n"
+                    "The verdicts are those `sla evaluate` gives on the same events. See docs/watch.md.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="EVENTS lines: {\"type\": \"case_submitted\", \"case\": {CASE RECORD}} or {\"type\": T, \"case_id\": ID, "
                "\"at\": INSTANT, ...} with T one of automated_reply, human_response (via), severity_change (to), "

@@ -218,6 +218,9 @@ class _Builder:
         tz = self._zone()
         self._check_clause_refs()
         self._check_channels()
+        if "warning_share" in d["response"] and "warning_shares" in d["response"]:
+            self.problem("both warning_shares and the older single warning_share: keep warning_shares (a list of "
+                         "shares), e.g. warning_shares: [\"0.8\"]", "response", "warning_share")
         revision = Revision(
             family=d["policy"],
             revision=d["revision"],

@@ -76,12 +76,32 @@ def _facts(decision: Decision, words: _Words) -> list[str]:
     lines = []
     if "total_minutes" in facts:
         lines += _uptime_arithmetic(decision, words)
-    skip = {"tier_checks", "total_minutes", "unavailable_minutes", "excluded_minutes", "uptime_percent"}
+    skip = {"tier_checks", "total_minutes", "unavailable_minutes", "excluded_minutes", "uptime_percent", "response_clocks"}
     for name, value in facts.items():
         if name not in skip:
             lines.append(words("fact", name=words.pick("facts", name), value=value))
+    if "response_clocks" in facts:
+        lines += _clocks(facts["response_clocks"], words)
     if decision.record.type == "credit_claim":
         lines.append(_amount(decision, words))
+    return lines
+
+
+def _clocks(clocks: Any, words: _Words) -> list[str]:
+    """Every response clock of a case, each with its own verdict (not only the deciding one)."""
+    lines = [words("fact", name=words.pick("facts", "response_clocks"), value=len(clocks))]
+    for clock in clocks:
+        if clock.met is None:
+            verdict = words("clock_pending") if "clock_pending" in words.spec else show(None)
+        else:
+            verdict = words.pick("outcomes", "met" if clock.met else "breached")
+        values = {"number": clock.number, "severity": clock.severity, "start": clock.start, "target": clock.target,
+                  "deadline": clock.deadline, "response_at": clock.response_at, "ended_at": clock.ended_at,
+                  "verdict": verdict}
+        if "clock_row" in words.spec:
+            lines.append(INDENT + words("clock_row", **values))
+        else:  # a policy without the wording: the values alone
+            lines.append(INDENT + " ".join(f"{key}={_Shown(values)[key]}" for key in values))
     return lines
 
 

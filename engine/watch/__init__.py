@@ -4,9 +4,11 @@ survives a restart.
 
 Read as the pipeline:
   events.py   one input line -> a submitted case, a case event or a closing (or its problems)
-  clock.py    the pure clock of one case: batch's deciding clock, plus when to warn/breach/meet
+  clock.py    the pure clocks of one case: batch's clocks, plus when to warn/breach/meet
   rules.py    one revision's durable-rules ruleset, compiled from its YAML, and the guardrail checks
-  runtime.py  durable-rules run by us: shards of <= 1,024 sessions, timers, actions, failures
+  runtime.py  durable-rules run by us: a fixed pool of sessions per revision, each armed for its
+              cases' earliest deadline; timers, actions, failures
+  durable_private.py  every private name of durable-rules the runtime relies on (version pinned)
   store.py    the SQLite state: open cases, alerts decided/written, input position
   alerts.py   the alert stream (JSONL, flushed per alert)
   reader.py   reading the input in a thread (file from an offset, --follow, stdin)

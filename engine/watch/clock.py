@@ -1,28 +1,33 @@
-"""The live response clock of one case: a pure state machine, no I/O, no clock.
+"""The live response clocks of one case: a pure state machine, no I/O, no clock.
 
 Every call is given the instant it happens at, so the machine is exact and
-testable with any clock. What the clock *is* comes from batch evaluation: at
-each instant the deciding clock (its severity, start, target, the first human
-response on it, met/breached/pending) is `engine.facts.case.case_facts` on the
-events seen so far. Retargeting after a severity change, a Sev1 on the portal
-waiting for a critical-support request, automated replies that never stop a
-clock: all of it is the batch code, not a copy of it. So the verdict the watcher
-writes for a clock is the verdict `sla evaluate` gives on the same events.
+testable with any clock. What the clocks *are* comes from batch evaluation: at
+each instant every clock of the case (its severity, start, target, the first
+human response on it, met/breached/no verdict) is `response_clocks` of
+`engine.core.facts.case.case_facts` on the events seen so far. Retargeting after
+a severity change, a Sev1 on the portal waiting for a critical-support request,
+automated replies that never stop a clock: all of it is the batch code, not a
+copy of it. So the verdict the watcher writes for a clock is the verdict batch
+gives that clock on the same events (for the deciding clock, `sla evaluate`'s
+`response_met`).
 
-On top of that this module decides only *when to say what*, per clock:
+On top of that this module decides only *when to say what*, per clock, for
+every clock of the case (a later clock after a breached one gets its own):
 
-- `warning` once the policy's `response.warning_share` of the target has passed
-  with the clock still running (no human response by then);
-- `breached` once batch says `response_met: false` (the deadline passed without
+- `warning` once for each of the policy's `response.warning_shares` of the
+  target that passes with the clock still running (no human response, no
+  severity change closing it, by then);
+- `breached` once batch says the clock is breached (its deadline passed without
   a human response, or the response came late);
-- `met` once batch says `response_met: true`.
+- `met` once batch says it is met.
 
 Alerts are a function of the event stream, not of when the watcher happened to
 look: evaluating at instant t writes every alert due by t that has not been
-written yet (a warning that fell due before the response that ended its clock
-is written first). Each alert has a stable id (case / severity / clock start /
-kind) so a restarted watcher never writes one twice, and a clock gets at most
-one of `met` and `breached`.
+written yet, each stamped `at` t, the instant of the event or of the wake-up
+that caused it (never the wall clock), so two replays of the same log write the
+same alerts. Each alert has a stable id (case / severity / clock start / kind)
+so a restarted watcher never writes one twice, and a clock gets at most one of
+`met` and `breached`.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from typing import Any, Mapping
 from engine.lang.conditions import Scope
 from engine.core.evaluate import render_message
 from engine.exact import decimal_text, to_fraction
-from engine.core.facts.case import case_facts
+from engine.core.facts.case import ClockVerdict, case_facts
 from engine.policy.family import Revision
 from engine.core.records import Record, Source, parse_record
 from engine.timeutil import iso, minutes_between
@@ -46,17 +51,38 @@ VERDICTS = ("met", "breached")
 _MICRO = timedelta(microseconds=1)
 
 
+def warning_shares(revision: Revision) -> tuple[Fraction, ...]:
+    """The policy's shares of the target at which a running clock warns, lowest
+    first: `response.warning_shares`, or the older single `warning_share`, or none
+    (then the watcher writes no warnings)."""
+    response = revision.data["response"]
+    texts = response.get("warning_shares", [response["warning_share"]] if "warning_share" in response else [])
+    return tuple(sorted(to_fraction(text) for text in texts))
+
+
 def warning_share(revision: Revision) -> Fraction | None:
-    """The policy's share of the target after which a running clock warns, or None
-    when the revision sets none (then the watcher writes no warnings)."""
-    text = revision.data["response"].get("warning_share")
-    return None if text is None else to_fraction(text)
+    """The first (lowest) warning share, or None when the revision sets none."""
+    shares = warning_shares(revision)
+    return shares[0] if shares else None
+
+
+def warning_id(key: str, share: Fraction, shares: tuple[Fraction, ...]) -> str:
+    """The id of a clock's warning: `KEY/warning` when the policy has one warning
+    point (as before several were possible), else `KEY/warning@SHARE`."""
+    return f"{key}/warning" if len(shares) == 1 else f"{key}/warning@{decimal_text(share)}"
 
 
 def warning_instant(start: datetime, target_minutes: Fraction, share: Fraction) -> datetime:
     """The first instant at which `share` of the target has passed (rounded up to a microsecond)."""
     micros = math.ceil(target_minutes * share * 60_000_000)
     return start + timedelta(microseconds=micros)
+
+
+def clock_warning_at(clock: ClockVerdict, share: Fraction) -> datetime | None:
+    """When `share` of a clock's time has passed: of its target, or of the shorter
+    time to its deadline when a severity change capped it (None if none is left)."""
+    window = min(clock.target, minutes_between(clock.start, clock.deadline))
+    return warning_instant(clock.start, window, share) if window > 0 else None
 
 
 @dataclass(frozen=True)
@@ -79,6 +105,8 @@ class Alert:
     clause: str
     rule: str | None = None  # the policy rule whose finding this verdict is (met / breached)
     messages: Mapping[str, str] | None = None  # that finding's message, by language
+    clock: int = 1  # which clock of the case, counting from 1 (batch's `response_clocks`)
+    share: Fraction | None = None  # on a warning: the share of the target that had passed
 
     def to_json(self, lang: str = "en") -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -98,12 +126,13 @@ class Alert:
             "revision": self.revision.revision,
             "sha256": self.revision.sha256,
             "clause": self.clause,
+            "clock": self.clock,
         }
         if self.rule is not None and self.messages is not None:
             out["rule"] = self.rule
             out["message"] = self.messages[lang]
         if self.kind == "warning":
-            out["warning_share"] = decimal_text(warning_share(self.revision) or Fraction(0))
+            out["warning_share"] = decimal_text(self.share if self.share is not None else Fraction(0))
         return out
 
 
@@ -130,6 +159,7 @@ class CaseClock:
     written: set[str] = field(default_factory=set)  # ids of alerts already decided
     last_alert_at: datetime | None = None
     closed_at: datetime | None = None
+    wake: datetime | None = None  # the next wake-up as last computed (kept in the state, re-armed on restart)
     _record: Record | None = field(default=None, repr=False)
     _facts: Mapping[str, Any] | None = field(default=None, repr=False)
 
@@ -159,30 +189,45 @@ class CaseClock:
     # -- transitions ---------------------------------------------------------
 
     def advance(self, now: datetime) -> list[Alert]:
-        """Evaluate at `now` (never earlier than already evaluated) and return the alerts now due."""
+        """Evaluate at `now` (never earlier than already evaluated) and return the
+        alerts now due, of every clock, in the order they fell due."""
         t = max(now, self.horizon)
         self.horizon = t
         facts = case_facts(self.record, self.revision, t)
         self._facts = facts
-        start = facts["clock_start"]
-        if start is None:
-            return []
-        key = self._key(facts)
+        shares = warning_shares(self.revision)
         out: list[Alert] = []
-        decided = any(f"{key}/{v}" in self.written for v in VERDICTS)
-        warn_at = self._warning_at(facts)
-        response = facts["response_at"]
-        if (warn_at is not None and warn_at <= t and not decided and f"{key}/warning" not in self.written
-                and (response is None or response > warn_at)):
-            out.append(self._alert("warning", key, facts, t, warn_at))
-        verdict = facts["response_met"]
-        if verdict is not None and not decided:
-            kind = "met" if verdict else "breached"
-            out.append(self._alert(kind, key, facts, t, response if verdict else facts["response_deadline"]))
+        for clock in facts["response_clocks"]:
+            if clock.start is None:
+                continue
+            key = self._key(clock)
+            if any(f"{key}/{v}" in self.written for v in VERDICTS):
+                continue
+            stops = [x for x in (clock.response_at, clock.ended_at) if x is not None]
+            for share in shares:
+                warn_at = clock_warning_at(clock, share)
+                if (warn_at is not None and warn_at <= t and warning_id(key, share, shares) not in self.written
+                        and (not stops or min(stops) > warn_at)):
+                    out.append(self._alert("warning", key, clock, facts, t, warn_at, share))
+            if clock.met is not None:
+                kind = "met" if clock.met else "breached"
+                out.append(self._alert(kind, key, clock, facts, t, clock.response_at if clock.met else clock.deadline))
+        out.sort(key=lambda a: (a.due, a.clock, a.kind == "warning" and 0 or 1))
         for alert in out:
             self.written.add(alert.id)
             self.last_alert_at = t
         return out
+
+    def catch_up(self, now: datetime) -> list[Alert]:
+        """A wake-up at `now`: evaluate at each instant something fell due up to `now`
+        (a warning instant, the first instant after a deadline), in order, so every
+        alert is stamped with the instant it fell due, not with `now`."""
+        out: list[Alert] = []
+        while True:
+            wake = self.next_wake()
+            if wake is None or wake > now:
+                return out
+            out += self.advance(wake)
 
     def apply(self, event: dict[str, Any], at: datetime) -> tuple[list[Alert], Late | None]:
         """Add one event (its JSON form, as in a case record) that happened at `at`:
@@ -205,20 +250,32 @@ class CaseClock:
     # -- what comes next -----------------------------------------------------
 
     def next_wake(self) -> datetime | None:
-        """The next instant something can fall due without a new event (a warning or
-        the breach, one microsecond after the deadline), or None when the deciding
-        clock is decided or not started."""
+        """The next instant something can fall due without a new event (a warning, or
+        a breach one microsecond after the deadline) on the running clock, or None
+        when no clock runs (decided, waiting for a request, or closed)."""
+        if self.closed_at is not None:
+            return None
         facts = self._facts if self._facts is not None else case_facts(self.record, self.revision, self.horizon)
-        if self.closed_at is not None or facts["clock_start"] is None or facts["response_met"] is not None:
-            return None
-        key = self._key(facts)
-        if any(f"{key}/{v}" in self.written for v in VERDICTS):
-            return None
-        candidates = [facts["response_deadline"] + _MICRO]
-        warn_at = self._warning_at(facts)
-        if warn_at is not None and f"{key}/warning" not in self.written and warn_at > self.horizon:
-            candidates.append(warn_at)
-        return min(candidates)
+        shares = warning_shares(self.revision)
+        candidates = []
+        for clock in facts["response_clocks"]:
+            if clock.start is None or clock.met is not None or clock.ended_at is not None:
+                continue
+            key = self._key(clock)
+            if any(f"{key}/{v}" in self.written for v in VERDICTS):
+                continue
+            candidates.append(clock.deadline + _MICRO)
+            for share in shares:
+                warn_at = clock_warning_at(clock, share)
+                if warn_at is not None and warning_id(key, share, shares) not in self.written and warn_at > self.horizon:
+                    candidates.append(warn_at)
+        return min(candidates) if candidates else None
+
+    def forget(self) -> None:
+        """Drop what is cached from the record (recomputed when needed): an open case
+        then costs its JSON record and its alert ids, about 1.5 KB."""
+        self._record = None
+        self._facts = None
 
     @property
     def running(self) -> bool:
@@ -236,28 +293,29 @@ class CaseClock:
 
     # -- helpers -------------------------------------------------------------
 
-    def _key(self, facts: Mapping[str, Any]) -> str:
-        return f"{self.id}/{facts['clock_severity']}/{iso(facts['clock_start'])}"
+    def _key(self, clock: ClockVerdict) -> str:
+        return f"{self.id}/{clock.severity}/{iso(clock.start)}"
 
-    def _warning_at(self, facts: Mapping[str, Any]) -> datetime | None:
-        share = warning_share(self.revision)
-        if share is None:
-            return None
-        start, deadline = facts["clock_start"], facts["response_deadline"]
-        window = min(facts["response_target_minutes"], minutes_between(start, deadline))  # a severity change may cap it
-        return warning_instant(start, window, share) if window > 0 else None
-
-    def _alert(self, kind: str, key: str, facts: Mapping[str, Any], t: datetime, due: datetime) -> Alert:
-        start = facts["clock_start"]
-        if kind == "warning" or facts["response_minutes"] is None:
-            elapsed = minutes_between(start, t)
-        else:
-            elapsed = facts["response_minutes"]
+    def _alert(self, kind: str, key: str, clock: ClockVerdict, facts: Mapping[str, Any], t: datetime, due: datetime,
+               share: Fraction | None = None) -> Alert:
+        minutes = minutes_between(clock.start, clock.response_at) if clock.response_at is not None else None
+        elapsed = minutes_between(clock.start, t) if kind == "warning" or minutes is None else minutes
         clause = self.revision.data["response"]["clause"]
-        rule, messages = self._finding(kind, clause, facts) if kind in VERDICTS else (None, None)
-        return Alert(kind, f"{key}/{kind}", self.id, self.raw["customer"], facts["clock_severity"], t, due, start,
-                     facts["response_deadline"], facts["response_target_minutes"], elapsed,
-                     facts["response_at"] if kind != "warning" else None, self.revision, clause, rule, messages)
+        rule, messages = (None, None)
+        if kind in VERDICTS:
+            rule, messages = self._finding(kind, clause, self._clock_facts(facts, clock, minutes))
+        alert_id = warning_id(key, share, warning_shares(self.revision)) if share is not None else f"{key}/{kind}"
+        return Alert(kind, alert_id, self.id, self.raw["customer"], clock.severity, t, due, clock.start,
+                     clock.deadline, clock.target, elapsed, clock.response_at if kind != "warning" else None,
+                     self.revision, clause, rule, messages, clock.number, share)
+
+    @staticmethod
+    def _clock_facts(facts: Mapping[str, Any], clock: ClockVerdict, minutes: Any) -> dict[str, Any]:
+        """The case's facts as if this clock decided (a later clock after a breached
+        one is worded with its own numbers, as batch words the deciding one)."""
+        return {**facts, "clock_severity": clock.severity, "clock_start": clock.start,
+                "response_target_minutes": clock.target, "response_deadline": clock.deadline,
+                "response_at": clock.response_at, "response_minutes": minutes, "response_met": clock.met}
 
     def _finding(self, kind: str, clause: str, facts: Mapping[str, Any]) -> tuple[str | None, dict[str, str] | None]:
         """The policy's own finding for this verdict, worded as `sla evaluate` words it:

@@ -1,8 +1,9 @@
 """One revision's live-clock ruleset for durable-rules, compiled from its YAML.
 
-durable-rules correlates: a message posted for a session (one per open case)
-fires the one rule whose condition matches, and a named timer of that session
-comes back as a message once it is due. Which rule an event fires is decided by
+durable-rules correlates: a message posted for a session (one of a fixed pool
+per revision; the case's own state is the watcher's) fires the one rule whose
+condition matches, and a named timer of that session comes back as a message
+once it is due. Which rule an event fires is decided by
 the policy, not by Python constants:
 
     case_submitted          a case of a severity and on a channel the policy defines
@@ -13,7 +14,7 @@ the policy, not by Python constants:
     other_event             any other event type of a case record (e.g. a critical-support
                             request by portal): recorded, no effect on the clock
     case_closed             the case is closed
-    wake                    the session's `wake` timer is due (a warning or the breach)
+    wake                    the session's `wake` timer is due (a warning or a breach of one of its cases)
 
 The ruleset is fixed per revision: compiled once, the same for every case and
 every shard, never changed while running.

@@ -1,49 +1,62 @@
-"""durable-rules, run by us: sessions, shards, timers and actions, deterministically.
+"""durable-rules, run by us: a fixed pool of sessions per revision, with the
+cases' next deadlines kept here and only each session's earliest one armed as
+a durable-rules timer.
+
+Design (measured, see docs/watch.md and bench/watch_scale.py): durable-rules
+preallocates about 185 KB per session, so one session per open case cost about
+200 MB per 1,000 cases. Here every revision's ruleset has a fixed pool of
+`POOL` sessions; a case belongs to one of them by a stable hash of its id, its
+events are posted to that session (the rule that matches is the event's
+correlation: which clock transition it is), and the case's own state (its
+record so far) lives in the watcher's store, not in durable-rules. Each session
+keeps one `wake` timer, armed for the earliest next deadline of its cases; the
+runtime holds those deadlines in a heap per session. Memory per open case is
+then the watcher's own state (about 2.5 KB), whatever the pool.
 
 What durable-rules 2.0.28 does on its own, and what this module does instead
-(each measured here, each covered by tests/test_watch_durable.py):
+(each covered by tests/test_watch_durable.py; the private names it takes are in
+durable_private.py, each with its own test):
 
 - Its `Host` starts background threads that dispatch actions and timers every
-  0.2 s, so when an action runs depends on thread timing. `QuietHost` starts no
+  0.2 s, so when an action runs depends on thread timing. A quiet host starts no
   thread: a posted message runs its action inside `post` (synchronously, because
   every action takes one argument), and `pulse` asserts due timers and drains the
   actions they release, from the watcher's own loop.
-- A ruleset holds at most 1,024 sessions (`MAX_STATE_INDEX_LENGTH`; the 1,025th
-  raises MemoryError). Cases are spread over shards: several instances of the
-  same revision's ruleset, each kept at or below `MAX_SESSIONS`.
-- `delete_state` of a session that is not the most recently created one leaves
-  the engine's list of sessions stale: afterwards another live session's timers
-  never fire (and a freed session may be visited). So a closed case's session is
-  deleted with `host.delete_state` as soon as that is safe, i.e. in reverse order
-  of creation; until then it is a tombstone, reused for the next case of that
-  shard. Never `c.delete_state()` inside an action.
+- A ruleset holds at most 1,024 sessions (`MAX_STATE_INDEX_LENGTH`), and
+  `delete_state` of a session other than the newest leaves the engine's session
+  list stale (another session's timers never fire again). A fixed pool of a few
+  sessions, never deleted while the watcher runs, stays clear of both.
 - An exception in an action is swallowed into the session's state
   (`exception`). Every action runs inside a wrapper that records the failure, and
   every session an action touched is checked for `exception` afterwards;
   either raises `ActionFailed`.
-- Timers have whole-second resolution on wall-clock time (`time(NULL)`): a
-  timer started for n seconds is due at the start of a whole second, so it can
-  come up to a second early or late against the instant wanted. The watcher asks
-  for the wake-up it needs rounded up to the second (never early), pulses 25 ms
-  into the second (time(NULL) lags), and a wake-up that finds nothing due yet
-  simply re-arms.
+- Timers have whole-second resolution on wall-clock time (`time(NULL)`). A
+  session's timer is asked for at the whole second at or before its earliest
+  wake-up, and pulsed only once that exact wake-up has passed on the precise
+  clock (and at least 25 ms into the timer's second: time(NULL) lags), so an
+  alert is not up to a second late; its action takes every case whose wake-up
+  has passed; the others keep waiting and the timer is re-armed for the next.
 - Session ids are hashed (FNV-1a, 32 bit) and two ids with the same hash share a
-  session, and ids are written unescaped into timer messages: sessions get short
-  numeric ids, checked for hash collisions, never case ids.
+  session, and ids are written unescaped into timer messages: sessions have
+  short numeric ids, checked for hash collisions; case ids never reach the engine.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import time
+import zlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
 from engine.policy.family import Revision
 from engine.timeutil import micros
+from engine.watch import durable_private
 from engine.watch.rules import WAKE_TIMER, GuardrailError, compile_ruleset
 
+POOL = 4  # sessions per revision's ruleset: enough to keep each wake-up's heap small, few enough to cost ~1 MB
 MAX_SESSIONS = 1024  # durable-rules 2.0.28: MAX_STATE_INDEX_LENGTH sessions per ruleset
 # The engine's clock is time(NULL), the kernel's coarse clock, which was measured
 # here to lag the precise clock by up to ~4 ms after a second begins: a pulse right
@@ -63,197 +76,184 @@ def fnv1a32(text: str) -> int:
     return value
 
 
-def _durable() -> Any:
-    try:
-        from durable import engine
-    except ImportError as exc:  # not installed, or a Python it does not build/import on
-        raise ImportError(f"sla watch needs durable-rules (pip install 'sla-engine[live]'): {exc}") from None
-    return engine
+@dataclass(eq=False)
+class Shard:
+    """One session of a revision's ruleset, and the next deadlines of its cases."""
+
+    name: str  # the ruleset's name
+    sid: str
+    revision: Revision
+    ruleset: Any
+    heap: list[tuple[datetime, int, str]] = field(default_factory=list)  # (wake, sequence, case id), stale entries included
+    wakes: dict[str, tuple[datetime, int]] = field(default_factory=dict)  # case id -> its live heap entry
+    armed_s: int | None = None  # the epoch second the engine's timer is due at, or None
+    due_ns: int = 0  # the exact earliest wake-up it was armed for (epoch ns): pulsed once this has passed
+    created: bool = False  # exists in the engine
+
+    def earliest(self) -> datetime | None:
+        """The earliest live wake-up (dropping stale heap entries on the way)."""
+        heap = self.heap
+        while heap:
+            wake, seq, case_id = heap[0]
+            if self.wakes.get(case_id) == (wake, seq):
+                return wake
+            heapq.heappop(heap)
+        return None
 
 
 def require_durable() -> None:
     """Raise ImportError, saying how to install it, when durable-rules cannot be imported
     (what `sla watch` checks before it reads anything)."""
-    _durable()
+    durable_private.durable_engine()
 
 
 @dataclass(eq=False)
 class Session:
-    """One open case's session: a session id in one shard."""
+    """Where one open case lives: its shard (a session of its revision's ruleset)."""
 
-    shard: "Shard"
-    sid: str
+    shard: Shard
     case_id: str
-    created: bool = False  # exists in the engine (a message or timer was sent for it)
-
-
-@dataclass(eq=False)
-class Shard:
-    """One instance of a revision's ruleset, holding at most MAX_SESSIONS sessions."""
-
-    name: str
-    revision: Revision
-    ruleset: Any
-    created: list[str] = field(default_factory=list)  # sessions that exist in the engine, in creation order
-    tombstones: set[str] = field(default_factory=set)  # closed, not yet safe to delete
-    sessions: dict[str, Session] = field(default_factory=dict)  # live sessions by sid
-    reserved: int = 0  # live sessions not created in the engine yet
-    timers: dict[str, tuple[int, int]] = field(default_factory=dict)  # sid -> (due epoch second, generation)
-    hashes: set[int] = field(default_factory=set)
-    next_sid: int = 0
 
     @property
-    def size(self) -> int:
-        """Sessions counted against the engine's limit (tombstones included)."""
-        return len(self.created) + self.reserved
+    def sid(self) -> str:
+        return self.shard.sid
 
 
 Handler = Callable[[str, Session, Any], "datetime | None"]
 
 
-class Runtime:
-    """The durable-rules host of a watcher: one fixed ruleset per revision,
-    sharded, with timers pulsed and actions drained by the caller's loop.
+def _pulse_at(shard: Shard) -> int:
+    """When to pulse a session's timer (epoch ns): its exact wake-up, and never before
+    the engine's coarse clock has reached the timer's second."""
+    return max(shard.due_ns, shard.armed_s * 1_000_000_000 + PULSE_MARGIN_NS)
 
-    `handler(rule, session, c)` is called inside each action; it returns when the
-    session should next wake (or None) and the runtime arms or cancels the timer.
+
+class Runtime:
+    """The durable-rules host of a watcher: one fixed ruleset per revision, a fixed
+    pool of sessions each, timers pulsed and actions drained by the caller's loop.
+
+    `handler(rule, session, c)` is called inside each action, once per case the
+    action concerns; it returns when that case should next wake (or None), and the
+    runtime keeps that instant and arms its session's timer for the earliest.
     """
 
-    def __init__(self, revisions: Iterable[Revision], handler: Handler, max_sessions: int = MAX_SESSIONS,
+    def __init__(self, revisions: Iterable[Revision], handler: Handler, pool: int = POOL,
                  wall_ns: Callable[[], int] = time.time_ns):
-        engine = _durable()
-
-        class QuietHost(engine.Host):
-            def _run(self) -> None:  # no background dispatch threads: `pulse` does it
-                pass
-
-        self._engine = engine
-        self.host = QuietHost()
+        if not 1 <= pool <= MAX_SESSIONS:
+            raise GuardrailError(f"a pool of {pool} sessions per ruleset: durable-rules holds 1 to {MAX_SESSIONS}")
+        self.host = durable_private.quiet_host()
+        self._engine = durable_private.durable_engine()
         self.handler = handler
-        self.max_sessions = max_sessions
+        self.pool = pool
         self.wall_ns = wall_ns
         self.revisions = {r.revision: r for r in revisions}
-        self.shards: dict[str, list[Shard]] = {name: [] for name in self.revisions}
-        self._by_name: dict[str, Shard] = {}
+        self.shards: dict[str, list[Shard]] = {}
+        self._by_name: dict[str, list[Shard]] = {}
         self._failures: list[str] = []
         self._touched: set[tuple[str, str]] = set()
+        self._posting: Session | None = None
+        self._now: datetime | None = None
         self._message_ids = 0
-        self._generation = 0
-        self.peak_sessions = 0  # most sessions the engine held at once, all rulesets together
-        self._sessions = 0
-        for revision in self.revisions.values():  # compile once up front: a policy the ruleset cannot express fails at start
-            compile_ruleset(revision, self._action)
+        self._sequence = 0
+        self._dirty: set[Shard] = set()
+        self.peak_sessions = 0  # sessions the engine holds, all rulesets together
+        sids = [str(i) for i in range(pool)]
+        if len({fnv1a32(sid) for sid in sids}) != pool:
+            raise GuardrailError("two session ids of the pool share a durable-rules hash")
+        for revision in self.revisions.values():
+            name = f"watch.{revision.family}.{revision.revision}"
+            self.host.register_rulesets({name: compile_ruleset(revision, lambda rule, r=revision.revision: self._action(r, rule))})
+            ruleset = self.host.get_ruleset(name)
+            self.shards[revision.revision] = [Shard(name, sid, revision, ruleset) for sid in sids]
+            self._by_name[name] = self.shards[revision.revision]
 
-    # -- sessions ------------------------------------------------------------
+    # -- cases ---------------------------------------------------------------
 
     def assign(self, case_id: str, revision: Revision) -> Session:
-        """A session for a newly open case: a tombstone reused, else a new id in a
-        shard with room, else a new shard."""
+        """The session of a newly open case: fixed by its id, so the same after a restart."""
         shards = self.shards[revision.revision]
-        for shard in shards:
-            if shard.tombstones:
-                sid = shard.tombstones.pop()
-                return self._live(shard, Session(shard, sid, case_id, created=True))
-        for shard in shards:
-            if shard.size < self.max_sessions:
-                break
-        else:
-            shard = self._new_shard(revision)
-        shard.reserved += 1
-        return self._live(shard, Session(shard, self._new_sid(shard), case_id))
+        return Session(shards[zlib.crc32(case_id.encode("utf-8")) % len(shards)], case_id)
 
     def release(self, session: Session) -> None:
-        """The case is closed: its timer is cancelled and its session deleted with
-        `host.delete_state` as soon as no later-created session would be disturbed."""
-        shard = session.shard
-        del shard.sessions[session.sid]
-        if session.sid in shard.timers:
-            shard.ruleset.cancel_timer(session.sid, WAKE_TIMER)
-            del shard.timers[session.sid]
-        if not session.created:
-            shard.reserved -= 1
-            shard.hashes.discard(fnv1a32(session.sid))
-            return
-        shard.tombstones.add(session.sid)
-        while shard.created and shard.created[-1] in shard.tombstones:
-            sid = shard.created.pop()
-            shard.tombstones.discard(sid)
-            shard.hashes.discard(fnv1a32(sid))
-            self.host.delete_state(shard.name, sid)
-            self._sessions -= 1
+        """The case is closed: it has no next wake-up any more."""
+        if session.shard.wakes.pop(session.case_id, None) is not None:
+            self._dirty.add(session.shard)
+            self._settle()
 
     def rulesets(self) -> int:
-        return sum(len(shards) for shards in self.shards.values())
+        return len(self.shards)
 
     def live_sessions(self) -> dict[str, int]:
-        """Sessions in the engine per ruleset (tombstones included): never above the limit."""
-        return {s.name: len(s.created) for shards in self.shards.values() for s in shards}
+        """Sessions in the engine per ruleset: at most the pool, whatever the number of cases."""
+        return {shards[0].name: sum(s.created for s in shards) for shards in self.shards.values()}
 
     # -- messages ------------------------------------------------------------
 
     def post(self, session: Session, message: dict[str, Any]) -> None:
-        """Post one message for the session; its rule's action runs before this returns."""
-        self._created(session)
+        """Post one message for the case; its rule's action runs before this returns."""
+        shard = session.shard
+        self._created(shard)
         self._message_ids += 1
-        body = {**message, "sid": session.sid, "id": f"m{self._message_ids}"}
-        engine = self._engine
+        body = {**message, "sid": shard.sid, "id": f"m{self._message_ids}"}
+        self._posting = session
         try:
-            self.host.post(session.shard.name, body)
-        except engine.MessageNotHandledException:
-            raise GuardrailError(f"no rule of {session.shard.name} takes {json.dumps(message)} (case {session.case_id})") from None
+            self.host.post(shard.name, body)
+        except self._engine.MessageNotHandledException:
+            raise GuardrailError(f"no rule of {shard.name} takes {json.dumps(message)} (case {session.case_id})") from None
+        finally:
+            self._posting = None
         self._check()
+        self._settle()
 
     def arm(self, session: Session, due: datetime) -> None:
-        """Arm the session's wake timer from outside an action (on restart)."""
-        if not session.created:  # a timer needs its session to exist: create it with its state
-            self.host.update_state(session.shard.name, {"sid": session.sid, "clock": "resumed"})
-            self._created(session)
-        seconds = self._seconds_until(due)
-        session.shard.ruleset.start_timer(session.sid, WAKE_TIMER, seconds, False)
-        self._note_timer(session, seconds)
+        """Give a case a wake-up from outside an action (on restart)."""
+        self._schedule(session.shard, session.case_id, due)
+        self._settle()
 
-    def pulse(self) -> int:
-        """Assert the timers of every shard that has one due and run the actions they
-        release. Returns how many shards were pulsed."""
-        now_s = (self.wall_ns() - PULSE_MARGIN_NS) // 1_000_000_000
-        pulsed = 0
-        for shards in self.shards.values():
-            for shard in shards:
-                if not shard.timers or min(due for due, _ in shard.timers.values()) > now_s:
+    def pulse(self, now: datetime | None = None) -> int:
+        """Assert the timers of every session that has one due and run the actions
+        they release: each takes its cases whose wake-up is at or before `now`
+        (default: the wall clock). Returns how many sessions woke."""
+        self._settle()
+        wall = self.wall_ns()
+        self._now = now or datetime.fromtimestamp(wall / 1e9, timezone.utc)
+        woke = 0
+        try:
+            for shards in self.shards.values():
+                due = [s for s in shards if s.armed_s is not None and _pulse_at(s) <= wall]
+                if not due:
                     continue
-                before = {sid: entry for sid, entry in shard.timers.items() if entry[0] <= now_s}
-                shard.ruleset.dispatch_timers()
-                self._drain(shard)
-                for sid, entry in before.items():  # armed a second before the engine's clock ticked: not yet
-                    if shard.timers.get(sid) == entry:
-                        shard.timers[sid] = (entry[0] + 1, entry[1])
-                pulsed += 1
+                shards[0].ruleset.dispatch_timers()
+                durable_private.drain(shards[0].ruleset, lambda error: self._failures.append(f"{shards[0].name}: {error}"))
+                woke += sum(s.armed_s is None for s in due)  # fired (else the engine's clock had not ticked yet: next pulse)
+        finally:
+            self._now = None
         self._check()
-        return pulsed
+        self._settle()
+        return woke
 
     def armed(self) -> int:
-        """Sessions with a wake timer armed."""
-        return sum(len(s.timers) for shards in self.shards.values() for s in shards)
+        """Cases with a wake-up to come."""
+        return sum(len(s.wakes) for shards in self.shards.values() for s in shards)
 
     def next_due_ns(self) -> int | None:
-        """The earliest armed timer's due time (epoch ns), or None."""
-        dues = [due for shards in self.shards.values() for s in shards for due, _ in s.timers.values()]
-        return min(dues) * 1_000_000_000 + PULSE_MARGIN_NS if dues else None
+        """When the earliest armed timer is due (epoch ns), or None."""
+        self._settle()
+        dues = [_pulse_at(s) for shards in self.shards.values() for s in shards if s.armed_s is not None]
+        return min(dues) if dues else None
 
     def shutdown(self) -> None:
         """Free the engine's memory: every session (newest first) and every ruleset.
         The runtime is unusable afterwards. (The engine never frees a ruleset by itself.)"""
-        import durable_rules_engine
-
         for shards in self.shards.values():
-            for shard in shards:
-                while shard.created:
-                    self.host.delete_state(shard.name, shard.created.pop())
-                shard.sessions.clear()
-                shard.tombstones.clear()
-                shard.timers.clear()
-                durable_rules_engine.delete_ruleset(shard.ruleset._handle)
-        self.shards = {name: [] for name in self.revisions}
+            for shard in reversed(shards):
+                if shard.created:
+                    self.host.delete_state(shard.name, shard.sid)
+                    shard.created = False
+                shard.heap.clear()
+                shard.wakes.clear()
+            durable_private.delete_ruleset(shards[0].ruleset)
+        self.shards = {}
         self._by_name.clear()
 
     def state(self, session: Session) -> dict[str, Any]:
@@ -262,101 +262,93 @@ class Runtime:
 
     # -- internals -----------------------------------------------------------
 
-    def _new_shard(self, revision: Revision) -> Shard:
-        index = len(self.shards[revision.revision])
-        name = f"watch.{revision.family}.{revision.revision}.{index}"
-        self.host.register_rulesets({name: compile_ruleset(revision, self._action)})
-        shard = Shard(name, revision, self.host.get_ruleset(name))
-        self.shards[revision.revision].append(shard)
-        self._by_name[name] = shard
-        return shard
+    def _created(self, shard: Shard) -> None:
+        if not shard.created:
+            shard.created = True
+            self.peak_sessions += 1
 
-    def _new_sid(self, shard: Shard) -> str:
-        while True:
-            sid = str(shard.next_sid)
-            shard.next_sid += 1
-            digest = fnv1a32(sid)
-            if digest not in shard.hashes:
-                shard.hashes.add(digest)
-                return sid
+    def _schedule(self, shard: Shard, case_id: str, wake: datetime | None) -> None:
+        if wake is None:
+            if shard.wakes.pop(case_id, None) is not None:
+                self._dirty.add(shard)
+            return
+        if shard.wakes.get(case_id, (None,))[0] == wake:
+            return
+        self._sequence += 1
+        entry = (wake, self._sequence)
+        shard.wakes[case_id] = entry
+        heapq.heappush(shard.heap, (wake, self._sequence, case_id))
+        self._dirty.add(shard)
 
-    def _live(self, shard: Shard, session: Session) -> Session:
-        shard.sessions[session.sid] = session
-        return session
+    def _settle(self) -> None:
+        """Arm (or cancel) the engine timer of every session whose earliest wake-up changed."""
+        dirty, self._dirty = self._dirty, set()
+        for shard in sorted(dirty, key=lambda s: (s.name, int(s.sid))):
+            earliest = shard.earliest()
+            if len(shard.heap) > 64 and len(shard.heap) > 4 * len(shard.wakes):  # mostly stale: rebuild
+                shard.heap = [(w, q, c) for c, (w, q) in shard.wakes.items()]
+                heapq.heapify(shard.heap)
+            want = None if earliest is None else micros(earliest) // 1_000_000
+            if earliest is not None:
+                shard.due_ns = micros(earliest) * 1000
+            if want == shard.armed_s:
+                continue
+            if shard.armed_s is not None:
+                shard.ruleset.cancel_timer(shard.sid, WAKE_TIMER)
+                shard.armed_s = None
+            if want is not None:
+                if not shard.created:  # a timer needs its session to exist
+                    self.host.update_state(shard.name, {"sid": shard.sid})
+                    self._created(shard)
+                seconds = max(0, want - self.wall_ns() // 1_000_000_000)
+                shard.ruleset.start_timer(shard.sid, WAKE_TIMER, seconds, False)
+                shard.armed_s = self.wall_ns() // 1_000_000_000 + seconds
 
-    def _created(self, session: Session) -> None:
-        shard = session.shard
-        if not session.created:
-            session.created = True
-            shard.created.append(session.sid)
-            shard.reserved -= 1
-            self._sessions += 1
-            self.peak_sessions = max(self.peak_sessions, self._sessions)
-            if len(shard.created) > self.max_sessions:
-                raise GuardrailError(f"{shard.name} would hold {len(shard.created)} sessions (limit {self.max_sessions})")
-
-    def _action(self, rule: str) -> Callable[[Any], None]:
+    def _action(self, revision: str, rule: str) -> Callable[[Any], None]:
         """The action of one rule: exactly one positional argument, failures recorded."""
 
         def action(c: Any) -> None:
-            shard = self._by_name[c._ruleset._name]
-            sid = c.s.sid
-            self._touched.add((shard.name, sid))
+            shard = self.shards[revision][int(c.s.sid)]
+            self._touched.add((shard.name, shard.sid))
             try:
-                session = shard.sessions[sid]
-                wake = self.handler(rule, session, c)
-                if wake is None:
-                    if sid in shard.timers:
-                        c.cancel_timer(WAKE_TIMER)
-                        del shard.timers[sid]
+                if rule == "wake":
+                    self._wake(shard, c)
                 else:
-                    seconds = self._seconds_until(wake)
-                    c.start_timer(WAKE_TIMER, seconds)
-                    self._note_timer(session, seconds)
+                    session = self._posting
+                    if session is None or session.shard is not shard:
+                        raise GuardrailError(f"rule {rule!r} of {shard.name} session {shard.sid} fired outside a post")
+                    self._schedule(shard, session.case_id, self.handler(rule, session, c))
             except BaseException as exc:
-                self._failures.append(f"action {rule!r} of {shard.name} (session {sid}): {type(exc).__name__}: {exc}")
+                self._failures.append(f"action {rule!r} of {shard.name} (session {shard.sid}): {type(exc).__name__}: {exc}")
                 raise
 
         action.__qualname__ = f"watch_action_{rule}"
         return action
 
-    def _seconds_until(self, due: datetime) -> int:
-        """Whole seconds to ask the engine for, so its timer (due at its whole-second
-        clock + seconds) is not before `due`."""
-        now_s = self.wall_ns() // 1_000_000_000
-        remaining_us = micros(due) - now_s * 1_000_000
-        return max(0, -(-remaining_us // 1_000_000))
-
-    def _note_timer(self, session: Session, seconds: int) -> None:
-        self._generation += 1
-        due_s = self.wall_ns() // 1_000_000_000 + seconds
-        session.shard.timers[session.sid] = (due_s, self._generation)
-
-    def _drain(self, shard: Shard) -> None:
-        """Run every action the engine has ready in this shard (what the host's
-        dispatch thread would do, here, now)."""
-        import durable_rules_engine
-
-        def done(error: Any, _state: Any) -> None:
-            if error:
-                self._failures.append(f"{shard.name}: {error}")
-
-        ruleset = shard.ruleset
+    def _wake(self, shard: Shard, c: Any) -> None:
+        """The session's timer fired: every case whose wake-up has come is handled, in
+        order of wake-up (then of scheduling); the timer is re-armed afterwards."""
+        shard.armed_s = None
+        self._dirty.add(shard)
+        now = self._now or datetime.fromtimestamp(self.wall_ns() / 1e9, timezone.utc)
+        due: list[str] = []
         while True:
-            result = durable_rules_engine.start_action(ruleset._handle)
-            if not result:
-                return
-            ruleset._flush_actions(json.loads(result[0]), {"message": json.loads(result[1])}, result[2], done)
+            earliest = shard.earliest()
+            if earliest is None or earliest > now:
+                break
+            _, _, case_id = heapq.heappop(shard.heap)
+            del shard.wakes[case_id]
+            due.append(case_id)
+        for case_id in due:
+            self._schedule(shard, case_id, self.handler("wake", Session(shard, case_id), c))
 
     def _check(self) -> None:
         """Raise if any action failed, by our record or by the engine's (`exception` in a session's state)."""
         touched, self._touched = self._touched, set()
         failures, self._failures = self._failures, []
         for name, sid in sorted(touched):
-            shard = self._by_name[name]
-            if sid in shard.sessions or sid in shard.tombstones:  # not deleted
-                state = self.host.get_state(name, sid)
-                if "exception" in state:
-                    failures.append(f"{name} session {sid}: {state['exception']}")
+            state = self.host.get_state(name, sid)
+            if "exception" in state:
+                failures.append(f"{name} session {sid}: {state['exception']}")
         if failures:
             raise ActionFailed("; ".join(failures))

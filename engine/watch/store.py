@@ -4,8 +4,9 @@ resumes every open clock and neither loses nor repeats an alert.
 What is kept, and why it is enough:
 - `cases`: each open case's record as seen so far (the clock is a pure function
   of it, see clock.py), the revision it is under, the instant it was evaluated
-  up to, and when it was closed. The remaining time of a clock is recomputed
-  from its start, so it is right however long the watcher was down.
+  up to, when it was closed, and its next wake-up (so a restart re-arms 100,000
+  clocks without re-deciding each). The remaining time of a clock is a function
+  of its start, so it is right however long the watcher was down.
 - `alerts`: every alert decided, with its stable id, and whether it is known to
   be in the output. An alert is committed here *before* it is written out; on
   restart, committed alerts not marked written are looked for in the output file
@@ -24,11 +25,12 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from engine.errors import Problem, UsageError
 
 FORMAT = "sla-watch-state/1"
+NO_WAKE = "-"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -40,7 +42,8 @@ CREATE TABLE IF NOT EXISTS cases (
     line INTEGER,
     horizon TEXT NOT NULL,
     last_alert_at TEXT,
-    closed_at TEXT
+    closed_at TEXT,
+    wake TEXT
 );
 CREATE TABLE IF NOT EXISTS alerts (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -63,6 +66,7 @@ class CaseRow:
     horizon: str
     last_alert_at: str | None
     closed_at: str | None
+    wake: str | None  # the next wake-up, NO_WAKE for none, or None when not recorded (an older state file)
 
 
 class Store:
@@ -81,6 +85,9 @@ class Store:
             self.db.execute("BEGIN IMMEDIATE")  # takes the lock now (held until close), not at the first write
             self.db.execute("COMMIT")
             self.db.executescript(SCHEMA)
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(cases)")}
+            if "wake" not in columns:  # a state file written before wake-ups were kept: they are recomputed
+                self.db.execute("ALTER TABLE cases ADD COLUMN wake TEXT")
         except sqlite3.OperationalError as exc:
             hint = " (another sla watch is using it)" if "locked" in str(exc) else ""
             raise UsageError([Problem(f"cannot use the watch state file: {exc}{hint}", file=str(path))]) from None
@@ -117,9 +124,12 @@ class Store:
 
     # -- reading back --------------------------------------------------------
 
-    def cases(self) -> list[CaseRow]:
-        rows = self.db.execute("SELECT id, revision, raw, file, line, horizon, last_alert_at, closed_at FROM cases ORDER BY rowid")
-        return [CaseRow(r[0], r[1], json.loads(r[2]) if r[2] else None, r[3], r[4], r[5], r[6], r[7]) for r in rows]
+    def cases(self) -> Iterator[CaseRow]:
+        """Every case, one at a time (100,000 open cases are not held twice at start-up)."""
+        rows = self.db.execute("SELECT id, revision, raw, file, line, horizon, last_alert_at, closed_at, wake "
+                               "FROM cases ORDER BY rowid")
+        for r in rows:
+            yield CaseRow(r[0], r[1], json.loads(r[2]) if r[2] else None, r[3], r[4], r[5], r[6], r[7], r[8])
 
     def alert_ids(self) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
@@ -141,8 +151,8 @@ class Store:
         """One step, all or nothing: changed cases, new alerts (unwritten), the read position."""
         with self.transaction():
             self.db.executemany(
-                "INSERT OR REPLACE INTO cases (id, revision, raw, file, line, horizon, last_alert_at, closed_at) "
-                "VALUES (:id, :revision, :raw, :file, :line, :horizon, :last_alert_at, :closed_at)", list(cases))
+                "INSERT OR REPLACE INTO cases (id, revision, raw, file, line, horizon, last_alert_at, closed_at, wake) "
+                "VALUES (:id, :revision, :raw, :file, :line, :horizon, :last_alert_at, :closed_at, :wake)", list(cases))
             self.db.executemany("INSERT OR IGNORE INTO alerts (id, case_id, body) VALUES (?, ?, ?)",
                                 [(i, c, json.dumps(b, ensure_ascii=False)) for i, c, b in alerts])
             if position is not None:

@@ -4,8 +4,9 @@ writes alerts, and keeps its state so a restart resumes where it stopped.
 One loop, one thread of control (a second thread only reads input):
 
 1. take the input lines that have arrived; each is checked (events.py), then
-   posted to its case's durable-rules session, whose rule's action applies it to
-   the case's clock (clock.py) and arms or cancels the session's wake timer;
+   posted to its case's durable-rules session (one of a fixed pool), whose rule's
+   action applies it to the case's clocks (clock.py); the runtime keeps the
+   case's next wake-up and arms the session's timer for the earliest;
 2. pulse durable-rules' timers (runtime.py): each due wake timer runs its
    action, which evaluates the clock at the loop's instant;
 3. commit what changed (cases, new alerts, input position) to the state file,
@@ -38,7 +39,7 @@ from engine.watch.clock import Alert, CaseClock
 from engine.watch.events import CaseEvent, Closed, Submitted, parse_line, submitted_id
 from engine.watch.reader import CaughtUp, End, Line, Notice, Reader
 from engine.watch.runtime import Runtime, Session
-from engine.watch.store import Store
+from engine.watch.store import NO_WAKE, Store
 
 
 def system_now() -> datetime:
@@ -58,8 +59,8 @@ class Summary:
 
     def text(self) -> str:
         return (f"{self.cases} case(s) submitted, {self.warning} warning(s), {self.met} met, "
-                f"{self.breached} breached, {self.bad} bad line(s); at most {self.peak_sessions} durable-rules "
-                f"session(s) at once, in {self.rulesets} ruleset(s)")
+                f"{self.breached} breached, {self.bad} bad line(s); {self.peak_sessions} durable-rules "
+                f"session(s) in {self.rulesets} ruleset(s)")
 
 
 class Watcher:
@@ -90,9 +91,9 @@ class Watcher:
 
     def resume(self) -> None:
         """Take up the state file's open cases: alerts committed but not written are
-        written (unless the output already has them), and every running clock's
-        timer is armed to fire at once, so whatever fell due while the watcher was
-        down is written now and the rest keeps its right remaining time."""
+        written (unless the output already has them), and every running clock gets
+        its next wake-up back (computed from its events, so right however long the
+        watcher was down): whatever fell due meanwhile is written at the first pulse."""
         written = self.store.alert_ids()
         for row in self.store.cases():
             if row.closed_at is not None:
@@ -100,10 +101,17 @@ class Watcher:
                 continue
             revision = self.family.by_revision(row.revision)
             case = CaseClock(row.raw or {}, revision, Source(row.file, row.line), parse_instant(row.horizon),
-                             written.get(row.id, set()),
+                             written.pop(row.id, set()),
                              parse_instant(row.last_alert_at) if row.last_alert_at else None)
             self.cases[row.id] = case
-            self.sessions[row.id] = self.runtime.assign(row.id, revision)
+            session = self.sessions[row.id] = self.runtime.assign(row.id, revision)
+            if row.wake is None:  # not recorded: recomputed from the events
+                case.wake = case.next_wake()
+                case.forget()
+            else:
+                case.wake = None if row.wake == NO_WAKE else parse_instant(row.wake)
+            if case.wake is not None:
+                self.runtime.arm(session, case.wake)
         in_output = self.writer.ids_written()
         pending = self.store.unwritten()
         for alert_id, body in pending:
@@ -111,9 +119,6 @@ class Watcher:
                 self._count(body["alert"])
                 self.writer.write(body)
         self.store.mark_written(alert_id for alert_id, _ in pending)
-        for case_id, case in self.cases.items():
-            if case.running:
-                self.runtime.arm(self.sessions[case_id], self.clock())
 
     # -- the loop ------------------------------------------------------------
 
@@ -141,7 +146,7 @@ class Watcher:
                         self.take_line(item)
                 self.now = self.clock()
                 if caught_up:
-                    self.runtime.pulse()
+                    self.runtime.pulse(self.now)
                 self._persist()
                 if ended and not self.follow and self.runtime.armed() == 0:
                     break
@@ -304,7 +309,7 @@ class Watcher:
         case = self.cases[session.case_id]
         current = self._current
         if rule == "wake":
-            alerts = case.advance(self.now)
+            alerts = case.catch_up(self.now)
         elif rule == "case_submitted":
             alerts = case.advance(case.horizon)
         elif rule == "case_closed":
@@ -319,9 +324,9 @@ class Watcher:
                       f"events may differ", file=self.errors, flush=True)
         self._outbox += alerts
         self._dirty.add(case.id)
-        c.s.rule = rule
-        c.s.clock = case.status()
-        return case.next_wake()
+        case.wake = case.next_wake()
+        case.forget()
+        return case.wake
 
     # -- state and output ----------------------------------------------------
 
@@ -343,10 +348,11 @@ class Watcher:
         case = self.cases.get(case_id)
         if case is None:  # closed
             return {"id": case_id, "revision": "", "raw": None, "file": self.label, "line": None,
-                    "horizon": self.closed[case_id], "last_alert_at": None, "closed_at": self.closed[case_id]}
+                    "horizon": self.closed[case_id], "last_alert_at": None, "closed_at": self.closed[case_id], "wake": NO_WAKE}
         return {"id": case_id, "revision": case.revision.revision, "raw": json.dumps(case.raw, ensure_ascii=False, default=str),
                 "file": case.source.file, "line": case.source.line, "horizon": iso(case.horizon),
-                "last_alert_at": iso(case.last_alert_at) if case.last_alert_at else None, "closed_at": None}
+                "last_alert_at": iso(case.last_alert_at) if case.last_alert_at else None, "closed_at": None,
+                "wake": NO_WAKE if case.wake is None else iso(case.wake)}
 
     def _count(self, kind: str) -> None:
         setattr(self.summary, kind, getattr(self.summary, kind) + 1)

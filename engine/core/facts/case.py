@@ -27,7 +27,9 @@ escalation the case's channel needs a request for, or one to a severity the
 policy lists in `response.reopen_after_response` (on every channel). Such a
 clock starts a new episode: later changes measure "from submission" from its
 start, as a response given before it never answers it. The deciding clock is the
-first breached one, else the last.
+first breached one, else the last. Every clock the case ran, in order, with its
+own verdict, is the fact `response_clocks` (live clocks alert on each; explain
+shows each).
 
 The customer's duties (designated contacts, initial troubleshooting, what a
 portal case contains) are read from optional record fields; each is null when
@@ -127,6 +129,8 @@ def case_facts(record: Record, revision: "Revision", now: datetime) -> dict[str,
         return Clock(level, request.at if request else None, params.target_minutes)
 
     clock = initial_clock(severity)
+    clocks: list[Clock] = [clock]  # every clock, in order; each but the last ended at the change in `ended`
+    ended: list[datetime] = []
     breached: Clock | None = None
     escalated_to = escalation_at = None
     current = severity
@@ -147,6 +151,8 @@ def case_facts(record: Record, revision: "Revision", now: datetime) -> dict[str,
         if needs_request:
             escalation_at = request.at if request else None
         clock = _next_clock(rule, revision, clock, change, current, request, needs_request, base, answered)
+        clocks.append(clock)
+        ended.append(change.at)
         if answered:
             base = clock.start or change.at
         current = change.to
@@ -160,7 +166,46 @@ def case_facts(record: Record, revision: "Revision", now: datetime) -> dict[str,
         "escalated_to": escalated_to,
         "escalation_request_at": escalation_at,
         "now": now,
+        "response_clocks": response_clocks(record, revision, clocks, ended, now),
     } | _response_facts(record, revision, deciding, now) | duty_facts(record, revision)
+
+
+@dataclass(frozen=True)
+class ClockVerdict:
+    """One of a case's response clocks with its own verdict (`number` counts from 1)."""
+
+    number: int
+    severity: int
+    start: datetime | None
+    target: Any  # Fraction minutes
+    deadline: datetime | None  # start + target, or earlier when a severity change capped it
+    ended_at: datetime | None  # the severity change that closed it, or None for the last clock
+    response_at: datetime | None  # the first initial response on it while it ran
+    met: bool | None  # true / false, or null while pending, not started, or closed by a change in time
+
+
+def response_clocks(record: Record, revision: "Revision", clocks: list[Clock], ended: list[datetime],
+                    now: datetime) -> tuple[ClockVerdict, ...]:
+    """Each clock's verdict as if it alone decided: a clock closed by a change is
+    breached if it was already breached then, met if answered in time before it,
+    else without a verdict; the last clock is judged as the deciding one is."""
+    out = []
+    for number, clock in enumerate(clocks, 1):
+        end = ended[number - 1] if number <= len(ended) else None
+        deadline = clock.deadline()
+        response = _first(record.events, revision.initial_response, clock.start) if clock.start else None
+        if response is not None and end is not None and response.at > end:
+            response = None
+        limit = now if end is None else min(now, end)
+        if response is not None:
+            met: bool | None = response.at <= deadline
+        elif deadline is not None and deadline < limit:
+            met = False
+        else:
+            met = None
+        out.append(ClockVerdict(number, clock.severity, clock.start, clock.target, deadline, end,
+                                response.at if response else None, met))
+    return tuple(out)
 
 
 def _next_clock(rule: "SeverityChange", revision: "Revision", clock: Clock, change: Event, current: int, request: Event | None,
