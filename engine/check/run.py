@@ -222,8 +222,15 @@ class Check:
 
     # -- record sources, in chunks -------------------------------------------
 
+    def _open(self, source: str, name: str, mapping: Mapping) -> Any:
+        """The source opened in its mapping's encoding and delimiter; a sniffed delimiter is stated."""
+        opened = open_source(name, self.io.stdin, f"--{source}", mapping.encoding, mapping.delimiter)
+        if opened.note and not self.config.quiet:
+            print(opened.note, file=self.io.stderr)
+        return opened
+
     def _stream(self, source: str, name: str, evaluator: Evaluator) -> None:
-        opened = open_source(name, self.io.stdin, f"--{source}")
+        opened = self._open(source, name, self.config.mappings.get(source) or default_mapping(source))
         counts = self.summary.count(source)
         self.seen[source] = SeenIds()
         kind = "csv" if opened.kind == "tsv" else opened.kind
@@ -322,7 +329,7 @@ class Check:
 
     def _read_serial(self, source: str, name: str, handle_row: Any) -> None:
         mapping = self.config.mappings.get(source) or default_mapping(source)
-        opened = open_source(name, self.io.stdin, f"--{source}")
+        opened = self._open(source, name, mapping)
         try:
             kind = "csv" if opened.kind == "tsv" else opened.kind
             for header, first, rows in chunks(opened, self.config.chunk):
