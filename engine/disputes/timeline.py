@@ -4,7 +4,7 @@ the uptime formula counted it (unavailable, excluded, or not at all).
 The classification follows the month's revision (its critical functions and
 excluded causes), as `engine.facts.uptime` does. Each row also says how many of
 its minutes B and C count, with the overlap rule applied in record order: a
-minute already counted by an earlier row (or, for C, by any unavailable
+minute already counted by an earlier row (or, for C, by any attributable
 outage) is not counted again, so the rows add up to the decision's B and C.
 """
 
@@ -31,7 +31,7 @@ class OutageRow:
     minutes_in_month: Fraction
     before_month: bool  # started before the month
     after_month: bool  # ended after the month
-    in_b: Fraction = Fraction(0)  # minutes of this row B counts (unavailable, not already counted)
+    in_b: Fraction = Fraction(0)  # minutes of this row B counts (a critical function down, not already counted)
     in_c: Fraction = Fraction(0)  # minutes of this row C counts (excluded, no unavailability, not already counted)
 
 
@@ -55,9 +55,11 @@ def outage_rows(decision: Decision) -> list[OutageRow]:
 
 
 def _with_shares(rows: list[OutageRow]) -> list[OutageRow]:
-    """Each row's minutes in B and C: B takes a counted row's minutes no earlier
-    counted row took; C takes an excluded row's minutes that no counted row and
-    no earlier excluded row took (the uptime formula's overlap rule)."""
+    """Each row's minutes in B and C: B takes a row's minutes (counted or
+    excluded: a critical function was down either way) that no earlier row
+    took; C takes an excluded row's minutes that no counted row and no earlier
+    excluded row took, so an exclusion gives back only time no attributable
+    outage covers (the uptime formula's overlap rule)."""
     span = {r.number: (micros(r.start), micros(r.end)) for r in rows}
     counted_all = [span[r.number] for r in rows if r.category == "counted"]
     seen_b: list[tuple[int, int]] = []
@@ -66,10 +68,10 @@ def _with_shares(rows: list[OutageRow]) -> list[OutageRow]:
     for r in rows:
         part = span[r.number]
         in_b = in_c = 0
-        if r.category == "counted":
+        if r.category != "ignored":
             in_b = _uncovered(part, seen_b)
             seen_b.append(part)
-        elif r.category == "excluded":
+        if r.category == "excluded":
             in_c = _uncovered(part, seen_c)
             seen_c.append(part)
         out.append(replace(r, in_b=Fraction(in_b, MICROS_PER_MINUTE), in_c=Fraction(in_c, MICROS_PER_MINUTE)))
