@@ -441,11 +441,12 @@ class Check:
             self._discard()
             raise
         table_stream = self.io.stderr if self.stdout_decisions else self.io.stdout
-        table_stream.write(render(s, c.top))
+        codes = self.family.revisions[-1].code_words(c.lang) if c.lang != "en" else None
+        table_stream.write(render(s, c.top, c.lang, codes))
         rejected = sum(x.rejected for x in s.counts.values())
         if not c.quiet:
             for name, counts in s.counts.items():
-                print(counts.line(name), file=self.io.stderr)
+                print(counts.line(name, c.lang), file=self.io.stderr)
             if rejected and self.rejects is not None:
                 print(f"{rejected:,} rejected row(s) written to {self.rejects.target}", file=self.io.stderr)
         if rejected:

@@ -186,7 +186,7 @@ def render_verdict(verdict: Verdict, lang: str) -> str:
         lines += ["", words("distances")] + [INDENT + line for line in distances]
     lines += ["", words("findings")]
     for decision in verdict.decisions:
-        lines.append(INDENT + words("record_heading", record=decision.record.id, type=decision.record.type))
+        lines.append(INDENT + words("record_heading", record=decision.record.id, type=decision.revision.code_text(decision.record.type, words.lang)))
         lines += [INDENT * 2 + finding_line(f, lang, words) for f in decision.findings]
     return "\n".join(lines) + "\n"
 
