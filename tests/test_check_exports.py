@@ -122,3 +122,18 @@ def test_a_local_time_outside_daylight_saving_changes_is_read_in_the_zone(tmp_pa
     result = check(tmp_path, csv, mapping(tmp_path), "--quiet")
     assert result.code == 0, result.err
     assert read_jsonl(tmp_path / "d.jsonl")[0]["result"]["clock_start"] == "2024-07-01T07:30:00Z"
+
+
+def test_a_jsonl_source_under_a_mapping_with_another_encoding_is_refused(tmp_path):
+    jsonl = write(tmp_path / "c.jsonl", "")
+    result = check(tmp_path, jsonl, mapping(tmp_path, "timezone: UTC\nencoding: cp1252\n"), "--quiet")
+    assert result.code == 2 and "a JSONL file is UTF-8" in result.err
+
+
+def test_a_semicolon_export_on_standard_input_is_sniffed(tmp_path):
+    result = run_cli("check", "--cases", "-", "--mapping", mapping(tmp_path, "timezone: UTC\ndelimiter: auto\n"), "--now", NOW,
+                     "-o", str(tmp_path / "d.jsonl"), "--fail-on", "none",
+                     stdin="Ticket;Org;Prio;Opened;Replied\nT-1;acme;1;2024-03-05 09:30;2024-03-05 09:38\n")
+    assert result.code == 0, result.err
+    assert "--cases <stdin>: cells separated by ';' (semicolon)" in result.err
+    assert read_jsonl(tmp_path / "d.jsonl")[0]["result"]["response_minutes"] == "8"

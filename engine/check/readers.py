@@ -66,6 +66,7 @@ def open_source(name: str, stdin: TextIO | None, option: str, encoding: str = "u
     if name == "-":
         if stdin is None:
             raise UsageError(f"{option} -: no standard input")
+        stdin = _in_encoding(stdin, encoding, option)
         first = stdin.readline()
         while first and not first.strip():
             first = stdin.readline()
@@ -95,6 +96,18 @@ def open_source(name: str, stdin: TextIO | None, option: str, encoding: str = "u
             raise _decode_error(opened, exc, 1) from None
         handle.seek(0)
     return _with_delimiter(opened, delimiter, first, option)
+
+
+def _in_encoding(stdin: TextIO, encoding: str, option: str) -> TextIO:
+    """Standard input decoded in the mapping's encoding: its bytes re-read when
+    the encoding is not UTF-8; a text-only stream cannot be, which is an error
+    rather than text silently read in the wrong encoding."""
+    if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+        return stdin
+    raw = getattr(stdin, "buffer", None)
+    if raw is None:
+        raise UsageError(f"{option} -: the mapping's `encoding: {encoding}` needs standard input as bytes; give the file instead")
+    return io.TextIOWrapper(raw, encoding=encoding, newline="")
 
 
 def _with_delimiter(opened: Opened, delimiter: str | None, first: str, option: str) -> Opened:
