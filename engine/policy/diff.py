@@ -190,9 +190,9 @@ def _title(resolved: dict[str, Any]) -> dict[str, str] | None:
 def _join(a: str | None, b: str, lang: str) -> str:
     if not a:
         return b
-    if lang == "zh":
-        return a + (" 的" if re.search(r"[\x21-\x7e]$", a) else "的") + b
-    return f"{a} {b}"
+    w = _words(lang)
+    # a label ending in a Latin word or number keeps a space before the joiner (zh: "rule X 的 ...")
+    return a + (w["join_after_latin"] if re.search(r"[\x21-\x7e]$", a) else w["join"]) + b
 
 
 @dataclass(frozen=True)
@@ -377,12 +377,8 @@ def _code(value: Any, lang: str, codes: dict[str, Any]) -> Any:
 def _show_outcome(value: dict[str, Any], lang: str, codes: dict[str, Any]) -> str:
     w = _words(lang)
     reason = value.get("reason")
-    if lang == "zh":
-        head = f"{w['when']} {_flow(value['when'])} 时" if "when" in value else w["otherwise"]
-        tail = f"（{w['reason']} {_code(reason, lang, codes)}）" if reason else ""
-    else:
-        head = f"{w['when']} {_flow(value['when'])}" if "when" in value else w["otherwise"]
-        tail = f" ({w['reason']} {reason})" if reason else ""
+    head = w["when_condition"].format(condition=_flow(value["when"])) if "when" in value else w["otherwise"]
+    tail = w["reason_note"].format(reason=_code(reason, lang, codes)) if reason else ""
     return f"{head} → {_code(value.get('outcome'), lang, codes)}{tail}"
 
 
@@ -588,8 +584,7 @@ def render_text(diff: RevisionDiff, lang: str = "en") -> str:
     if not diff.changes:
         lines.append(w["no_differences"])
         return "\n".join(lines) + "\n"
-    count = f" ({len(diff.changes)}):" if lang == "en" else f"（{len(diff.changes)} 项）："
-    lines.append(w["differences"] + count)
+    lines.append(w["differences"] + w["count"].format(count=len(diff.changes)))
     for change in diff.changes:
         lines += _change_lines(change, lang)
     return "\n".join(lines) + "\n"
