@@ -95,3 +95,10 @@ def test_watch_in_zh_names_no_code(tmp_path: Path):
     messages = [line for line in output.read_text(encoding="utf-8").splitlines()]
     assert english_codes(result.err) == []
     assert english_codes("\n".join(json.loads(m)["message"] for m in messages)) == []
+
+
+def test_no_language_text_is_kept_in_engine_python():
+    """The words live in the catalogue and the policies, not in dictionaries scattered over modules."""
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    holders = [str(p.relative_to(ROOT)) for p in (ROOT / "engine").rglob("*.py") if cjk.search(p.read_text(encoding="utf-8"))]
+    assert holders == []

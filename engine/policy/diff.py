@@ -191,7 +191,7 @@ def _join(a: str | None, b: str, lang: str) -> str:
     if not a:
         return b
     w = _words(lang)
-    # a label ending in a Latin word or number keeps a space before the joiner (zh: "rule X 的 ...")
+    # a label ending in a Latin word or number keeps a space before the joiner (zh: "rule X" + " de " + ...)
     return a + (w["join_after_latin"] if re.search(r"[\x21-\x7e]$", a) else w["join"]) + b
 
 
