@@ -15,6 +15,7 @@ from engine.lang.conditions import show
 from engine.core.evaluate import Decision, Finding, Selection
 from engine.exact import is_exact
 from engine.policy.family import Family, Revision
+from engine.render.amounts import grouped
 from engine.render.catalogue import section
 
 INDENT = "  "
@@ -134,11 +135,12 @@ def _amount(decision: Decision, words: _Words) -> str:
         return words("amount_ineligible", currency=result["currency"], reasons=", ".join(result["reasons"]))
     minor = decision.revision.currencies[result["currency"]]
     return words("amount", base_amount=_money(facts["base_amount"]), credit_percent=facts["credit_percent"],
-                 credit_amount=result["credit_amount"], currency=result["currency"], minor_units=minor)
+                 credit_amount=grouped(result["credit_amount"]), currency=result["currency"], minor_units=minor)
 
 
 def _money(value: Fraction) -> str:
-    return show(value) if is_exact(value) else f"{value.numerator}/{value.denominator}"
+    """An amount with thousands separators; a base that is not a finite decimal (an annual fee / 12) as its exact fraction."""
+    return grouped(value) if is_exact(value) else f"{value.numerator}/{value.denominator}"
 
 
 def _finding(finding: Finding, lang: str) -> list[str]:
