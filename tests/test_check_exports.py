@@ -137,3 +137,23 @@ def test_a_semicolon_export_on_standard_input_is_sniffed(tmp_path):
     assert result.code == 0, result.err
     assert "--cases <stdin>: cells separated by ';' (semicolon)" in result.err
     assert read_jsonl(tmp_path / "d.jsonl")[0]["result"]["response_minutes"] == "8"
+
+
+def test_a_date_without_a_time_is_not_a_timestamp(tmp_path):
+    csv = write(tmp_path / "c.csv", "Ticket,Org,Prio,Opened,Replied\nT-1,acme,2,2024-03-05,\n")
+    result = check(tmp_path, csv, mapping(tmp_path, "timezone: UTC\n"), "--quiet")
+    assert result.code == 2 and "'2024-03-05' is a date without a time of day" in result.err
+    csv = write(tmp_path / "c.csv", "Ticket,Org,Prio,Opened,Replied\nT-1,acme,2,03/05/2024,\n")
+    result = check(tmp_path, csv, mapping(tmp_path, "timezone: UTC\n"), "--quiet")
+    assert result.code == 2 and "'03/05/2024' is ambiguous" in result.err  # the order is the first thing to fix
+
+
+def test_the_ticketing_export_reads_times_without_seconds(tmp_path):
+    header = ("Case Number,Account Name,Priority,Case Origin,Created Date,Auto-Reply Date,Critical Support Requested Date,"
+              "Priority Changed Date,New Priority,First Response Date,First Response Channel\n")
+    csv = write(tmp_path / "c.csv", header + "C-1,acme,P1 - Critical,Phone,2024-03-05 09:30,,,,,03/05/2024 09:38,Phone\n")
+    result = run_cli("check", "--cases", csv, "--mapping", "ticketing-export", "--now", NOW, "-o", str(tmp_path / "d.jsonl"),
+                     "--quiet", "--fail-on", "none")
+    assert result.code == 0, result.err
+    [decision] = read_jsonl(tmp_path / "d.jsonl")
+    assert decision["result"]["clock_start"] == "2024-03-05T09:30:00Z" and decision["result"]["response_minutes"] == "8"

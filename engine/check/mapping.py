@@ -27,10 +27,10 @@ Everything here is pure: a row (column -> cell) in, a raw record dict out, or a
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from dataclasses import dataclass, field
-import codecs
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Mapping as MappingT
@@ -51,7 +51,6 @@ _ISO_LIKE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{
 # a date with slashes or dots, then an optional time: 03/05/2024 09:38, 5.3.2024
 _SLASHED = re.compile(r"^(\d{1,4})([/.])(\d{1,2})\2(\d{1,4})(?:[Tt ,]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 DATE_ORDERS = {"day-first": "DMY", "month-first": "MDY", "year-first": "YMD"}
-DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _MISSING = object()
 
 
@@ -264,6 +263,8 @@ class Mapping:
             parsed = self._strptime(text)
         else:
             parsed = self._builtin(text)
+        if parsed is None:
+            raise ValueError(f"{text!r} is a date without a time of day; a timestamp needs one, e.g. '{text} 09:30'")
         if parsed.tzinfo is None:
             if self.tz is None:
                 raise ValueError(f"{text!r} has no UTC offset; a naive time is ambiguous: write it with an offset "
@@ -271,26 +272,31 @@ class Mapping:
             parsed = _localize(parsed, self.tz, text)
         return iso(parsed)
 
-    def _strptime(self, text: str) -> datetime:
+    def _strptime(self, text: str) -> datetime | None:
+        """The first of the mapping's formats that reads `text`; else the
+        unambiguous ISO-like shape (`2024-03-05 09:38`, seconds optional)."""
         for fmt in self.time_formats:
             try:
                 return datetime.strptime(text, fmt)
             except ValueError:
                 continue
-        raise ValueError(f"{text!r} is not a timestamp in any of the mapping's formats ({', '.join(self.time_formats)})")
-
-    def _builtin(self, text: str) -> datetime:
         m = _ISO_LIKE.match(text)
         if m:
-            year, month, day, hour, minute, second, frac, offset = m.groups()
-            return _make(text, int(year), int(month), int(day), hour, minute, second, frac, offset)
+            return _make(text, *m.groups())
+        raise ValueError(f"{text!r} is not a timestamp in any of the mapping's formats ({', '.join(self.time_formats)})")
+
+    def _builtin(self, text: str) -> datetime | None:
+        """ISO-like (seconds optional) or slashed/dotted in the date order; None for a date without a time."""
+        m = _ISO_LIKE.match(text)
+        if m:
+            return _make(text, *m.groups())
         m = _SLASHED.match(text)
         if m:
             return self._slashed(text, m)
         raise ValueError(f"{text!r} is not a timestamp; expected e.g. '2024-03-05T09:30:00Z', '2024-03-05 09:30' "
                          f"(with the mapping's `timezone`) or the mapping's `time_formats`")
 
-    def _slashed(self, text: str, m: re.Match[str]) -> datetime:
+    def _slashed(self, text: str, m: re.Match[str]) -> datetime | None:
         """03/05/2024 in the stated date order; without one, only a date that
         reads one way (13/05/2024) is read, and 03/05/2024 names both readings."""
         a, _, b, c, hour, minute, second = m.groups()
@@ -300,12 +306,12 @@ class Mapping:
             if len(parts["Y"]) != 4:
                 continue
             try:
-                readings[order] = _make(text, int(parts["Y"]), int(parts["M"]), int(parts["D"]), hour, minute, second, None, None)
+                readings[order] = _make(text, parts["Y"], parts["M"], parts["D"], hour or "0", minute or "0", second, None, None)
             except ValueError:
                 continue
-        distinct = {dt: order for order, dt in readings.items()}
+        distinct = {dt: order for order, dt in readings.items() if dt is not None}
         if len(distinct) == 1:
-            return next(iter(distinct))
+            return next(iter(distinct)) if hour is not None else None
         if not distinct:
             stated = f" read {self.date_order}" if self.date_order else ""
             raise ValueError(f"{text!r} is not a real date{stated}")
@@ -317,9 +323,10 @@ class Mapping:
 _ORDER_NAMES = {v: k for k, v in DATE_ORDERS.items()}
 
 
-def _make(text: str, year: int, month: int, day: int, hour: str | None, minute: str | None, second: str | None,
-          frac: str | None, offset: str | None) -> datetime:
-    """A datetime from parsed parts; `offset` `Z`, `+01:00` or `+0100` makes it aware."""
+def _make(text: str, year: str, month: str, day: str, hour: str | None, minute: str | None, second: str | None,
+          frac: str | None, offset: str | None) -> datetime | None:
+    """A datetime from parsed parts (None when there is no time of day); `offset`
+    `Z`, `+01:00` or `+0100` makes it aware."""
     tz = None
     if offset:
         if offset in ("Z", "z"):
@@ -329,7 +336,10 @@ def _make(text: str, year: int, month: int, day: int, hour: str | None, minute: 
             digits = offset[1:].replace(":", "")
             tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
     try:
-        return datetime(year, month, day, int(hour or 0), int(minute or 0), int(second or 0),
+        if hour is None:
+            datetime(int(year), int(month), int(day))  # still a real date, or the error says why
+            return None
+        return datetime(int(year), int(month), int(day), int(hour), int(minute or 0), int(second or 0),
                         int((frac or "0").ljust(6, "0")), tzinfo=tz)
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a real time: {exc}") from None
