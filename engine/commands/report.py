@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--receipt", metavar="OUT.json", help="also write the decision receipt whose hashes the report shows")
 
 
-_SUFFIXES = {"html": (".html", ".htm"), "pdf": (".pdf",), "markdown": (".md", ".markdown", ".txt")}
+_SUFFIXES = {"html": (".html", ".htm"), "pdf": (".pdf",), "markdown": (".md", ".markdown")}  # other names take any format
 
 
 def _format(given: str | None, output: str | None) -> str:
