@@ -51,7 +51,7 @@ def render(summary: Summary, top: int = 20, lang: str = "en", codes: Mapping[str
         if shown:
             out += _grid([w(f"col.{k}") for k in ("customer", "month", "uptime_percent", "tier", "credit_percent", "credit_owed")],
                          [[r["customer"], r["month"], r["uptime_percent"], f"< {r['tier_below']}", r["credit_percent"],
-                           _owed(r, lang, codes)] for r in shown], {2, 4, 5})
+                           owed_text(r, lang, codes)] for r in shown], {2, 4, 5})
         if len(credited) > len(shown):
             out.append(w("t.more", count=_n(len(credited) - len(shown))))
         out.append("")
@@ -69,11 +69,8 @@ def render(summary: Summary, top: int = 20, lang: str = "en", codes: Mapping[str
 
 
 def owed_text(row: dict, lang: str = "en", codes: Mapping[str, str] | None = None) -> str:
-    """A customer-month's credit owed: the amount with its currency, or why there is none."""
-    return _owed(row, lang, codes)
-
-
-def _owed(row: dict, lang: str = "en", codes: Mapping[str, str] | None = None) -> str:
+    """A customer-month's credit as the text and HTML reports show it: the amount with
+    its currency, `no contract`, or why the contract is not eligible (in `lang`)."""
     w = Messages("check", lang)
     if row["currency"] is None:
         return w("owed.no_contract")
