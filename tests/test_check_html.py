@@ -40,7 +40,8 @@ def test_chromium_renders_the_tables_and_plots(page):
     for row in summary["severities"]:
         assert f"Sev{row['severity']}" in html and row["p95_minutes"] in html and row["breach_rate_percent"] in html
     for currency, total in summary["credit_owed_by_currency"].items():
-        assert f"<td>{currency}</td><td class=\"n\">{total}</td>" in html
+        whole, _, cents = total.partition(".")  # the exact total, grouped, with its currency
+        assert f"<td>{currency}</td><td class=\"n\">{int(whole):,}.{cents} {currency}</td>" in html
     assert html.count("<circle") > 10 and "target 10 min" in html and "&lt; 99.99%: 10% credit" in html
 
 

@@ -63,9 +63,9 @@ def test_the_terminal_table_lists_months_below_the_first_tier_and_totals(tmp_pat
     result = _run(tmp_path)
     assert "Customer-months below the first credit tier: 6 of 6" in result.out
     rows = [line.split() for line in result.out.splitlines()]
-    assert ["acme", "2024-03", "99.921594", "<", "99.99", "10", "1000.00", "USD"] in rows
-    assert rows.index(["acme", "2024-03", "99.921594", "<", "99.99", "10", "1000.00", "USD"]) == 3  # lowest uptime first
-    assert "Credits owed, by currency: EUR 2000.00 · USD 2000.00" in result.out
+    assert ["acme", "2024-03", "99.921594", "<", "99.99", "10", "1,000.00", "USD"] in rows
+    assert rows.index(["acme", "2024-03", "99.921594", "<", "99.99", "10", "1,000.00", "USD"]) == 3  # lowest uptime first
+    assert "Credits owed, by currency: 2,000.00 EUR · 2,000.00 USD" in result.out  # grouped, currency after the amount
     assert "outages: 6 read = 5 used + 1 outside --months + 0 rejected" in result.err
 
 

@@ -193,7 +193,7 @@ EXPECTED = {
         "changed", "response.targets",
         {"en": "severity 1 response target", "zh": "严重级别 1 的响应目标"},
         {"en": {"old": "10 minutes via phone", "new": "15 minutes via phone"},
-         "zh": {"old": "10 分钟（phone）", "new": "15 分钟（phone）"}}),
+         "zh": {"old": "10 分钟（电话）", "new": "15 分钟（电话）"}}),
     "rules[id=claim.test]": (
         "added", "credits.request",
         {"en": "rule claim.test", "zh": "规则 claim.test"},
@@ -216,7 +216,8 @@ def test_each_edit_is_one_change_with_its_label_in_en_and_zh(edited_root: Path):
     assert rule.shown["en"]["new"] == ("applies to credit_claim; clause credits.request; outcomes "
                                        "(1) when {is_null: {field: support_case}} → violation (reason missing_support_case) "
                                        "(2) otherwise → met")
-    assert rule.shown["zh"]["new"].startswith("适用于 credit_claim；条款 credits.request；结果 (1) 当 {is_null: {field: support_case}} 时")
+    assert rule.shown["zh"]["new"] == ("适用于 积分申请；条款 credits.request；结果 (1) 当 {is_null: {field: support_case}} 时 "
+                                       "→ 违规（原因 missing_support_case） (2) 否则 → 达成")  # codes in the policy's words
     # The copied change log names only support.initial_troubleshooting: these edits are flagged.
     assert not any(c.in_change_log for c in diff.changes)
 

@@ -37,7 +37,7 @@ def test_markdown_report_has_every_section_with_the_numbers(tmp_path: Path):
     for heading in ("## Summary", "## Facts", "## Outages in 2024-06", "## Uptime against the credit tiers",
                     "## Rules and the clauses quoted", "## Support cases", "## Revisions used", "## Receipt"):
         assert heading in md
-    assert "**Verdict: ELIGIBLE: a 30% credit of 3000.00 EUR, settled as prepaid_balance_or_refund**" in md
+    assert "**Verdict: ELIGIBLE: a 30% credit of 3,000.00 EUR, settled as prepaid_balance_or_refund**" in md
     assert "| A: minutes in the month | 43200 |" in md
     assert "| uptime (%) | 98.611111 |" in md
     assert "| 99% | 30% | yes |" in md
@@ -56,7 +56,7 @@ def test_markdown_report_in_chinese_quotes_the_sla_text_verbatim(tmp_path: Path)
     md = _report(tmp_path, ANNUAL, "report.md", "--lang", "zh")
     assert "## 摘要" in md and "## 规则及所引条款" in md
     assert "> 信用申请和付款。 客户必须在正常运行时间低于上述阈值之一的月份之后的三十 (30) 天内申请补偿" in md
-    assert "**结论: 符合条件: 30% 的积分,金额 3000.00 EUR" in md
+    assert "**结论: 符合条件: 30% 的积分,金额 3,000.00 EUR" in md
 
 
 def test_markdown_report_shows_the_receipt_hashes_that_sla_replay_writes(tmp_path: Path):
@@ -137,7 +137,7 @@ def test_html_report_renders_in_headless_chromium_as_a_real_picture(rendered):
 def test_html_report_dom_in_chromium_holds_the_key_numbers(rendered):
     _, dom = rendered
     assert "98.611111" in dom  # uptime
-    assert "3000.00 EUR" in dom  # credit amount
+    assert "3,000.00 EUR" in dom  # credit amount
     assert "ELIGIBLE" in dom
     assert "uptime 98.611111%" in dom  # the chart's marker label, inside the inline SVG
     assert dom.count("<svg") == 2

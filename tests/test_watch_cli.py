@@ -224,3 +224,31 @@ def test_an_unwritable_output_is_a_usage_error(tmp_path: Path):
 def test_a_missing_event_file_is_a_usage_error(tmp_path: Path):
     result = run_cli("watch", str(tmp_path / "nope.jsonl"), *POLICIES, "--state", str(tmp_path / "state"))
     assert result.code == 2 and "no such event file" in result.err
+
+
+EXAMPLE_EVENTS = Path(__file__).resolve().parents[1] / "examples" / "watch" / "events.jsonl"
+
+
+def test_every_alert_carries_a_message_and_a_breach_without_response_says_so(tmp_path: Path):
+    output = tmp_path / "alerts.jsonl"
+    result = run_cli("watch", str(EXAMPLE_EVENTS), "-o", str(output))
+    assert result.code == 1, result.err
+    alerts = read_alerts(output)
+    assert {a["alert"] for a in alerts} == {"warning", "met", "breached"}
+    assert all(a.get("message") for a in alerts), [a for a in alerts if not a.get("message")]
+    warning = one(alerts, "CASE-2002", "warning")
+    assert warning["message"] == ("Case CASE-2002 (severity 1): 9 of the 10 minutes to the initial response have passed "
+                                  "with no response yet; the deadline is 2025-03-04T09:12:00Z.")
+    breaches = [a for a in alerts if a["alert"] == "breached" and a["response_at"] is None]
+    assert breaches and all("no response yet" in b["message"] and "null" not in b["message"] for b in breaches)
+
+
+def test_watch_speaks_chinese_with_lang_zh(tmp_path: Path):
+    output = tmp_path / "alerts.jsonl"
+    result = run_cli("watch", str(EXAMPLE_EVENTS), "-o", str(output), "--lang", "zh")
+    assert result.code == 1, result.err
+    assert "sla watch: 已提交 6 个案例" in result.err
+    alerts = read_alerts(output)
+    assert one(alerts, "CASE-2002", "warning")["message"].startswith("案例 CASE-2002(严重级别 1)")
+    breaches = [a for a in alerts if a["alert"] == "breached"]
+    assert breaches and all("尚无响应" in b["message"] for b in breaches if b["response_at"] is None)

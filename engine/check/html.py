@@ -4,7 +4,8 @@ attachment or printed.
 
 - Response times per severity: a histogram of the exact response times, the
   bars past the target in the breach colour, the target as a line, the median
-  and p95 marked.
+  and p95 marked; the last bar is the overflow bin (every response from its
+  start on, however late) and says so.
 - Uptime per month against the tier lines: each customer-month with any
   unavailability as a dot, on a logarithmic scale of unavailability (100 -
   uptime), so thresholds a hundredth of a point apart stay readable; each tier threshold of the
@@ -28,6 +29,8 @@ from engine.timeutil import iso
 from engine.check.months import MonthInfo
 from engine.check.summary import MICROS_PER_MINUTE, Summary
 from engine.check.table import owed_text
+from engine.render.amounts import money
+from engine.render.catalogue import Messages
 
 BINS = 40
 MAX_DOTS_PER_MONTH = 400
@@ -49,18 +52,21 @@ svg{display:block;margin:.3em 0 1.2em;max-width:100%;height:auto}svg text{font:1
 
 
 def render_html(summary: Summary, family: Family, months: list[MonthInfo], options: Options) -> str:
-    parts = [f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>SLA check summary</title>"
-             f"<style>{CSS}</style></head><body>",
-             "<h1>SLA check summary</h1>",
-             f"<p class=\"meta\">Policy {escape(family.name)}, revisions "
-             f"{escape(', '.join(r.revision for r in family.revisions))}; evaluated at {escape(iso(options.now))}"
-             + (f" as of {options.as_of.isoformat()}" if options.as_of else "") + ".</p>"]
-    parts += _counts(summary)
+    """The page in `options.lang`: the catalogue's words, the policy's words for codes."""
+    w = Messages("check", options.lang)
+    codes = family.revisions[-1].code_words(options.lang) if options.lang != "en" else {}
+    meta = w("h.meta", policy=family.name, revisions=", ".join(r.revision for r in family.revisions), now=iso(options.now))
+    meta += w("h.as_of", as_of=options.as_of.isoformat()) if options.as_of else ""
+    parts = [f"<!DOCTYPE html>\n<html lang=\"{'zh-CN' if options.lang == 'zh' else 'en'}\"><head><meta charset=\"utf-8\">"
+             f"<title>{escape(w('h.title'))}</title><style>{CSS}</style></head><body>",
+             f"<h1>{escape(w('h.title'))}</h1>",
+             f"<p class=\"meta\">{escape(meta)}.</p>"]
+    parts += _counts(summary, w)
     if summary.severities:
-        parts += _responses(summary)
+        parts += _responses(summary, w)
     if summary.months:
-        parts += _uptime(summary, months)
-    parts += _totals(summary)
+        parts += _uptime(summary, months, w, codes)
+    parts += _totals(summary, w)
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
@@ -72,27 +78,29 @@ def _table(header: list[str], rows: Iterable[list[Any]], numeric: set[int]) -> s
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _counts(summary: Summary) -> list[str]:
-    rows = [[name, f"{c.read:,}", f"{c.evaluated:,}", f"{c.outside:,}", f"{c.rejected:,}"] for name, c in summary.counts.items()]
-    return ["<h2>Records</h2>", "<p>Every row read is evaluated (or used), outside --months, or rejected.</p>",
-            _table(["source", "read", "evaluated / used", "outside --months", "rejected"], rows, {1, 2, 3, 4})]
+def _counts(summary: Summary, w: Messages) -> list[str]:
+    rows = [[w(f"source.{name}"), f"{c.read:,}", f"{c.evaluated:,}", f"{c.outside:,}", f"{c.rejected:,}"]
+            for name, c in summary.counts.items()]
+    return [f"<h2>{escape(w('h.records'))}</h2>", f"<p>{escape(w('h.records_note'))}</p>",
+            _table([w(f"col.{k}") for k in ("source", "read", "evaluated_used", "outside", "rejected")], rows, {1, 2, 3, 4})]
 
 
-def _responses(summary: Summary) -> list[str]:
+def _responses(summary: Summary, w: Messages) -> list[str]:
     rows = summary.severity_rows()
-    out = ["<h2>Initial response per severity</h2>",
-           "<p>Minutes from the clock's start to the first human response, by the severity whose clock decided. "
-           "Median and p95 by nearest rank on the exact times.</p>",
-           _table(["severity", "cases", "met", "breached", "breach rate %", "pending", "median min", "p95 min", "target min"],
-                  [[f"Sev{r['severity']}", f"{r['cases']:,}", f"{r['met']:,}", f"{r['breached']:,}", r["breach_rate_percent"] or "-",
+    heads = ("severity", "cases", "met", "breached", "breach_rate_percent", "pending", "median_min", "p95_min", "target_min")
+    out = [f"<h2>{escape(w('h.responses'))}</h2>", f"<p>{escape(w('h.responses_note'))}</p>",
+           _table([w(f"col.{k}") for k in heads],
+                  [[w("sev", level=r["severity"]), f"{r['cases']:,}", f"{r['met']:,}", f"{r['breached']:,}", r["breach_rate_percent"] or "-",
                     f"{r['pending']:,}", r["p50_minutes"] or "-", r["p95_minutes"] or "-", r["target_minutes"]] for r in rows],
                   {1, 2, 3, 4, 5, 6, 7, 8})]
     for level in sorted(summary.severities):
-        out.append(_histogram(level, summary))
+        out.append(_histogram(level, summary, w))
     return out
 
 
-def _histogram(level: int, summary: Summary) -> str:
+def _histogram(level: int, summary: Summary, w: Messages) -> str:
+    """Response times in BINS bars from 0 to twice the target; the last bar is the
+    overflow bin, labelled as such (its title and a `≥ X min` label under it)."""
     s = summary.severities[level]
     times = s.distribution()
     target = max(Fraction(t) for t in s.targets)
@@ -103,6 +111,7 @@ def _histogram(level: int, summary: Summary) -> str:
         counts[min(t * BINS // span, BINS - 1)] += n
     peak = max(counts) or 1
     left, top = 50, 24
+    overflow_from = decimal_text(Fraction(span * (BINS - 1), BINS * MICROS_PER_MINUTE), 1)
     bar_w = W // BINS
     bars = []
     for i, n in enumerate(counts):
@@ -110,8 +119,10 @@ def _histogram(level: int, summary: Summary) -> str:
             continue
         h = max(n * H // peak, 1)
         cls = "late" if (i * span) // BINS >= target_us else "ok"
+        tip = (w("h.overflow_bar", count=f"{n:,}", **{"from": overflow_from}) if i == BINS - 1 else
+               w("h.cases_in_bar", count=f"{n:,}"))
         bars.append(f'<rect class="{cls}" x="{left + i * bar_w}" y="{top + H - h}" width="{bar_w - 1}" height="{h}">'
-                    f"<title>{n:,} cases</title></rect>")
+                    f"<title>{escape(tip)}</title></rect>")
     tx = left + W // 2
     marks = []
     for p in (50, 95):
@@ -120,18 +131,21 @@ def _histogram(level: int, summary: Summary) -> str:
             x = left + min(v, span) * W // span
             marks.append(f'<line class="med" x1="{x}" x2="{x}" y1="{top + H}" y2="{top + H + 8}"/>'
                          f'<text x="{x}" y="{top + H + 20}" text-anchor="middle">p{p} {decimal_text(Fraction(v, MICROS_PER_MINUTE), 1)}</text>')
-    ticks = "".join(f'<text x="{left + k * W // 4}" y="{top + H + 34}" text-anchor="middle">{decimal_text(target * k / 2, 1)} min</text>'
-                    for k in range(5))
-    title = (f"Sev{level}: {len(times):,} responses; target {decimal_text(target)} min "
-             f"({s.breached:,} breached, {s.pending:,} pending)")
-    return (f'<svg viewBox="0 0 {W + 80} {H + 70}" width="{W + 80}" role="img" aria-label="{escape(title)}">'
+    ticks = "".join(f'<text x="{left + k * W // 4}" y="{top + H + 34}" text-anchor="middle">'
+                    f'{escape(w("h.minutes_tick", minutes=decimal_text(target * k / 2, 1)))}</text>' for k in range(5))
+    last_x = left + (BINS - 1) * bar_w + bar_w // 2
+    ticks += (f'<text class="overflow" x="{last_x}" y="{top + H + 50}" text-anchor="end">'
+              f'{escape(w("h.overflow_label", **{"from": overflow_from}))}</text>')
+    title = w("h.histogram_title", level=level, count=f"{len(times):,}", target=decimal_text(target),
+              breached=f"{s.breached:,}", pending=f"{s.pending:,}")
+    return (f'<svg viewBox="0 0 {W + 80} {H + 84}" width="{W + 80}" role="img" aria-label="{escape(title)}">'
             f'<text x="{left}" y="14" font-weight="600">{escape(title)}</text>'
             f'<line class="axis" x1="{left}" x2="{left + W}" y1="{top + H}" y2="{top + H}"/>'
             f'<line class="axis" x1="{left}" x2="{left}" y1="{top}" y2="{top + H}"/>'
             f'<text x="{left - 6}" y="{top + 8}" text-anchor="end">{peak:,}</text><text x="{left - 6}" y="{top + H}" text-anchor="end">0</text>'
             + "".join(bars)
             + f'<line class="target" x1="{tx}" x2="{tx}" y1="{top - 6}" y2="{top + H}"/>'
-            f'<text x="{tx + 4}" y="{top + 4}">target {decimal_text(target)} min</text>'
+            f'<text x="{tx + 4}" y="{top + 4}">{escape(w("h.target_line", target=decimal_text(target)))}</text>'
             + "".join(marks) + ticks + "</svg>")
 
 
@@ -151,26 +165,27 @@ def _y(down_percent: Decimal) -> int:
         return int((share * UH).to_integral_value())
 
 
-def _uptime(summary: Summary, months: list[MonthInfo]) -> list[str]:
+def _uptime(summary: Summary, months: list[MonthInfo], w: Messages, codes: dict[str, str]) -> list[str]:
     rows = summary.month_rows()
     credited = summary.credited
-    out = ["<h2>Uptime per customer-month</h2>",
-           _table(["month", "revision", "customers", "below the first tier", "median uptime %", "lowest uptime %"],
+    out = [f"<h2>{escape(w('h.uptime'))}</h2>",
+           _table([w(f"col.{k}") for k in ("month", "revision", "customers", "below_first_tier", "median_uptime", "lowest_uptime")],
                   [[r["month"], r["revision"], f"{r['customers']:,}", f"{r['credited']:,}", r["median_uptime_percent"],
                     r["lowest_uptime_percent"]] for r in rows], {2, 3, 4, 5}),
-           _uptime_chart(summary, months)]
+           _uptime_chart(summary, months, w)]
     if credited:
         shown = summary.credited_rows(MAX_ROWS)
-        out.append(f"<h2>Customer-months below the first credit tier ({len(credited):,})</h2>")
-        out.append(_table(["customer", "month", "uptime %", "tier", "credit %", "credit owed", "revision"],
-                          [[r["customer"], r["month"], r["uptime_percent"], f"< {r['tier_below']}", r["credit_percent"], owed_text(r),
-                            r["revision"]] for r in shown], {2, 4, 5}))
+        out.append(f"<h2>{escape(w('h.credited', count=f'{len(credited):,}'))}</h2>")
+        out.append(_table([w(f"col.{k}") for k in ("customer", "month", "uptime_percent", "tier", "credit_percent", "credit_owed",
+                                                   "revision")],
+                          [[r["customer"], r["month"], r["uptime_percent"], f"< {r['tier_below']}", r["credit_percent"],
+                            owed_text(r, w.lang, codes), r["revision"]] for r in shown], {2, 4, 5}))
         if len(credited) > len(shown):
-            out.append(f"<p>… and {len(credited) - len(shown):,} more, lowest uptime first; all of them are in the --summary file.</p>")
+            out.append(f"<p>{escape(w('h.more', count=f'{len(credited) - len(shown):,}'))}</p>")
     return out
 
 
-def _uptime_chart(summary: Summary, months: list[MonthInfo]) -> str:
+def _uptime_chart(summary: Summary, months: list[MonthInfo], w: Messages) -> str:
     names = sorted(summary.months)
     left, top = 70, 20
     col = UW // max(len(names), 1)
@@ -187,7 +202,7 @@ def _uptime_chart(summary: Summary, months: list[MonthInfo]) -> str:
     for below, percent in sorted(tiers.items()):
         y = top + _y(Decimal(100) - _dec(below))
         parts.append(f'<line class="tier" x1="{left}" x2="{left + UW}" y1="{y}" y2="{y}"/>'
-                     f'<text x="{left + UW + 4}" y="{y + 4}">&lt; {decimal_text(below)}%: {decimal_text(percent)}% credit</text>')
+                     f'<text x="{left + UW + 4}" y="{y + 4}">{escape(w("h.tier_line", below=decimal_text(below), percent=decimal_text(percent)))}</text>')
     dropped = 0
     for i, name in enumerate(names):
         m = summary.months[name]
@@ -201,9 +216,9 @@ def _uptime_chart(summary: Summary, months: list[MonthInfo]) -> str:
             parts.append(f'<circle class="dot{" cr" if below_first else ""}" cx="{x}" cy="{top + _y(percent)}" r="2.5"/>')
         parts.append(f'<text x="{x0}" y="{top + UH + 16}" text-anchor="middle">{escape(name)}</text>')
         clean = m.customers - len(downs)
-        parts.append(f'<text x="{x0}" y="{top + UH + 30}" text-anchor="middle">{clean:,} at 100%</text>')
-    note = f" ({dropped:,} dots of the mildest months not drawn)" if dropped else ""
-    title = "Uptime of each customer-month with any unavailability, against the credit tiers (log scale of unavailability)" + note
+        parts.append(f'<text x="{x0}" y="{top + UH + 30}" text-anchor="middle">{escape(w("h.at_full", count=f"{clean:,}"))}</text>')
+    note = w("h.dots_dropped", count=f"{dropped:,}") if dropped else ""
+    title = w("h.uptime_title") + note
     return (f'<svg viewBox="0 0 {UW + 230} {UH + 60}" width="{UW + 230}" role="img" aria-label="{escape(title)}">'
             f"<title>{escape(title)}</title>" + "".join(parts) + "</svg>"
             f"<p class=\"meta\">{escape(title)}.</p>")
@@ -215,14 +230,16 @@ def _dec(value: Fraction) -> Decimal:
         return Decimal(value.numerator) / Decimal(value.denominator)
 
 
-def _totals(summary: Summary) -> list[str]:
+def _totals(summary: Summary, w: Messages) -> list[str]:
     out = []
     if summary.owed:
-        out.append("<h2>Credits owed by currency</h2>")
-        out.append(_table(["currency", "credit owed"], [[c, str(v)] for c, v in sorted(summary.owed.items())], {1}))
+        out.append(f"<h2>{escape(w('h.owed'))}</h2>")
+        out.append(_table([w("col.currency"), w("col.credit_owed")], [[c, money(v, c)] for c, v in sorted(summary.owed.items())], {1}))
     if summary.claims:
-        out.append("<h2>Credit claims</h2>")
-        out.append(_table(["outcome", "claims"], [[k, f"{v:,}"] for k, v in sorted(summary.claims.items())], {1}))
+        out.append(f"<h2>{escape(w('h.claims'))}</h2>")
+        out.append(_table([w("col.outcome"), w("col.claims")],
+                          [[w.table.get(f"outcome.{k}", k), f"{v:,}"] for k, v in sorted(summary.claims.items())], {1}))
         if summary.claimed:
-            out.append(_table(["currency", "eligible amount"], [[c, str(v)] for c, v in sorted(summary.claimed.items())], {1}))
+            out.append(_table([w("col.currency"), w("col.eligible_amount")],
+                              [[c, money(v, c)] for c, v in sorted(summary.claimed.items())], {1}))
     return out

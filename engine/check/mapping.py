@@ -14,7 +14,12 @@ contracts or claims) and either
 Timestamps with a UTC offset are taken as they are. One written without an
 offset is only read when the mapping declares the export's `timezone` (and its
 `time_formats` when it is not ISO-like); otherwise it is the naive-time error
-every record reader reports.
+every record reader reports. Seconds may be left out (`2024-03-05 09:38`). A
+date written with slashes or dots (`03/05/2024`) is read in the mapping's
+`date_order`; without one, a date that reads two ways is an error naming both.
+A local time that a daylight-saving change skips or repeats is an error too.
+How the file is read (its `encoding`, its `delimiter` or sniffing) is declared
+here and applied by engine/check/readers.py.
 
 Everything here is pure: a row (column -> cell) in, a raw record dict out, or a
 `RowError` naming the column of each problem.
@@ -22,9 +27,10 @@ Everything here is pure: a row (column -> cell) in, a raw record dict out, or a
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Mapping as MappingT
 
@@ -40,6 +46,11 @@ RECORD_TYPE = {"cases": "case", "claims": "credit_claim"}
 MAPPING_SCHEMA = "check/mapping.schema.json"
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
+# ISO-like, seconds optional, offset optional: 2024-03-05 09:38, 2024-03-05T09:38:30.5+01:00
+_ISO_LIKE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?([Zz]|[+-]\d{2}:?\d{2})?$")
+# a date with slashes or dots, then an optional time: 03/05/2024 09:38, 5.3.2024
+_SLASHED = re.compile(r"^(\d{1,4})([/.])(\d{1,2})\2(\d{1,4})(?:[Tt ,]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+DATE_ORDERS = {"day-first": "DMY", "month-first": "MDY", "year-first": "YMD"}
 _MISSING = object()
 
 
@@ -90,6 +101,9 @@ class Mapping:
     tz: Any
     time_formats: tuple[str, ...]
     unknown_columns: str
+    date_order: str | None = None  # day-first | month-first | year-first; None: not stated
+    encoding: str = "utf-8-sig"
+    delimiter: str | None = None  # None: by file type; "auto": sniffed from the header
     csv_integer: frozenset[str] = frozenset()
     csv_json: frozenset[str] = frozenset()
     csv_null: frozenset[str] = frozenset()
@@ -239,21 +253,121 @@ class Mapping:
 
     def time_text(self, text: str) -> str:
         """A timestamp cell as RFC 3339: as written when it has an offset, else
-        read with the mapping's formats in its declared zone. Without a declared
-        zone the text is returned unchanged, so the record check reports the
-        naive time as it always does."""
-        if _RFC3339.match(text) or self.tz is None:
+        read with the mapping's formats (or the built-in ISO-like and slashed
+        shapes) in its declared zone. A naive time without a declared zone, an
+        ambiguous date without a `date_order`, and a wall time a daylight-saving
+        change skips or repeats are errors saying so."""
+        if _RFC3339.match(text):
             return text
-        for fmt in self.time_formats or ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f"):
+        if self.time_formats:
+            parsed = self._strptime(text)
+        else:
+            parsed = self._builtin(text)
+        if parsed is None:
+            raise ValueError(f"{text!r} is a date without a time of day; a timestamp needs one, e.g. '{text} 09:30'")
+        if parsed.tzinfo is None:
+            if self.tz is None:
+                raise ValueError(f"{text!r} has no UTC offset; a naive time is ambiguous: write it with an offset "
+                                 f"or declare the export's `timezone` in the mapping")
+            parsed = _localize(parsed, self.tz, text)
+        return iso(parsed)
+
+    def _strptime(self, text: str) -> datetime | None:
+        """The first of the mapping's formats that reads `text`; else the
+        unambiguous ISO-like shape (`2024-03-05 09:38`, seconds optional)."""
+        for fmt in self.time_formats:
             try:
-                parsed = datetime.strptime(text, fmt)
+                return datetime.strptime(text, fmt)
             except ValueError:
                 continue
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=self.tz)
-            return iso(parsed)
-        formats = ", ".join(self.time_formats) or "ISO 8601"
-        raise ValueError(f"{text!r} is not a timestamp in any of the mapping's formats ({formats})")
+        m = _ISO_LIKE.match(text)
+        if m:
+            return _make(text, *m.groups())
+        raise ValueError(f"{text!r} is not a timestamp in any of the mapping's formats ({', '.join(self.time_formats)})")
+
+    def _builtin(self, text: str) -> datetime | None:
+        """ISO-like (seconds optional) or slashed/dotted in the date order; None for a date without a time."""
+        m = _ISO_LIKE.match(text)
+        if m:
+            return _make(text, *m.groups())
+        m = _SLASHED.match(text)
+        if m:
+            return self._slashed(text, m)
+        raise ValueError(f"{text!r} is not a timestamp; expected e.g. '2024-03-05T09:30:00Z', '2024-03-05 09:30' "
+                         f"(with the mapping's `timezone`) or the mapping's `time_formats`")
+
+    def _slashed(self, text: str, m: re.Match[str]) -> datetime | None:
+        """03/05/2024 in the stated date order; without one, only a date that
+        reads one way (13/05/2024) is read, and 03/05/2024 names both readings."""
+        a, _, b, c, hour, minute, second = m.groups()
+        readings: dict[str, datetime] = {}
+        for order in (DATE_ORDERS[self.date_order],) if self.date_order else ("DMY", "MDY", "YMD"):
+            parts = dict(zip(order, (a, b, c)))
+            if len(parts["Y"]) != 4:
+                continue
+            try:
+                readings[order] = _make(text, parts["Y"], parts["M"], parts["D"], hour or "0", minute or "0", second, None, None)
+            except ValueError:
+                continue
+        distinct = {dt: order for order, dt in readings.items() if dt is not None}
+        if len(distinct) == 1:
+            return next(iter(distinct)) if hour is not None else None
+        if not distinct:
+            stated = f" read {self.date_order}" if self.date_order else ""
+            raise ValueError(f"{text!r} is not a real date{stated}")
+        both = " or ".join(f"{dt:%Y-%m-%d} ({_ORDER_NAMES[o]})" for dt, o in distinct.items())
+        raise ValueError(f"{text!r} is ambiguous: {both}; state the export's `date_order` (day-first or month-first) "
+                         f"in the mapping")
+
+
+_ORDER_NAMES = {v: k for k, v in DATE_ORDERS.items()}
+
+
+def _make(text: str, year: str, month: str, day: str, hour: str | None, minute: str | None, second: str | None,
+          frac: str | None, offset: str | None) -> datetime | None:
+    """A datetime from parsed parts (None when there is no time of day); `offset`
+    `Z`, `+01:00` or `+0100` makes it aware."""
+    tz = None
+    if offset:
+        if offset in ("Z", "z"):
+            tz = timezone.utc
+        else:
+            sign = 1 if offset[0] == "+" else -1
+            digits = offset[1:].replace(":", "")
+            tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    try:
+        if hour is None:
+            datetime(int(year), int(month), int(day))  # still a real date, or the error says why
+            return None
+        return datetime(int(year), int(month), int(day), int(hour), int(minute or 0), int(second or 0),
+                        int((frac or "0").ljust(6, "0")), tzinfo=tz)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a real time: {exc}") from None
+
+
+def _localize(wall: datetime, tz: Any, text: str) -> datetime:
+    """A wall time in `tz`; one that a daylight-saving change skips (a gap) or
+    repeats (an overlap) is refused rather than guessed."""
+    if tz is timezone.utc:
+        return wall.replace(tzinfo=tz)
+    first, second = wall.replace(tzinfo=tz, fold=0), wall.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first
+    name = getattr(tz, "key", str(tz))
+    back = first.astimezone(timezone.utc).astimezone(tz).replace(tzinfo=None)
+    if back != wall:
+        raise ValueError(f"{text!r} does not exist in {name}: the clocks skip it (a daylight-saving gap); "
+                         f"write the time with its UTC offset")
+    raise ValueError(f"{text!r} happens twice in {name} (a daylight-saving overlap: {_offset_text(first)} or "
+                     f"{_offset_text(second)}); write the time with its UTC offset")
+
+
+def _offset_text(dt: datetime) -> str:
+    off = dt.utcoffset()
+    assert off is not None
+    minutes = int(off.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    return f"{dt.tzname()} {sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def _convert(kind: str, cell: Any, spec: FieldSpec, mapping: Mapping) -> Any:
@@ -333,15 +447,37 @@ def load_mapping(name: str) -> Mapping:
     if d.get("events") and d["source"] != "cases":
         raise UsageError([Problem("only a cases mapping has `events`", file=file, line=loaded.line_of(("events",)), path=("events",))])
     csv_spec = d.get("csv", {})
+    _check_reading(d, file, loaded)
     return Mapping(
         name=d["mapping"], source=d["source"], path=file, format=fmt, tz=tz,
         time_formats=tuple(d.get("time_formats", ())), unknown_columns=d.get("unknown_columns", "error" if fmt == "core" else "ignore"),
+        date_order=d.get("date_order"), encoding=d.get("encoding", "utf-8-sig"), delimiter=d.get("delimiter"),
         csv_integer=frozenset(csv_spec.get("integer", ())), csv_json=frozenset(csv_spec.get("json", ())),
         csv_null=frozenset(csv_spec.get("null_when_empty", ())), csv_lists=dict(csv_spec.get("lists", {})),
         fields=tuple((k, FieldSpec.parse(v)) for k, v in (d.get("fields") or {}).items()),
         events=tuple(EventSpec(e["type"], FieldSpec.parse(e["at"]),
                                tuple((k, FieldSpec.parse(e[k])) for k in ("via", "to") if k in e)) for e in d.get("events", ())),
     )
+
+
+def _check_reading(d: dict[str, Any], file: str, loaded: Any) -> None:
+    """The encoding must be one Python knows; a `time_formats` entry must not
+    contradict the stated `date_order` (a day-first mapping with %m/%d)."""
+    if "encoding" in d:
+        try:
+            codecs.lookup(d["encoding"])
+        except LookupError:
+            raise UsageError([Problem(f"unknown encoding {d['encoding']!r}; expected e.g. 'utf-8', 'utf-8-sig', 'cp1252', "
+                                      f"'latin-1'", file=file, line=loaded.line_of(("encoding",)), path=("encoding",))]) from None
+    order = d.get("date_order")
+    if not order:
+        return
+    for i, fmt in enumerate(d.get("time_formats", ())):
+        positions = {k: fmt.find(f"%{k}") for k in "dmY" if f"%{k}" in fmt}
+        found = "".join(sorted(positions, key=positions.__getitem__)).upper()
+        if len(positions) == 3 and found != "YMD" and found != DATE_ORDERS[order]:  # year-first is never ambiguous
+            raise UsageError([Problem(f"time format {fmt!r} reads the date {found}, but `date_order` is {order}",
+                                      file=file, line=loaded.line_of(("time_formats", i)), path=("time_formats", i))])
 
 
 def default_mapping(source: str) -> Mapping:

@@ -12,10 +12,15 @@ then decoded and parsed alone. A row that is not UTF-8, breaks the quoting, or
 opens a quote that does not close within MAX_ROW_LINES lines or MAX_RECORD_CHARS
 bytes becomes a `BadRow` at its own first line; reading resumes on the next
 line, so every line number stays true.
+
+A CSV file is read in its mapping's encoding (any encoding that writes newlines
+and quotes as ASCII does: utf-8, cp1252, latin-1, ...) and delimiter
+(`delimiter: auto` sniffs it from the header line and says what it found).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -63,6 +68,9 @@ class Opened:
     handle: TextIO
     size: int | None
     fileno: int | None
+    delimiter: str = ","
+    encoding: str = "utf-8-sig"
+    note: str | None = None  # what was sniffed, for standard error
 
     def position(self) -> int | None:
         """Bytes read so far (files only), for the progress line."""
@@ -78,22 +86,29 @@ class Opened:
             self.handle.close()
 
 
-def open_source(name: str, stdin: TextIO | None, option: str) -> Opened:
+def open_source(name: str, stdin: TextIO | None, option: str, encoding: str = "utf-8-sig",
+                delimiter: str | None = None) -> Opened:
     """Open `name` (or `-`) for reading rows; the kind comes from the suffix, or
-    is sniffed from standard input's first character (`{` is JSONL, else CSV)."""
+    is sniffed from standard input's first character (`{` is JSONL, else CSV).
+    `encoding` and `delimiter` (None: by kind; "auto": sniffed) are the mapping's."""
+    _check_encoding(encoding, option)
     if name == "-":
         if stdin is None:
             raise UsageError(f"{option} -: no standard input")
+        stdin = _in_encoding(stdin, encoding, option)
         first = stdin.readline()
         while first and not first.strip():
             first = stdin.readline()
         kind = "jsonl" if first.lstrip("\ufeff").lstrip().startswith("{") else "csv"
         handle = _Chained(first, stdin)
-        return Opened(STDIN_NAME, kind, handle, None, None)  # type: ignore[arg-type]
+        return _with_delimiter(Opened(STDIN_NAME, kind, handle, None, None, encoding=encoding), delimiter, first, option)  # type: ignore[arg-type]
     path = Path(name)
     kind = KINDS.get(path.suffix.lower())
     if kind is None:
         raise UsageError([Problem(f"{option}: unknown file type {path.suffix or '(none)'!r}; expected .csv, .tsv or .jsonl", file=name)])
+    if kind == "jsonl" and codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
+        raise UsageError([Problem(f"{option}: a JSONL file is UTF-8 (JSON's only encoding); the mapping's `encoding: {encoding}` "
+                                  f"is for CSV", file=name)])
     try:
         # JSONL is read as bytes: workers decode each line, so a line that is not
         # UTF-8 is one bad row (with its line number), and the parent only splits.
@@ -101,7 +116,57 @@ def open_source(name: str, stdin: TextIO | None, option: str) -> Opened:
         handle = open(path, "rb")
     except OSError as exc:
         raise UsageError([Problem(f"{option}: cannot read: {exc.strerror}", file=name)]) from None
-    return Opened(name, kind, handle, path.stat().st_size, handle.fileno())
+    opened = Opened(name, kind, handle, path.stat().st_size, handle.fileno(), encoding=encoding)
+    first = ""
+    if kind != "jsonl" and delimiter == "auto":
+        first = handle.readline().decode(encoding, "replace")  # the header line, only to count separators
+        handle.seek(0)
+    return _with_delimiter(opened, delimiter, first, option)
+
+
+def _check_encoding(encoding: str, option: str) -> None:
+    """Rows are cut at newlines and quotes in the bytes, so the encoding must write those as ASCII."""
+    try:
+        ascii_safe = '\n",;|\t'.encode(encoding) == b'\n",;|\t'
+    except (LookupError, UnicodeError):
+        raise UsageError(f"{option}: the mapping's `encoding: {encoding}` is not an encoding Python knows") from None
+    if not ascii_safe:
+        raise UsageError(f"{option}: the mapping's `encoding: {encoding}` does not write newlines and quotes as ASCII "
+                         f"(e.g. UTF-16); convert the export to UTF-8")
+
+
+def _in_encoding(stdin: TextIO, encoding: str, option: str) -> TextIO:
+    """Standard input decoded in the mapping's encoding: its bytes re-read when
+    the encoding is not UTF-8; a text-only stream cannot be, which is an error
+    rather than text silently read in the wrong encoding."""
+    if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+        return stdin
+    raw = getattr(stdin, "buffer", None)
+    if raw is None:
+        raise UsageError(f"{option} -: the mapping's `encoding: {encoding}` needs standard input as bytes; give the file instead")
+    return io.TextIOWrapper(raw, encoding=encoding, newline="")
+
+
+def _with_delimiter(opened: Opened, delimiter: str | None, first: str, option: str) -> Opened:
+    """The CSV delimiter: the mapping's, else the kind's, or sniffed from the header line."""
+    if delimiter == "auto":
+        counts = {d: _outside_quotes(first).count(d) for d in (",", ";", "\t", "|")}
+        best = max(counts, key=counts.__getitem__)
+        opened.delimiter = best if counts[best] else ","
+        what = _DELIMITER_NAMES[opened.delimiter]
+        opened.note = (f"{option} {opened.name}: cells separated by {what} (detected from the header line)" if counts[best] else
+                       f"{option} {opened.name}: the header line holds no separator; read as comma-separated")
+    else:
+        opened.delimiter = delimiter or ("\t" if opened.kind == "tsv" else ",")
+    return opened
+
+
+_DELIMITER_NAMES = {",": "',' (comma)", ";": "';' (semicolon)", "\t": "tabs", "|": "'|' (pipe)"}
+
+
+def _outside_quotes(line: str) -> str:
+    """The line without its double-quoted parts, so a separator inside a quoted header does not count."""
+    return "".join(part for i, part in enumerate(line.split('"')) if i % 2 == 0)
 
 
 class _Chained(io.TextIOBase):
@@ -131,6 +196,8 @@ def chunks(source: Opened, size: int) -> Iterator[tuple[list[str] | None, int, l
     if isinstance(first[1], BadRow):
         raise InputError([Problem(f"the header row cannot be read: {first[1].reason}", file=source.name, line=first[0])])
     header = [cell.strip() for cell in first[1]]
+    if len(header) == 1:
+        _one_column(source, header[0], first[0])
     dupes = sorted({c for c in header if header.count(c) > 1})
     if dupes:
         raise InputError([Problem(f"the header names {', '.join(map(repr, dupes))} more than once", file=source.name, line=first[0])])
@@ -157,13 +224,22 @@ def _jsonl_blocks(source: Opened, size: int) -> Iterator[tuple[None, int, list[s
         line += len(block)
 
 
+def _one_column(source: Opened, cell: str, line: int) -> None:
+    """A header that parses as one column is a file split on another separator."""
+    others = [d for d in (";", ",", "\t", "|") if d != source.delimiter and d in cell]
+    if others:
+        guess = max(others, key=cell.count)
+        raise InputError([Problem(f"the header is one column ({cell[:60]!r}); is it separated by {_DELIMITER_NAMES[guess]}? "
+                                  f"Set `delimiter: {guess!r}` (or `delimiter: auto`) in the mapping", file=source.name, line=line)])
+
+
 def _csv_rows(source: Opened) -> Iterator[tuple[int, list[str] | BadRow]]:
     """(first line, cells) of each row; a row that cannot be read is (line, BadRow)."""
-    delimiter = "\t" if source.kind == "tsv" else ","
+    delimiter = source.delimiter
     try:
         for line, raw, fault in _physical_rows(source.handle):
             if fault is None:
-                text, fault = _decoded(raw, line == 1)
+                text, fault = _decoded(raw, line == 1, source.encoding)
             if fault is not None:
                 yield line, BadRow(_shown(raw), fault)
                 continue
@@ -176,7 +252,7 @@ def _csv_rows(source: Opened) -> Iterator[tuple[int, list[str] | BadRow]]:
                 if cells:  # an empty line; a row of empty cells is a row (and will say what it lacks)
                     yield line, cells
     except UnicodeDecodeError as exc:  # standard input, decoded before it reaches us
-        raise InputError([Problem(f"not UTF-8 text ({exc.reason})", file=source.name)]) from None
+        raise InputError([Problem(f"not {codecs.lookup(source.encoding).name} text ({exc.reason})", file=source.name)]) from None
 
 
 def _physical_rows(handle: Any) -> Iterator[tuple[int, Any, str | None]]:
@@ -217,16 +293,19 @@ def _physical_rows(handle: Any) -> Iterator[tuple[int, Any, str | None]]:
                               f"{MAX_ROW_LINES} lines or {MAX_RECORD_CHARS} bytes; read on from the next line")
 
 
-def _decoded(raw: Any, first: bool) -> tuple[str, str | None]:
-    """A row's text, or the reason it is not UTF-8."""
+def _decoded(raw: Any, first: bool, encoding: str) -> tuple[str, str | None]:
+    """A row's text, or the reason it is not in the source's encoding."""
     if isinstance(raw, str):
         return raw, None
     if first and raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
-        return raw.decode("utf-8"), None
+        return raw.decode(encoding), None
     except UnicodeDecodeError as exc:
-        return "", f"not UTF-8 text ({exc.reason} at byte {exc.start + 1} of the row)"
+        name = codecs.lookup(encoding).name
+        utf8 = name in ("utf-8", "utf-8-sig")
+        hint = " (a Windows export? try `encoding: cp1252` in the mapping)" if utf8 else ""
+        return "", f"not {'UTF-8' if utf8 else name} text ({exc.reason} at byte {exc.start + 1} of the row){hint}"
 
 
 def _shown(raw: Any) -> str:

@@ -245,8 +245,15 @@ class Check:
 
     # -- record sources, in chunks -------------------------------------------
 
+    def _open(self, source: str, name: str, mapping: Mapping) -> Any:
+        """The source opened in its mapping's encoding and delimiter; a sniffed delimiter is stated."""
+        opened = open_source(name, self.io.stdin, f"--{source}", mapping.encoding, mapping.delimiter)
+        if opened.note and not self.config.quiet:
+            print(opened.note, file=self.io.stderr)
+        return opened
+
     def _stream(self, source: str, name: str, evaluator: Evaluator) -> None:
-        opened = open_source(name, self.io.stdin, f"--{source}")
+        opened = self._open(source, name, self.config.mappings.get(source) or default_mapping(source))
         counts = self.summary.count(source)
         self.seen[source] = SeenIds()
         if self.config.near_duplicate_ids:
@@ -354,7 +361,7 @@ class Check:
 
     def _read_serial(self, source: str, name: str, handle_row: Any) -> None:
         mapping = self.config.mappings.get(source) or default_mapping(source)
-        opened = open_source(name, self.io.stdin, f"--{source}")
+        opened = self._open(source, name, mapping)
         try:
             kind = "csv" if opened.kind == "tsv" else opened.kind
             for header, first, rows in chunks(opened, self.config.chunk):
@@ -466,11 +473,12 @@ class Check:
             self._discard()
             raise
         table_stream = self.io.stderr if self.stdout_decisions else self.io.stdout
-        table_stream.write(render(s, c.top))
+        codes = self.family.revisions[-1].code_words(c.lang) if c.lang != "en" else None
+        table_stream.write(render(s, c.top, c.lang, codes))
         rejected = sum(x.rejected for x in s.counts.values())
         if not c.quiet:
             for name, counts in s.counts.items():
-                print(counts.line(name), file=self.io.stderr)
+                print(counts.line(name, c.lang), file=self.io.stderr)
             if rejected and self.rejects is not None:
                 print(f"{rejected:,} rejected row(s) written to {self.rejects.target}", file=self.io.stderr)
         if rejected:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+from engine.render.catalogue import Messages
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
@@ -73,12 +74,15 @@ class Counts:
     rejected: int = 0
     outside: int = 0
 
-    def line(self, name: str) -> str:
-        read = "built" if name == "customer-months" else "read"
-        text = f"{name}: {self.read:,} {read} = {self.evaluated:,} {'used' if name in ('outages', 'contracts') else 'evaluated'}"
+    def line(self, name: str, lang: str = "en") -> str:
+        """`cases: 1,000 read = 998 evaluated + 2 rejected`, in the catalogue's words."""
+        w = Messages("check", lang)
+        kind = "built" if name == "customer-months" else "used" if name in ("outages", "contracts") else "read"
+        text = w(f"count.{kind}", source=w(f"source.{name}") if lang != "en" else name, read=f"{self.read:,}",
+                 done=f"{self.evaluated:,}")
         if self.outside:
-            text += f" + {self.outside:,} outside --months"
-        return text + f" + {self.rejected:,} rejected"
+            text += w("count.outside", outside=f"{self.outside:,}")
+        return text + w("count.rejected", rejected=f"{self.rejected:,}")
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from engine.render.catalogue import Messages
 from engine.errors import Problem, UsageError
 from engine.commands._common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, Streams, add_policies_option, family
 
@@ -42,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fresh", action="store_true", help="discard a previous watch's state and start over")
     add_policies_option(p)
     p.add_argument("--policy", metavar="FAMILY", help="the policy family (default: the only one in --policies)")
-    p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the alerts' messages (default: en)")
+    p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the alerts' messages and the summary (default: en)")
 
 
 def io_paths(args: argparse.Namespace) -> tuple[list[tuple[str, str | None]], list[tuple[str, str | None]]]:
@@ -86,8 +87,8 @@ def run(args: argparse.Namespace, io: Streams) -> int:
             store.finish()
         else:
             store.close()
-    tail = "" if finished else f"; state kept in {state} (run the same command to resume)"
-    print(f"sla watch: {summary.text()}{tail}", file=io.stderr)
+    tail = "" if finished else Messages("watch", args.lang)("state_kept", state=str(state))
+    print(f"sla watch: {summary.text(args.lang)}{tail}", file=io.stderr)
     if summary.bad:
         return EXIT_INPUT
     return EXIT_FINDINGS if summary.breached else EXIT_OK

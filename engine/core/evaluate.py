@@ -259,7 +259,8 @@ def _fire(rule: Rule, revision: Revision, scope: Scope, facts: Mapping[str, Any]
         else:
             held = outcome.when is None or outcome.when.test(scope)
         if held:
-            message = render_message(outcome.message[options.lang], facts)
+            lang = options.lang
+            message = render_message(outcome.message[lang], facts, revision.code_words(lang) if lang != "en" else None)
             return _finding(rule.id, outcome.outcome, rule.clause, message, outcome.reason, revision, tuple(steps))
     return None
 
@@ -283,8 +284,12 @@ def _finding(rule: str, outcome: str, clause: str, message: str, reason: str | N
     return finding
 
 
-def render_message(template: str, facts: Mapping[str, Any]) -> str:
-    """A policy message with facts filled in as a person reads them."""
+def render_message(template: str, facts: Mapping[str, Any], codes: Mapping[str, str] | None = None) -> str:
+    """A policy message with facts filled in as a person reads them; `codes`
+    (the policy's `explain.codes` in the message's language) puts codes such as
+    `phone` in words."""
+    if codes:
+        facts = _Worded(facts, codes)
     parts = _TEMPLATES.get(template)
     if parts is None:
         parts = _parse_template(template)
@@ -316,6 +321,27 @@ def _parse_template(template: str) -> Any:
 
 
 _FORMATTER = string.Formatter()
+
+
+class _Worded(Mapping[str, Any]):
+    """Facts whose codes (a string, or strings in a list) read as the policy's words."""
+
+    def __init__(self, facts: Mapping[str, Any], codes: Mapping[str, str]):
+        self.facts, self.codes = facts, codes
+
+    def __getitem__(self, name: str) -> Any:
+        value = self.facts[name]
+        if isinstance(value, str):
+            return self.codes.get(value, value)
+        if isinstance(value, (tuple, list, frozenset, set)) and all(isinstance(v, str) for v in value):
+            return [self.codes.get(v, v) for v in (sorted(value) if isinstance(value, (frozenset, set)) else value)]
+        return value
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.facts)
+
+    def __len__(self) -> int:
+        return len(self.facts)
 
 
 class _Shown:

@@ -29,6 +29,7 @@ from engine.timeutil import iso
 from engine.disputes.verdicttext import (customer_line, distance_lines, finding_line, headline, margin_lines, outcome_word,
                           step_lines, summary_lines, what_if_note, what_if_rows)
 from engine.disputes.whatif import WhatIf
+from engine.render.amounts import money
 
 FORMATS = ("markdown", "html")
 
@@ -52,12 +53,45 @@ class _Content:
         if decision is None:
             return []
         labels = decision.revision.data["explain"]["facts"]
-        rows = [(labels[name][self.lang], show(decision.facts[name])) for name in FACT_ORDER
+        rows = [(labels[name][self.lang], self._fact(decision, name)) for name in FACT_ORDER
                 if name in decision.facts and name in labels]
         if decision.record.type == "credit_claim":
             r = decision.result
-            rows.append((self.words("col.credit_amount"), f"{r['credit_amount']} {r['currency']}"))
+            rows.append((self.words("col.credit_amount"), money(r["credit_amount"], r["currency"])))
         return rows
+
+    def _fact(self, decision: Decision, name: str) -> str:
+        """A fact as a person reads it: amounts grouped with their currency, codes in the policy's words."""
+        value = decision.facts[name]
+        if name == "base_amount" and value is not None:
+            return money(value, decision.facts.get("currency"))
+        return show(decision.revision.code_text(value, self.lang))
+
+    def outage_table(self) -> tuple[list[str], list[list[str]]]:
+        """The month's outages with each row's share of B and C, and a total row equal to the decision's B and C."""
+        w, f = self.words, self.month.facts  # type: ignore[union-attr]
+        rows = self.outages()
+        header = ["#", w("col.start"), w("col.end"), w("col.functions"), w("col.cause"), w("col.minutes_in_month"),
+                  w("col.counted_as"), w("col.in_b"), w("col.in_c")]
+        body = [[str(r.number), iso(r.outage.start), iso(r.outage.end), ", ".join(r.outage.functions), r.outage.cause,
+                 decimal_text(r.minutes_in_month),
+                 w(f"counted_as.{r.category}") + (f" ({w('crosses_edge')})" if r.before_month or r.after_month else ""),
+                 decimal_text(r.in_b), decimal_text(r.in_c)] for r in rows]
+        body.append([w("outage_total"), "", "", "", "", "",
+                     w("outage_total_terms", unavailable_minutes=f["unavailable_minutes"], excluded_minutes=f["excluded_minutes"]),
+                     decimal_text(f["unavailable_minutes"]), decimal_text(f["excluded_minutes"])])
+        return header, body
+
+    def quoted_first(self) -> set[int]:
+        """Ids of the findings whose clause is quoted: the first finding of each (revision, clause)."""
+        seen, first = set(), set()
+        for decision in self.verdict.decisions:
+            for finding in decision.findings:
+                key = (finding.revision.sha256, finding.clause)
+                if key not in seen:
+                    seen.add(key)
+                    first.add(id(finding))
+        return first
 
     def outages(self) -> list[OutageRow]:
         return outage_rows(self.month) if self.month else []
@@ -112,8 +146,12 @@ def _case_cells(decision: Decision, lang: str) -> list[str]:
             r["response_target_minutes"], status]
 
 
-CASE_HEADS = {"en": ["case", "severity", "clock start", "response (min)", "target (min)", "result"],
-              "zh": ["案例", "严重级别", "计时开始", "响应(分钟)", "目标(分钟)", "结果"]}
+CASE_COLUMNS = ("case", "severity", "clock_start", "response", "target", "result")
+
+
+def _case_heads(w: Words) -> list[str]:
+    """The support-case table's heads, from the catalogue."""
+    return [w(f"case_col.{name}") for name in CASE_COLUMNS]
 
 
 # --- Markdown -------------------------------------------------------------------------
@@ -134,17 +172,12 @@ def markdown(verdict: Verdict, lang: str = "en", what_if: WhatIf | None = None) 
     facts = c.fact_rows()
     if facts:
         out += [f"## {w('facts')}", ""] + _md_table([w("fact"), w("value")], [list(r) for r in facts]) + [""]
-    rows = c.outages()
     if c.month is not None:
         f = c.month.facts
         out += [f"## {w('timeline', month=f['month'])}", "",
                 w("timeline_caption", month_start=iso(f["month_start"]), month_end=iso(f["month_end"])), ""]
-        out += _md_table(["#", w("col.start"), w("col.end"), w("col.functions"),
-                          w("col.cause"), w("col.minutes_in_month"), w("col.counted_as")],
-                         [[str(r.number), iso(r.outage.start), iso(r.outage.end), ", ".join(r.outage.functions), r.outage.cause,
-                           decimal_text(r.minutes_in_month),
-                           w(f"counted_as.{r.category}") + (f" ({w('crosses_edge')})" if r.before_month or r.after_month else "")]
-                          for r in rows]) + [""]
+        header, body = c.outage_table()
+        out += _md_table(header, body) + ["", w("overlap_rule"), ""]
         out += [f"## {w('chart')}", "",
                 w("chart_caption", uptime_percent=c.month.result["uptime_percent"],
                   revision=c.month.selections[0].revision.revision), ""]
@@ -152,15 +185,20 @@ def markdown(verdict: Verdict, lang: str = "en", what_if: WhatIf | None = None) 
                          [[f"{below}%", f"{pct}%", w("yes") if applies else w("no")] for below, pct, applies in c.tier_rows()])
         out += [""]
     out += [f"## {w('rules')}", ""]
+    quoted = c.quoted_first()
     for decision in verdict.decisions:
-        out += [f"### {w('record_heading', record=decision.record.id, type=decision.record.type)}", ""]
+        kind = decision.revision.code_text(decision.record.type, lang)
+        out += [f"### {w('record_heading', record=decision.record.id, type=kind)}", ""]
         for finding in decision.findings:
-            out += [f"- {finding_line(finding, lang, w)}", "",
-                    f"  > **{w('clause_quote', clause=finding.clause, revision=finding.revision.revision)}**", "  >"]
+            out += [f"- {finding_line(finding, lang, w)}", ""]
+            if id(finding) not in quoted:
+                out += [f"  ({w('clause_above', clause=finding.clause, revision=finding.revision.revision)})", ""]
+                continue
+            out += [f"  > **{w('clause_quote', clause=finding.clause, revision=finding.revision.revision)}**", "  >"]
             out += [f"  > {line}" if line else "  >" for line in c.clause(finding).split("\n")] + [""]
     cases = c.cases()
     if cases:
-        out += [f"## {w('cases')}", ""] + _md_table(CASE_HEADS[lang], [_case_cells(d, lang) for d in cases]) + [""]
+        out += [f"## {w('cases')}", ""] + _md_table(_case_heads(w), [_case_cells(d, lang) for d in cases]) + [""]
         out += [w("evaluated_at", now=iso(verdict.options.now)), ""]
     out += [f"## {w('revisions_used')}", ""]
     out += _md_table([w("revisions_table_role"), w("revisions_table_revision"), w("revisions_table_effective"),
@@ -232,6 +270,8 @@ blockquote { margin: .4rem 0 0; padding: .4rem .8rem; background: #f7f7f7; color
              font-size: .88rem; border-radius: 4px; }
 blockquote .cite { display: block; font-weight: 700; margin-bottom: .2rem; white-space: normal; }
 tr.applies td { background: #fdecea; font-weight: 700; }
+tr.total td { font-weight: 700; border-top: 2px solid #888; }
+p.note, p.cite-above { color: #555; font-size: .85rem; }
 footer { margin-top: 2rem; color: #666; font-size: .85rem; }
 @media print {
   body { font-size: 10.5pt; }
@@ -274,20 +314,24 @@ def html(verdict: Verdict, lang: str = "en", what_if: WhatIf | None = None) -> s
     if c.month is not None:
         out += _html_month(c)
     out.append(f'<section id="rules"><h2>{e(w("rules"))}</h2>')
+    quoted = c.quoted_first()
     for decision in verdict.decisions:
-        out.append(f"<h3>{e(w('record_heading', record=decision.record.id, type=decision.record.type))}</h3>")
+        kind = decision.revision.code_text(decision.record.type, lang)
+        out.append(f"<h3>{e(w('record_heading', record=decision.record.id, type=kind))}</h3>")
         for finding in decision.findings:
             word = outcome_word(finding.revision, finding.outcome, lang)
+            cite = w("clause_quote", clause=finding.clause, revision=finding.revision.revision)
+            quote = (f'<blockquote lang="{"zh-CN" if lang == "zh" else "en"}"><span class="cite">{e(cite)}</span>'
+                     f'{e(c.clause(finding))}</blockquote>' if id(finding) in quoted else
+                     f'<p class="cite-above">{e(w("clause_above", clause=finding.clause, revision=finding.revision.revision))}</p>')
             out.append(f'<div class="finding {e(finding.outcome)}"><p><span class="outcome">{e(word)}</span> '
                        f'<code>{e(finding.rule)}</code> [{e(finding.clause)}] ({e(finding.revision.revision)}): '
-                       f'{e(finding.message)}</p><blockquote lang="{"zh-CN" if lang == "zh" else "en"}">'
-                       f'<span class="cite">{e(w("clause_quote", clause=finding.clause, revision=finding.revision.revision))}</span>'
-                       f'{e(c.clause(finding))}</blockquote></div>')
+                       f'{e(finding.message)}</p>{quote}</div>')
     out.append("</section>")
     cases = c.cases()
     if cases:
         out.append(f'<section id="cases"><h2>{e(w("cases"))}</h2>' +
-                   _html_table(CASE_HEADS[lang], [_case_cells(d, lang) for d in cases], numeric={1, 3, 4}) +
+                   _html_table(_case_heads(w), [_case_cells(d, lang) for d in cases], numeric={1, 3, 4}) +
                    f"<p>{e(w('evaluated_at', now=iso(verdict.options.now)))}</p></section>")
     out.append(f'<section id="revisions"><h2>{e(w("revisions_used"))}</h2>' +
                _html_table([w("revisions_table_role"), w("revisions_table_revision"), w("revisions_table_effective"),
@@ -322,12 +366,8 @@ def _html_month(c: _Content) -> list[str]:
     w, e = c.words, escape
     f = c.month.facts  # type: ignore[union-attr]
     rows = c.outages()
-    table = _html_table(["#", w("col.start"), w("col.end"), w("col.functions"), w("col.cause"), w("col.minutes_in_month"),
-                         w("col.counted_as")],
-                        [[str(r.number), iso(r.outage.start), iso(r.outage.end), ", ".join(r.outage.functions), r.outage.cause,
-                          decimal_text(r.minutes_in_month),
-                          w(f"counted_as.{r.category}") + (f" ({w('crosses_edge')})" if r.before_month or r.after_month else "")]
-                         for r in rows], numeric={5})
+    header, body = c.outage_table()
+    table = _html_table(header, body, numeric={5, 7, 8}, total_last=True) + f'<p class="note">{e(w("overlap_rule"))}</p>'
     revision = c.month.selections[0].revision  # type: ignore[union-attr]
     uptime = f["uptime_percent"]
     tiers = "".join(f'<tr class="{"applies" if applies else ""}"><td>{e(below)}%</td><td>{e(pct)}%</td>'
@@ -346,13 +386,15 @@ def _html_month(c: _Content) -> list[str]:
 
 
 def _html_table(header: list[str], rows: list[list[str]], numeric: set[int] = frozenset(),  # type: ignore[assignment]
-                hashes: set[int] = frozenset(), nowrap: set[int] = frozenset()) -> str:  # type: ignore[assignment]
+                hashes: set[int] = frozenset(), nowrap: set[int] = frozenset(),  # type: ignore[assignment]
+                total_last: bool = False) -> str:
     def cell(i: int, value: Any) -> str:
         cls = ' class="num"' if i in numeric else ' class="hash"' if i in hashes else ' class="nowrap"' if i in nowrap else ""
         return f"<td{cls}>{escape(str(value))}</td>"
 
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(cell(i, v) for i, v in enumerate(row)) + "</tr>" for row in rows)
+    body = "".join(("<tr class=\"total\">" if total_last and n == len(rows) - 1 else "<tr>")
+                   + "".join(cell(i, v) for i, v in enumerate(row)) + "</tr>" for n, row in enumerate(rows))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 

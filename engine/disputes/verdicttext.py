@@ -12,6 +12,7 @@ import unicodedata
 from typing import Any
 
 from engine.disputes.bundle import Verdict
+from engine.render.amounts import grouped, money
 from engine.disputes.words import Words
 from engine.core.evaluate import Decision, Finding
 from engine.policy.family import Revision
@@ -34,8 +35,8 @@ def headline(verdict: Verdict, words: Words) -> str:
     if claim is not None:
         r = claim.result
         if r["eligible"]:
-            detail = words("claim_eligible", credit_percent=r["credit_percent"], credit_amount=r["credit_amount"],
-                           currency=r["currency"], settlement=r["settlement"])
+            detail = words("claim_eligible", credit_percent=r["credit_percent"], credit_amount=grouped(r["credit_amount"]),
+                           currency=r["currency"], settlement=claim.revision.code_text(r["settlement"], words.lang))
         else:
             detail = words("claim_not_eligible", reasons=", ".join(r["reasons"]), credit_percent=r["credit_percent"])
         return f"{code}: {detail}"
@@ -89,7 +90,7 @@ def assertion_line(verdict: Verdict, words: Words) -> str | None:
     if "credit_percent" in asserted:
         parts.append(words("asserted_percent", value=asserted["credit_percent"]))
     if "credit_amount" in asserted:
-        parts.append(words("asserted_amount", value=asserted["credit_amount"], currency=currency))
+        parts.append(words("asserted_amount", value=grouped(asserted["credit_amount"]), currency=currency))
     text = words("asserted_and").join(parts)
     return words("asserted_upheld" if upheld else "asserted_not_upheld", asserted=text)
 
@@ -185,7 +186,7 @@ def render_verdict(verdict: Verdict, lang: str) -> str:
         lines += ["", words("distances")] + [INDENT + line for line in distances]
     lines += ["", words("findings")]
     for decision in verdict.decisions:
-        lines.append(INDENT + words("record_heading", record=decision.record.id, type=decision.record.type))
+        lines.append(INDENT + words("record_heading", record=decision.record.id, type=decision.revision.code_text(decision.record.type, words.lang)))
         lines += [INDENT * 2 + finding_line(f, lang, words) for f in decision.findings]
     return "\n".join(lines) + "\n"
 
@@ -209,7 +210,7 @@ def what_if_rows(what_if: WhatIf, words: Words) -> tuple[list[str], list[list[st
             elif key == "reasons":
                 value = ", ".join(value) if value else "-"
             elif key == "credit_amount" and value is not None:
-                value = f"{value} {s['currency']}"
+                value = money(value, s["currency"])
             cells.append("-" if value is None else str(value))
         rows.append(cells)
     return header, rows

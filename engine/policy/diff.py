@@ -45,6 +45,7 @@ from engine.policy.family import Family, Revision, load_family_dir, load_revisio
 from engine.io.schemas import schema
 from engine.policy import clauseparams
 from engine.policy.root import PolicyRoot, find_root
+from engine.render.catalogue import section
 
 LANGS = ("en", "zh")
 IGNORED_TOP = frozenset({"policy", "revision", "effective", "changes", "carried_over", "source", "explain"})
@@ -52,37 +53,7 @@ WHOLE = frozenset({"text", "clause", "duration", "percent", "condition", "names"
 TEXT_FORMATS = frozenset({"text", "clause"})
 SHORT_TEXT = 60
 
-_WORDS = {
-    "en": {
-        "yes": "yes", "no": "no", "none": "(none)", "added": "added", "removed": "removed",
-        "text_changed": "text changed", "clause": "clause", "no_differences": "no differences",
-        "effective": "effective", "change_log": "change log (what the SLA says changed):",
-        "no_change_log": "change log: (no entries between these revisions)",
-        "unchanged_all": "no difference in the files", "unchanged_some": "no difference in the files for",
-        "note": "note", "differences": "differences in the files", "unlogged": "[not in the change log]",
-        "when": "when", "otherwise": "otherwise", "reason": "reason", "backwards": "(comparing a newer revision with an older one)",
-        "colon": ": ", "sep": "; ", "lang_tag": {"en": "en", "zh": "zh"},
-        "tie": "stated by clause", "tie_unchanged": "clause text NOT changed in: ", "tie_changed": "clause text changed too",
-        "unknown_some": "wording of {revision} unknown, not known to be equal:",
-        "unknown_line": "wording unknown in {revision}: {clauses}. The text we have does not contain that revision's wording; "
-                        "the files repeat the later one, so no difference there means unknown, not equal.",
-    },
-    "zh": {
-        "yes": "是", "no": "否", "none": "（无）", "added": "新增", "removed": "删除",
-        "text_changed": "文本已更改", "clause": "条款", "no_differences": "无差异",
-        "effective": "生效日期", "change_log": "变更日志（SLA 所述的变更）：",
-        "no_change_log": "变更日志：（这两个版本之间没有条目）",
-        "unchanged_all": "文件中无差异", "unchanged_some": "文件中无差异：",
-        "note": "说明", "differences": "文件中的差异", "unlogged": "[变更日志未提及]",
-        "when": "当", "otherwise": "否则", "reason": "原因", "backwards": "（由较新版本对比较旧版本）",
-        "colon": "：", "sep": "；", "lang_tag": {"en": "英文", "zh": "中文"},
-        "tie": "陈述该参数的条款", "tie_unchanged": "条款文本未更改：", "tie_changed": "条款文本也已更改",
-        "unknown_some": "{revision} 的措辞未知，不能认定相同：",
-        "unknown_line": "{revision} 中措辞未知：{clauses}。我们所持有的文本不包含该版本的措辞；文件重复了较新的措辞，因此此处“无差异”表示未知，而非相同。",
-    },
-}
-_UNITS = (("days", "day", "days", "天"), ("hours", "hour", "hours", "小时"),
-          ("minutes", "minute", "minutes", "分钟"), ("seconds", "second", "seconds", "秒"))
+_UNITS = (("days", "day", "days"), ("hours", "hour", "hours"), ("minutes", "minute", "minutes"), ("seconds", "second", "seconds"))
 _SECONDS = {"days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
 
 
@@ -226,9 +197,9 @@ def _title(resolved: dict[str, Any]) -> dict[str, str] | None:
 def _join(a: str | None, b: str, lang: str) -> str:
     if not a:
         return b
-    if lang == "zh":
-        return a + (" 的" if re.search(r"[\x21-\x7e]$", a) else "的") + b
-    return f"{a} {b}"
+    w = _words(lang)
+    # a label ending in a Latin word or number keeps a space before the joiner (zh: "rule X" + " de " + ...)
+    return a + (w["join_after_latin"] if re.search(r"[\x21-\x7e]$", a) else w["join"]) + b
 
 
 @dataclass(frozen=True)
@@ -341,48 +312,55 @@ def _flow(value: Any) -> str:
     return text if plain else json.dumps(text, ensure_ascii=False)
 
 
-def _duration(value: dict[str, Any], lang: str) -> str:
+def _duration(value: dict[str, Any], lang: str, codes: dict[str, Any]) -> str:
+    w = _words(lang)
     parts = []
-    for key, one, many, zh in _UNITS:
+    for key, one, many in _UNITS:
         if key in value:
             n = value[key]
-            parts.append(f"{n} {zh}" if lang == "zh" else f"{n} {one if n == 1 else many}")
-    text = " ".join(parts) or ("0 分钟" if lang == "zh" else "0 minutes")
-    rest = [str(v) for k, v in value.items() if k not in _SECONDS]
+            parts.append(w[f"unit.{one if n == 1 else many}"].format(n=n))
+    text = " ".join(parts) or w["unit.minutes"].format(n=0)
+    rest = [_code(v, lang, codes) for k, v in value.items() if k not in _SECONDS]
     if rest:
-        text += f"（{', '.join(rest)}）" if lang == "zh" else f" via {', '.join(rest)}"
+        text += w["duration_via"].format(rest=", ".join(rest))
     return text
 
 
-def _show(value: Any, resolved: dict[str, Any], lang: str, skip: str | None = None) -> str:
-    """A value written for people in `lang`."""
-    w = _WORDS[lang]
+def _words(lang: str) -> dict[str, str]:
+    """The `diff` section of the message catalogue in `lang`."""
+    return section("diff", lang)
+
+
+def _show(value: Any, resolved: dict[str, Any], lang: str, skip: str | None = None, codes: dict[str, Any] | None = None) -> str:
+    """A value written for people in `lang`, codes in the policy's words (`codes`: its `explain.codes`)."""
+    codes = codes or {}
+    w = _words(lang)
     fmt = _fmt(resolved)
     if value is None:
         return w["none"]
     if fmt in TEXT_FORMATS and isinstance(value, dict):
         return _quote(str(value.get(lang, value.get("en", ""))), lang)
     if fmt == "duration" and isinstance(value, dict):
-        return _duration(value, lang)
+        return _duration(value, lang, codes)
     if fmt == "percent":
         return _number(value) + "%"
     if fmt == "condition":
         return _flow(value)
     if fmt == "outcome" and isinstance(value, dict):
-        return _show_outcome(value, lang)
+        return _show_outcome(value, lang, codes)
     if isinstance(value, bool):
         return w["yes"] if value else w["no"]
     if isinstance(value, (int, Decimal, Fraction)):
         return _number(value)
     if isinstance(value, str):
-        return value
+        return _code(value, lang, codes)
     if isinstance(value, list):
         items = _resolve(resolved.get("items"))
         if not value:
             return w["none"]
         if any(isinstance(v, dict) for v in value):
-            return " ".join(f"({i}) {_show(v, items, lang, resolved.get('x-key'))}" for i, v in enumerate(value, 1))
-        return ", ".join(_show(v, items, lang) for v in value)
+            return " ".join(f"({i}) {_show(v, items, lang, resolved.get('x-key'), codes)}" for i, v in enumerate(value, 1))
+        return ", ".join(_show(v, items, lang, None, codes) for v in value)
     if isinstance(value, dict):
         fields = []
         for key, sub in value.items():
@@ -391,21 +369,24 @@ def _show(value: Any, resolved: dict[str, Any], lang: str, skip: str | None = No
             child, _ = _child(resolved, str(key))
             title = _title(child)
             name = title[lang] if title and "{key}" not in title[lang] else str(key)
-            fields.append(f"{name} {_show(sub, child, lang)}")
+            fields.append(f"{name} {_show(sub, child, lang, None, codes)}")
         return w["sep"].join(fields)
     return str(value)
 
 
-def _show_outcome(value: dict[str, Any], lang: str) -> str:
-    w = _WORDS[lang]
+def _code(value: Any, lang: str, codes: dict[str, Any]) -> Any:
+    """A code (`annual_prepaid`, `phone`, an outcome) in the policy's words in `lang`."""
+    if isinstance(value, str) and isinstance(codes.get(value), dict):
+        return codes[value].get(lang, value)
+    return value
+
+
+def _show_outcome(value: dict[str, Any], lang: str, codes: dict[str, Any]) -> str:
+    w = _words(lang)
     reason = value.get("reason")
-    if lang == "zh":
-        head = f"{w['when']} {_flow(value['when'])} 时" if "when" in value else w["otherwise"]
-        tail = f"（{w['reason']} {reason}）" if reason else ""
-    else:
-        head = f"{w['when']} {_flow(value['when'])}" if "when" in value else w["otherwise"]
-        tail = f" ({w['reason']} {reason})" if reason else ""
-    return f"{head} → {value.get('outcome')}{tail}"
+    head = w["when_condition"].format(condition=_flow(value["when"])) if "when" in value else w["otherwise"]
+    tail = w["reason_note"].format(reason=_code(reason, lang, codes)) if reason else ""
+    return f"{head} → {_code(value.get('outcome'), lang, codes)}{tail}"
 
 
 _TOKEN = re.compile(r"[A-Za-z0-9_']+|\s+|.", re.S)
@@ -433,6 +414,9 @@ class _Differ:
     def __init__(self, old_doc: dict[str, Any], new_doc: dict[str, Any]):
         self.old_doc, self.new_doc = old_doc, new_doc
         self.changes: list[Change] = []
+        explain = new_doc.get("explain") if isinstance(new_doc.get("explain"), dict) else {}
+        # the newer revision's words for outcomes and codes, so a zh diff shows no bare code
+        self.codes: dict[str, Any] = {**explain.get("outcomes", {}), **explain.get("codes", {})}
 
     def run(self) -> list[Change]:
         self._object(self.old_doc, self.new_doc, _resolve(_schema()), _At(), top=True)
@@ -547,8 +531,8 @@ class _Differ:
     def _emit(self, kind: str, at: _At, old: Any, new: Any, resolved: dict[str, Any], skip: str | None = None) -> None:
         if _fmt(resolved) == "clause":  # a clause's note is ours, not the SLA's
             old, new = (({k: v for k, v in x.items() if k != "note"} if isinstance(x, dict) else x) for x in (old, new))
-        shown = {lang: {"old": None if kind == "added" else _show(old, resolved, lang, skip),
-                        "new": None if kind == "removed" else _show(new, resolved, lang, skip)} for lang in LANGS}
+        shown = {lang: {"old": None if kind == "added" else _show(old, resolved, lang, skip, self.codes),
+                        "new": None if kind == "removed" else _show(new, resolved, lang, skip, self.codes)} for lang in LANGS}
         texts = None
         if kind == "changed" and _fmt(resolved) in TEXT_FORMATS and isinstance(old, dict) and isinstance(new, dict):
             texts = {}
@@ -619,7 +603,7 @@ def _excerpt(text: str, numbers: list[str], width: int = 40) -> str:
 
 def render_text(diff: RevisionDiff, lang: str = "en") -> str:
     """The diff as lines of text in `lang`: a header, the change log, one line per change."""
-    w = _WORDS[lang]
+    w = _words(lang)
     colon = w["colon"]
     lines = [diff.title]
     if diff.new.effective < diff.old.effective:
@@ -649,15 +633,14 @@ def render_text(diff: RevisionDiff, lang: str = "en") -> str:
     if not diff.changes:
         lines.append(w["no_differences"])
         return "\n".join(lines) + "\n"
-    count = f" ({len(diff.changes)}):" if lang == "en" else f"（{len(diff.changes)} 项）："
-    lines.append(w["differences"] + count)
+    lines.append(w["differences"] + w["count"].format(count=len(diff.changes)))
     for change in diff.changes:
         lines += _change_lines(change, lang)
     return "\n".join(lines) + "\n"
 
 
 def _change_lines(change: Change, lang: str) -> list[str]:
-    w = _WORDS[lang]
+    w = _words(lang)
     colon = w["colon"]
     label = change.label[lang]
     suffix = ""
@@ -667,7 +650,7 @@ def _change_lines(change: Change, lang: str) -> list[str]:
         suffix += " " + w["unlogged"]
     old, new = change.shown[lang]["old"], change.shown[lang]["new"]
     order = (lang,) + tuple(x for x in LANGS if x != lang)
-    tag = w["lang_tag"]
+    tag = {"en": w["lang_tag.en"], "zh": w["lang_tag.zh"]}
     if change.texts is not None:
         lines = [f"  {label}{colon}{w['text_changed']}{suffix}"]
         for other in order:
@@ -693,10 +676,10 @@ def _tie_lines(change: Change, lang: str) -> list[str]:
     """Under a changed parameter, the clause text that states it, and whether it changed too."""
     if not change.tie:
         return []
-    w, tie = _WORDS[lang], change.tie
+    w, tie = _words(lang), change.tie
     unchanged = tie["clause_text_unchanged"]
     if unchanged:
-        status = w["tie_unchanged"] + ", ".join(w["lang_tag"][x] for x in unchanged)
+        status = w["tie_unchanged"] + ", ".join(w[f"lang_tag.{x}"] for x in unchanged)
     else:
         status = w["tie_changed"]
     return [f"      {w['tie']} {tie['clause']}{w['colon']}{_quote(tie['text'][lang], lang)} ({status})"

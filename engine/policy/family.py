@@ -118,6 +118,18 @@ class Revision:
     def label(self) -> str:
         return f"{self.family}@{self.revision}"
 
+    def code_words(self, lang: Lang) -> dict[str, str]:
+        """The policy's words for the codes it shows people (`explain.codes`), in `lang`."""
+        return {code: text[lang] for code, text in self.data["explain"].get("codes", {}).items()}
+
+    def code_text(self, value: Any, lang: Lang) -> Any:
+        """A code (`phone`, `annual_prepaid`) in the policy's words in `lang`; any other value as it is."""
+        if isinstance(value, str):
+            entry = self.data["explain"].get("codes", {}).get(value)
+            if entry is not None:
+                return entry[lang]
+        return value
+
     def clause_text(self, clause: str, lang: Lang) -> str:
         """The clause's text in `lang` (zh verbatim from the SLA, en ours)."""
         return self.data["clauses"][clause][lang]

@@ -7,6 +7,7 @@ import unicodedata
 from typing import Any, Iterable
 
 from engine.core.evaluate import FAILING_OUTCOMES, Decision
+from engine.render.amounts import money
 
 
 def as_json(decisions: Iterable[Decision]) -> str:
@@ -36,12 +37,12 @@ def summary(decision: Decision, lang: str = "en") -> str:
         shown = r["response_minutes"] if r["response_minutes"] is not None else "-"
         return f"sev{r['current_severity']} {shown}/{r['response_target_minutes']} min {met}"
     if decision.record.type == "uptime":
-        return f"uptime {r['uptime_percent']}% credit {r['credit_percent']}%"
+        return f"{decision.revision.code_text('uptime', lang)} {r['uptime_percent']}% credit {r['credit_percent']}%"
     if r["eligible"]:
         verdict = _word(decision, "eligible", lang)
     else:
         verdict = _word(decision, "not_eligible", lang) + " (" + ", ".join(r["reasons"]) + ")"
-    return f"{verdict}: {r['credit_percent']}% = {r['credit_amount']} {r['currency']}"
+    return f"{verdict}: {r['credit_percent']}% = {money(r['credit_amount'], r['currency'])}"
 
 
 def as_table(decisions: list[Decision], lang: str = "en") -> str:
@@ -49,7 +50,7 @@ def as_table(decisions: list[Decision], lang: str = "en") -> str:
     if not decisions:
         return ""
     header = tuple(_word(decisions[0], key, lang) for key in ("record", "type", "revision", "result"))
-    rows = [(d.record.id, d.record.type, _revisions(d), summary(d, lang)) for d in decisions]
+    rows = [(d.record.id, d.revision.code_text(d.record.type, lang), _revisions(d), summary(d, lang)) for d in decisions]
     widths = [max(_width(str(row[i])) for row in [header, *rows]) for i in range(3)]
     lines = [_line(header, widths)]
     for decision, row in zip(decisions, rows):

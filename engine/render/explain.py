@@ -7,6 +7,7 @@ only fills in values and indents.
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from typing import Any, Mapping
 
@@ -14,6 +15,8 @@ from engine.lang.conditions import show
 from engine.core.evaluate import Decision, Finding, Selection
 from engine.exact import is_exact
 from engine.policy.family import Family, Revision
+from engine.render.amounts import grouped
+from engine.render.catalogue import section
 
 INDENT = "  "
 
@@ -24,19 +27,37 @@ class _Words:
     def __init__(self, revision: Revision, lang: str):
         self.spec: Mapping[str, Any] = revision.data["explain"]
         self.lang = lang
+        self.codes = revision.code_words(lang) if lang != "en" else {}
 
     def __call__(self, key: str, **values: Any) -> str:
-        return self.spec[key][self.lang].format_map(_Shown(values))
+        return self.spec[key][self.lang].format_map(_Shown(values, self.codes))
 
     def pick(self, group: str, key: str, **values: Any) -> str:
         entry = self.spec[group].get(key)
-        return entry[self.lang].format_map(_Shown(values)) if entry else key
+        return entry[self.lang].format_map(_Shown(values, self.codes)) if entry else key
+
+    def anchor(self, anchor: str) -> str:
+        """What chose the revision (`submitted_at`, the month's first instant), in this language (the catalogue's words)."""
+        if self.lang == "en":
+            return anchor  # the formal name, as English traces always showed it
+        return section("disputes", self.lang).get(f"anchor.{anchor}", anchor)
 
 
 class _Shown(dict):  # type: ignore[type-arg]
+    """Values as a person reads them; codes (`phone`, `case`) in the policy's words."""
+
+    def __init__(self, values: Mapping[str, Any], codes: Mapping[str, str]):
+        super().__init__(values)
+        self.codes = codes
+
     def __getitem__(self, key: str) -> str:
         value = super().__getitem__(key)
-        return value if isinstance(value, str) else show(value)
+        if isinstance(value, str):
+            return self.codes.get(value, value)
+        if self.codes and isinstance(value, (list, tuple, frozenset, set)) and all(isinstance(v, str) for v in value):
+            items = sorted(value) if isinstance(value, (frozenset, set)) else value
+            return ", ".join(self.codes.get(v, v) for v in items)
+        return show(value)
 
 
 def explain(decision: Decision, family: Family, lang: str) -> str:
@@ -61,7 +82,7 @@ def _selection(selection: Selection, family: Family, words: _Words) -> list[str]
     if selection.anchor == "--as-of":
         return [words("revision_as_of", role=role, revision=revision.revision, anchor_value=selection.anchor_value)]
     first = words("revision_chosen", role=role, revision=revision.revision, starts_at=revision.starts_at,
-                  anchor=selection.anchor, anchor_value=selection.anchor_value)
+                  anchor=words.anchor(selection.anchor), anchor_value=selection.anchor_value)
     later = [r for r in family.revisions if r.effective > revision.effective]
     if later:
         second = words("revision_next", next=later[0].revision, next_starts_at=later[0].starts_at,
@@ -134,11 +155,12 @@ def _amount(decision: Decision, words: _Words) -> str:
         return words("amount_ineligible", currency=result["currency"], reasons=", ".join(result["reasons"]))
     minor = decision.revision.currencies[result["currency"]]
     return words("amount", base_amount=_money(facts["base_amount"]), credit_percent=facts["credit_percent"],
-                 credit_amount=result["credit_amount"], currency=result["currency"], minor_units=minor)
+                 credit_amount=grouped(result["credit_amount"]), currency=result["currency"], minor_units=minor)
 
 
 def _money(value: Fraction) -> str:
-    return show(value) if is_exact(value) else f"{value.numerator}/{value.denominator}"
+    """An amount with thousands separators; a base that is not a finite decimal (an annual fee / 12) as its exact fraction."""
+    return grouped(value) if is_exact(value) else f"{value.numerator}/{value.denominator}"
 
 
 def _finding(finding: Finding, lang: str) -> list[str]:
@@ -150,7 +172,8 @@ def _finding(finding: Finding, lang: str) -> list[str]:
             lines.append(INDENT + words("step_default", number=number))
         else:
             answer = words.pick("answers", "yes" if step.held else "no")
-            lines.append(INDENT + words("step", number=number, condition=step.condition, answer=answer))
+            lines.append(INDENT + words("step", number=number, condition=_worded_values(step.condition, words.codes),
+                                        answer=answer))
     lines.append(INDENT + words("message", message=finding.message))
     text = finding.revision.clause_text(finding.clause, lang)
     if finding.revision.data["clauses"][finding.clause].get("wording") == "unknown" and "clause_unknown" in words.spec:
@@ -159,6 +182,22 @@ def _finding(finding: Finding, lang: str) -> list[str]:
         quote = words("clause", clause=finding.clause, text=text)
     lines += [INDENT + line for line in _indented(quote)]
     return lines
+
+
+_VALUES = re.compile(r"\(([^()]*)\)")
+
+
+def _worded_values(condition: str, codes: Mapping[str, str]) -> str:
+    """A condition trace with the values it shows in parentheses (`channel (phone)`)
+    in the policy's words when every item is a code; the names stay formal."""
+    if not codes:
+        return condition
+
+    def word(m: re.Match[str]) -> str:
+        items = m.group(1).split(", ")
+        return f"({', '.join(codes[i] for i in items)})" if all(i in codes for i in items) else m.group(0)
+
+    return _VALUES.sub(word, condition)
 
 
 def _indented(text: str) -> list[str]:

@@ -43,6 +43,7 @@ from engine.core.evaluate import render_message
 from engine.exact import decimal_text, to_fraction
 from engine.core.facts.case import ClockVerdict, case_facts
 from engine.policy.family import Revision
+from engine.render.catalogue import Messages
 from engine.core.records import Record, Source, parse_record
 from engine.timeutil import iso, minutes_between
 
@@ -133,6 +134,9 @@ class Alert:
             out["message"] = self.messages[lang]
         if self.kind == "warning":
             out["warning_share"] = decimal_text(self.share if self.share is not None else Fraction(0))
+            out["message"] = Messages("watch", lang)(
+                "warning", case=self.case, severity=self.severity, elapsed_minutes=self.elapsed_minutes,
+                target_minutes=self.target_minutes, deadline=self.deadline)
         return out
 
 
@@ -327,6 +331,7 @@ class CaseClock:
             for outcome in rule.outcomes:
                 if outcome.when is None or outcome.when.test(scope):
                     if outcome.outcome == kind:
-                        return rule.id, {lang: render_message(text, facts) for lang, text in outcome.message.items()}
+                        return rule.id, {lang: render_message(text, facts, self.revision.code_words(lang) if lang != "en" else None)
+                                         for lang, text in outcome.message.items()}
                     break
         return None, None

@@ -32,6 +32,7 @@ from typing import Any, Callable, TextIO
 
 from engine.errors import Problem
 from engine.policy.family import Family
+from engine.render.catalogue import Messages
 from engine.core.records import RecordProblems, Source, check_against, parse_record
 from engine.timeutil import iso, parse_instant
 from engine.watch.alerts import AlertWriter
@@ -57,10 +58,11 @@ class Summary:
     peak_sessions: int = 0
     rulesets: int = 0
 
-    def text(self) -> str:
-        return (f"{self.cases} case(s) submitted, {self.warning} warning(s), {self.met} met, "
-                f"{self.breached} breached, {self.bad} bad line(s); {self.peak_sessions} durable-rules "
-                f"session(s) in {self.rulesets} ruleset(s)")
+    def text(self, lang: str = "en") -> str:
+        """The run's counts for people, in the catalogue's words."""
+        return Messages("watch", lang)("summary", cases=self.cases, warning=self.warning, met=self.met,
+                                       breached=self.breached, bad=self.bad, peak_sessions=self.peak_sessions,
+                                       rulesets=self.rulesets)
 
 
 class Watcher:
