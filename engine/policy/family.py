@@ -321,7 +321,7 @@ class _Builder:
         condition = None
         if "when" in spec:
             try:
-                condition = compile_condition(spec["when"], vocab, path + ("when",))
+                condition = compile_condition(spec["when"], vocab, path + ("when",), str(self.path), self.loaded.line_of)
             except ConditionError as exc:
                 self.problem(exc.problem.message, *exc.problem.path)
         for lang, template in spec["message"].items():
