@@ -44,6 +44,8 @@ from engine.errors import PolicyError
 from engine.exact import decimal_text, to_fraction
 from engine.policy.family import Family, Revision, load_family_dir, load_revision
 from engine.io.resources import policies_dir, schemas_dir
+from engine.lang.parse import ConditionError, parse_condition
+from engine.lang.text import to_yaml
 
 LANGS = ("en", "zh")
 IGNORED_TOP = frozenset({"policy", "revision", "effective", "changes", "carried_over", "source", "explain"})
@@ -327,6 +329,14 @@ def _flow(value: Any) -> str:
     return text if plain else json.dumps(text, ensure_ascii=False)
 
 
+def _condition(value: Any) -> str:
+    """A rule condition in compact flow style, written from its syntax tree."""
+    try:
+        return _flow(to_yaml(parse_condition(value, None)))
+    except ConditionError:
+        return _flow(value)
+
+
 def _duration(value: dict[str, Any], lang: str) -> str:
     parts = []
     for key, one, many, zh in _UNITS:
@@ -353,7 +363,7 @@ def _show(value: Any, resolved: dict[str, Any], lang: str, skip: str | None = No
     if fmt == "percent":
         return _number(value) + "%"
     if fmt == "condition":
-        return _flow(value)
+        return _condition(value)
     if fmt == "outcome" and isinstance(value, dict):
         return _show_outcome(value, lang)
     if isinstance(value, bool):
@@ -386,10 +396,10 @@ def _show_outcome(value: dict[str, Any], lang: str) -> str:
     w = _WORDS[lang]
     reason = value.get("reason")
     if lang == "zh":
-        head = f"{w['when']} {_flow(value['when'])} 时" if "when" in value else w["otherwise"]
+        head = f"{w['when']} {_condition(value['when'])} 时" if "when" in value else w["otherwise"]
         tail = f"（{w['reason']} {reason}）" if reason else ""
     else:
-        head = f"{w['when']} {_flow(value['when'])}" if "when" in value else w["otherwise"]
+        head = f"{w['when']} {_condition(value['when'])}" if "when" in value else w["otherwise"]
         tail = f" ({w['reason']} {reason})" if reason else ""
     return f"{head} → {value.get('outcome')}{tail}"
 

@@ -70,6 +70,7 @@ class Rule:
     clause: str
     outcomes: tuple[Outcome, ...]
     line: int | None
+    index: int = -1  # its place in the file's `rules`
 
 
 @dataclass(eq=False)
@@ -313,7 +314,7 @@ class _Builder:
                 if "when" not in spec and j != len(rule["outcomes"]) - 1:
                     self.problem("an outcome without `when` is the default and must come last", "rules", i, "outcomes", j)
             by_type[rule["applies_to"]].append(
-                Rule(rule["id"], rule["applies_to"], rule["clause"], tuple(outcomes), self.loaded.line_of(("rules", i)))
+                Rule(rule["id"], rule["applies_to"], rule["clause"], tuple(outcomes), self.loaded.line_of(("rules", i)), i)
             )
         return {k: tuple(v) for k, v in by_type.items()}
 
