@@ -278,7 +278,7 @@ def _customer_month(state: State, file: str, payload: tuple[str, str, list[dict[
         decision = evaluate(parse_record(raw, src), state.family, state.options)
     except (RecordProblems, RecordError) as exc:
         return bad(where, raw["id"], exc.problems)
-    owed = credit_owed(terms, decision.revision, decision.facts["credit_percent"]) if terms else None
+    owed = credit_owed(terms, decision) if terms else None
     return ok(state, decision, "customer-months", file, None, month_contribution(decision, owed))
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from operator import attrgetter
-from typing import Any, Mapping, TYPE_CHECKING
+from typing import Any, Iterator, Mapping, Sequence, TYPE_CHECKING
 
 from engine.errors import PathPart, Problem
 from engine.exact import to_fraction
 from engine.io.schemafast import Check, Unsupported, Unsure, compile_schema, registry_resolver
-from engine.io.schemas import CONTROL_CHARACTERS, RECORD_TYPES, _registry, did_you_mean, iter_problems, record_schema_name
+from engine import kinds
+from engine.io.schemas import CONTROL_CHARACTERS, _registry, did_you_mean, iter_problems
 from engine.timeutil import TimeFormatError, parse_instant, parse_month
 
 if TYPE_CHECKING:
@@ -86,36 +87,79 @@ def _field_paths(schema: Mapping[str, Any], prefix: str = "") -> set[str]:
     return out
 
 
-def _fields_by_type() -> dict[str, frozenset[str]]:
-    _, by_name = _registry()
-    return {t: frozenset(_field_paths(by_name[record_schema_name(t)])) for t in RECORD_TYPES}
+def record_fields(kind: str) -> frozenset[str]:
+    """The dotted field paths a rule may read from a record of `kind` (from its schema)."""
+    known = _FIELDS.get(kind)
+    if known is None:
+        _, by_name = _registry()
+        known = _FIELDS[kind] = frozenset(_field_paths(by_name[kinds.get(kind).schema]))
+    return known
 
 
-FIELDS: dict[str, frozenset[str]] = _fields_by_type()
+_FIELDS: dict[str, frozenset[str]] = {}
+_NO_CHECK = object()
 
 
-def _fast_checks() -> dict[str, Check]:
-    """Per record type, the compiled check that vouches for a valid record in
-    microseconds (engine.schemafast); a type whose schema it cannot model is left
-    to jsonschema alone."""
-    _, by_name = _registry()
-    resolve = registry_resolver(by_name)
-    out = {}
-    for rtype in RECORD_TYPES:
-        schema = by_name[record_schema_name(rtype)]
+def _fast_check(rtype: str) -> Any:
+    """The kind's compiled check that vouches for a valid record in microseconds
+    (engine.schemafast), compiled on first use; a kind whose schema it cannot
+    model is left to jsonschema alone (_NO_CHECK)."""
+    check = _COMPILED.get(rtype)
+    if check is None:
+        _, by_name = _registry()
+        schema = by_name[kinds.get(rtype).schema]
         try:
-            out[rtype] = compile_schema(schema, schema.get("$id", ""), resolve)
+            check = compile_schema(schema, schema.get("$id", ""), registry_resolver(by_name))
         except Unsupported:
-            continue
-    return out
+            check = _NO_CHECK
+        _COMPILED[rtype] = check
+    return check
 
 
-_FAST: dict[str, Check] = _fast_checks()
+_COMPILED: dict[str, Any] = {}
+
+
+class _FastChecks(Mapping[str, Check]):
+    """The compiled checks by kind, as a read-only mapping (compiled when first asked)."""
+
+    def __getitem__(self, rtype: str) -> Check:
+        check = _fast_check(rtype) if rtype in kinds.names() else _NO_CHECK
+        if check is _NO_CHECK:
+            raise KeyError(rtype)
+        return check  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([t for t in kinds.names() if _fast_check(t) is not _NO_CHECK])
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+
+class _KindNames(Sequence[str]):
+    """The names of the known record kinds (engine.kinds), asked each time."""
+
+    def __getitem__(self, index: Any) -> Any:
+        return kinds.names()[index]
+
+    def __len__(self) -> int:
+        return len(kinds.names())
+
+
+_FAST = _FastChecks()
+RECORD_TYPES = _KindNames()
+
+
+def _forget() -> None:
+    _FIELDS.clear()
+    _COMPILED.clear()
+
+
+kinds.on_change(_forget)
 
 
 def _surely_valid(rtype: str, raw: Any) -> bool:
-    check = _FAST.get(rtype)
-    if check is None:
+    check = _fast_check(rtype)
+    if check is _NO_CHECK:
         return False
     try:
         return check(raw)
@@ -144,15 +188,16 @@ def record_problems(raw: Any, source: Source) -> list[Problem]:
     if not isinstance(raw, dict):
         return [Problem(f"a record is a JSON object; got {type(raw).__name__}", line=source.line, **where)]
     rtype = raw.get("type")
-    if rtype not in RECORD_TYPES:
-        options = ", ".join(RECORD_TYPES)
-        hint = did_you_mean(rtype, list(RECORD_TYPES)) if isinstance(rtype, str) else ""
+    known = kinds.names()
+    if rtype not in known:
+        options = ", ".join(known)
+        hint = did_you_mean(rtype, list(known)) if isinstance(rtype, str) else ""
         message = "missing field 'type'" if rtype is None else f"unknown record type {rtype!r}{hint}"
         return [Problem(f"{message}; expected one of {options}", line=source.line_of(("type",)), path=("type",), **where)]
     unprintable = _unprintable(raw, source)
     if not unprintable and _surely_valid(rtype, raw):
         return []
-    return unprintable + [p.located(line=source.line_of(p.path), **where) for p in iter_problems(record_schema_name(rtype), raw)]
+    return unprintable + [p.located(line=source.line_of(p.path), **where) for p in iter_problems(kinds.get(rtype).schema, raw)]
 
 
 def parse_record(raw: Mapping[str, Any], source: Source) -> Record:
@@ -225,38 +270,6 @@ class RecordProblems(Exception):
 
 
 def check_against(record: Record, revision: "Revision") -> list[Problem]:
-    """Values a policy defines: severities, channels, functions, causes, contracts, currencies."""
-    problems: list[Problem] = []
-
-    def fail(message: str, path: tuple[PathPart, ...]) -> None:
-        problems.append(Problem(f"{message} (policy {revision.label})", file=record.source.file,
-                                line=record.source.line_of(path), record=record.id, path=path))
-
-    def known(value: Any, allowed: Any, what: str, path: tuple[PathPart, ...]) -> None:
-        if value not in allowed:
-            names = sorted(map(str, allowed))
-            fail(f"unknown {what} {value!r}{did_you_mean(str(value), names)}; expected one of {', '.join(names)}", path)
-
-    f = record.fields
-    if record.type == "case":
-        known(f["severity"], revision.severities, "severity", ("severity",))
-        known(f["channel"], revision.case_channels, "channel", ("channel",))
-        for ev in record.events:
-            if ev.type == "severity_change":
-                known(ev.to, revision.severities, "severity", ("events", ev.index, "to"))
-            elif ev.type == revision.initial_response.event and ev.via is not None:
-                known(ev.via, revision.response_channels, "response channel", ("events", ev.index, "via"))
-            elif ev.via is not None:
-                known(ev.via, revision.case_channels, "channel", ("events", ev.index, "via"))
-    causes = revision.attributable_causes | revision.excluded_causes
-    for out in record.outages:
-        for j, name in enumerate(out.functions):
-            known(name, revision.functions, "function", ("outages", out.index, "functions", j))
-        known(out.cause, causes, "cause", ("outages", out.index, "cause"))
-    if record.type == "credit_claim":
-        contract = f["contract"]
-        known(contract["currency"], revision.currencies, "currency", ("contract", "currency"))
-        terms = revision.contracts.get(contract["billing"])
-        if terms is not None and terms.base_field not in contract:
-            fail(f"a {contract['billing']} contract needs {terms.base_field}", ("contract",))
-    return problems
+    """Values a policy defines (severities, channels, functions, causes, contracts,
+    currencies), as the record's kind checks them."""
+    return kinds.get(record.type).check(record, revision)

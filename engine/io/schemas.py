@@ -39,7 +39,20 @@ def _registry() -> tuple[Registry, dict[str, dict[str, Any]]]:
         schema = json.loads(path.read_text(encoding="utf-8"))
         by_name[path.relative_to(root).as_posix()] = schema
         resources.append((schema["$id"], Resource.from_contents(schema)))
+    for name, schema in _ADDED.items():
+        by_name[name] = schema
+        resources.append((schema["$id"], Resource.from_contents(schema)))
     return Registry().with_resources(resources), by_name
+
+
+_ADDED: dict[str, dict[str, Any]] = {}  # schemas registered at run time (a record kind's own)
+
+
+def add_schema(name: str, schema: dict[str, Any]) -> None:
+    """Make `schema` known as `name` (e.g. "records/toy.schema.json"), next to those in `schemas/`."""
+    _ADDED[name] = schema
+    _registry.cache_clear()
+    validator.cache_clear()
 
 
 @lru_cache(maxsize=None)

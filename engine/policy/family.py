@@ -18,9 +18,9 @@ from typing import Any, Callable, Iterable, Mapping
 from engine.lang.conditions import Condition, ConditionError, Vocabulary, compile_condition
 from engine.errors import PathPart, PolicyError, Problem
 from engine.exact import to_fraction
-from engine.core.facts import FACTS
-from engine.core.records import FIELDS
-from engine.io.schemas import iter_problems
+from engine import kinds
+from engine.core.records import record_fields
+from engine.io.schemas import did_you_mean, iter_problems
 from engine.timeutil import TimeFormatError, iso, parse_date, zone
 from engine.io.yamlload import Loaded, YamlProblem, load_yaml
 
@@ -301,13 +301,19 @@ class _Builder:
             self.problem(f"cause {cause!r} is both attributable and excluded", "uptime", "attributable_causes")
 
     def _rules(self) -> dict[str, tuple[Rule, ...]]:
-        by_type: dict[str, list[Rule]] = {t: [] for t in FACTS}
+        by_type: dict[str, list[Rule]] = {t: [] for t in kinds.names()}
         seen: dict[str, int] = {}
         for i, rule in enumerate(self.data["rules"]):
             if rule["id"] in seen:
                 self.problem(f"duplicate rule id {rule['id']!r} (also rules[{seen[rule['id']]}])", "rules", i, "id")
             seen[rule["id"]] = i
-            vocab = Vocabulary(frozenset(FACTS[rule["applies_to"]]), FIELDS[rule["applies_to"]], self.data)
+            if rule["applies_to"] not in by_type:
+                known = list(kinds.names())
+                self.problem(f"unknown record kind {rule['applies_to']!r}{did_you_mean(rule['applies_to'], known)}; "
+                             f"expected one of {', '.join(known)}", "rules", i, "applies_to")
+                continue
+            kind = kinds.get(rule["applies_to"])
+            vocab = Vocabulary(frozenset(kind.facts), record_fields(kind.name), self.data)
             outcomes = []
             for j, spec in enumerate(rule["outcomes"]):
                 outcomes.append(self._outcome(spec, vocab, ("rules", i, "outcomes", j), j))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, TYPE_CHECKING
 
+from engine.core.credit import contract_facts
 from engine.core.records import Record
 from engine.core.facts.uptime import uptime_facts
 
@@ -19,16 +20,15 @@ def claim_facts(record: Record, month_revision: "Revision", claim_revision: "Rev
     f = record.fields
     contract = f["contract"]
     facts = uptime_facts(record, month_revision)
-    terms = claim_revision.contracts.get(contract["billing"])
-    base = contract[terms.base_field] / terms.divide_by if terms else None
+    money = contract_facts(claim_revision, contract)  # the same terms `sla check` credits a month by
     facts.update(
         submitted_at=f["submitted_at"],
         support_case=f["support_case"],
-        billing=contract["billing"],
-        currency=contract["currency"],
-        base_amount=base,
+        billing=money["billing"],
+        currency=money["currency"],
+        base_amount=money["base_amount"],
         window_days=claim_revision.window_days,
         window_closes_at=facts["month_end"] + timedelta(days=claim_revision.window_days),
-        settlement=terms.settlement if terms else None,
+        settlement=money["settlement"],
     )
     return facts
