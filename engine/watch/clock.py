@@ -3,7 +3,7 @@
 Every call is given the instant it happens at, so the machine is exact and
 testable with any clock. What the clock *is* comes from batch evaluation: at
 each instant the deciding clock (its severity, start, target, the first human
-response on it, met/breached/pending) is `engine.facts.case.case_facts` on the
+response on it, met/breached/pending) is the case kind's facts (engine.kinds) on the
 events seen so far. Retargeting after a severity change, a Sev1 on the portal
 waiting for a critical-support request, automated replies that never stop a
 clock: all of it is the batch code, not a copy of it. So the verdict the watcher
@@ -36,7 +36,7 @@ from typing import Any, Mapping
 from engine.lang.conditions import Scope
 from engine.core.evaluate import render_message
 from engine.exact import decimal_text, to_fraction
-from engine.core.facts.case import case_facts
+from engine import kinds
 from engine.policy.family import Revision
 from engine.core.records import Record, Source, parse_record
 from engine.timeutil import iso, minutes_between
@@ -162,7 +162,7 @@ class CaseClock:
         """Evaluate at `now` (never earlier than already evaluated) and return the alerts now due."""
         t = max(now, self.horizon)
         self.horizon = t
-        facts = case_facts(self.record, self.revision, t)
+        facts = _facts(self.record, self.revision, t)
         self._facts = facts
         start = facts["clock_start"]
         if start is None:
@@ -208,7 +208,7 @@ class CaseClock:
         """The next instant something can fall due without a new event (a warning or
         the breach, one microsecond after the deadline), or None when the deciding
         clock is decided or not started."""
-        facts = self._facts if self._facts is not None else case_facts(self.record, self.revision, self.horizon)
+        facts = self._facts if self._facts is not None else _facts(self.record, self.revision, self.horizon)
         if self.closed_at is not None or facts["clock_start"] is None or facts["response_met"] is not None:
             return None
         key = self._key(facts)
@@ -229,7 +229,7 @@ class CaseClock:
         """`running`, `waiting` (not started: a request is needed), `decided` or `closed`."""
         if self.closed_at is not None:
             return "closed"
-        facts = self._facts if self._facts is not None else case_facts(self.record, self.revision, self.horizon)
+        facts = self._facts if self._facts is not None else _facts(self.record, self.revision, self.horizon)
         if facts["clock_start"] is None:
             return "waiting"
         return "running" if self.running else "decided"
@@ -270,3 +270,8 @@ class CaseClock:
                         return rule.id, {lang: render_message(text, facts) for lang, text in outcome.message.items()}
                     break
         return None, None
+
+
+def _facts(record: Any, revision: Any, now: datetime) -> dict[str, Any]:
+    """The facts of a case at `now`, as its record kind derives them (engine.kinds)."""
+    return kinds.get(record.type).derive(record, (revision,), now)
