@@ -38,12 +38,19 @@ def condition(node: ast.Node) -> Any:
         return parts[0] if len(parts) == 1 else {glue: parts}
     if isinstance(node, ast.Compare):
         name, value = _field(node.left), _value(node.right)
-        return {name: value} if node.op == "eq" else {_OPS[node.op]: {name: value}}
+        if node.op == "eq":
+            return {name: value}
+        if node.op not in _OPS:
+            raise Unsupported(f"durable-rules has no operator for {node.op!r} ({node.at})")
+        return {_OPS[node.op]: {name: value}}
     if isinstance(node, ast.In):
-        name, values = _field(node.item), _value(node.container)
+        _field(node.item)
+        values = _value(node.container)
         if node.op == "in":
             return condition(ast.Any(tuple(ast.Compare("eq", node.item, ast.Literal(v, v)) for v in values)))
-        return condition(ast.All(tuple(ast.Compare("ne", node.item, ast.Literal(v, v)) for v in values)))
+        if node.op == "not_in":
+            return condition(ast.All(tuple(ast.Compare("ne", node.item, ast.Literal(v, v)) for v in values)))
+        raise Unsupported(f"durable-rules has no operator for {node.op!r} ({node.at})")
     raise Unsupported(f"durable-rules cannot express {type(node).__name__} ({node.at})")
 
 
