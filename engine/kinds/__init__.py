@@ -47,6 +47,16 @@ class Anchor:
     instant: Callable[["Record"], Callable[["Revision"], datetime]]
 
 
+def field_instant(name: str) -> Callable[["Record"], Callable[["Revision"], datetime]]:
+    """An anchor instant that is a field of the record (the same for every revision)."""
+
+    def instant(record: "Record") -> Callable[["Revision"], datetime]:
+        value = record.fields[name]
+        return lambda revision: value
+
+    return instant
+
+
 def _no_problems(record: "Record", revision: "Revision") -> list["Problem"]:
     return []
 

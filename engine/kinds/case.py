@@ -13,7 +13,7 @@ from engine.core.facts import CASE_FACTS
 from engine.core.facts.case import case_facts
 from engine.errors import Problem
 from engine.exact import decimal_text
-from engine.kinds import Anchor, Kind
+from engine.kinds import Anchor, Kind, field_instant
 from engine.kinds.checks import PolicyValues
 from engine.timeutil import iso
 
@@ -21,11 +21,6 @@ if TYPE_CHECKING:
     from engine.core.evaluate import Decision, Finding
     from engine.core.records import Record
     from engine.policy.family import Revision
-
-
-def _submitted(record: "Record") -> Any:
-    submitted = record.fields["submitted_at"]
-    return lambda revision: submitted
 
 
 def _derive(record: "Record", revisions: Sequence["Revision"], now: datetime) -> dict[str, Any]:
@@ -83,7 +78,7 @@ KIND = Kind(
     name="case",
     schema="records/case.schema.json",
     facts=CASE_FACTS,
-    anchors=(Anchor("record", "submitted_at", "case", _submitted),),
+    anchors=(Anchor("record", "submitted_at", "case", field_instant("submitted_at")),),
     derive=_derive,
     result=_result,
     outcome=_outcome,

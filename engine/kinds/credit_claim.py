@@ -18,7 +18,7 @@ from engine.core.facts import CLAIM_FACTS
 from engine.core.facts.claim import claim_facts
 from engine.errors import Problem
 from engine.exact import decimal_text, is_exact
-from engine.kinds import Anchor, Kind
+from engine.kinds import Anchor, Kind, field_instant
 from engine.kinds.checks import PolicyValues
 from engine.kinds.uptime import MONTH_ANCHOR_LABEL, month_start
 from engine.lang.values import show
@@ -28,11 +28,6 @@ if TYPE_CHECKING:
     from engine.core.evaluate import Decision, Finding
     from engine.core.records import Record
     from engine.policy.family import Revision
-
-
-def _submitted(record: "Record") -> Any:
-    submitted = record.fields["submitted_at"]
-    return lambda revision: submitted
 
 
 def _derive(record: "Record", revisions: Sequence["Revision"], now: datetime) -> dict[str, Any]:
@@ -101,7 +96,7 @@ KIND = Kind(
     schema="records/credit_claim.schema.json",
     facts=CLAIM_FACTS,
     anchors=(Anchor("uptime and tiers", MONTH_ANCHOR_LABEL, "uptime", month_start),
-             Anchor("claim procedure", "submitted_at", "credit_claim", _submitted)),
+             Anchor("claim procedure", "submitted_at", "credit_claim", field_instant("submitted_at"))),
     derive=_derive,
     result=_result,
     outcome=_outcome,

@@ -44,7 +44,9 @@ NOWHERE = Mark()
 
 @dataclass(frozen=True)
 class Node:
-    """Base of every node; `at` is where it was written (not part of equality)."""
+    """Base of every node; `at` (keyword only) is where it was written, not part of equality."""
+
+    at: Mark = field(default=NOWHERE, compare=False, repr=False, kw_only=True)
 
 
 # -- operands ----------------------------------------------------------------
@@ -54,7 +56,6 @@ class Field(Node):
     """`{field: a.b}`: a value of the record, by dotted path."""
 
     name: str
-    at: Mark = field(default=NOWHERE, compare=False, repr=False)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -66,7 +67,6 @@ class Fact(Node):
     """`{fact: name}`: a value the engine derives from the record before rules run."""
 
     name: str
-    at: Mark = field(default=NOWHERE, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,6 @@ class Param(Node):
 
     name: str
     value: object
-    at: Mark = field(default=NOWHERE, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,6 @@ class Literal(Node):
 
     value: object
     raw: object = field(default=None, compare=False, repr=False)
-    at: Mark = field(default=NOWHERE, compare=False, repr=False)
 
 
 Operand = Field | Fact | Param | Literal
@@ -95,19 +93,16 @@ Operand = Field | Fact | Param | Literal
 @dataclass(frozen=True)
 class All(Node):
     parts: tuple[Node, ...]
-    at: Mark = field(default=NOWHERE, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Any(Node):  # noqa: A001 - the language's own name for a disjunction
     parts: tuple[Node, ...]
-    at: Mark = field(default=NOWHERE, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Not(Node):
     part: Node
-    at: Mark = field(default=NOWHERE, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -117,7 +112,6 @@ class Compare(Node):
     op: str
     left: Node
     right: Node
-    at: Mark = field(default=NOWHERE, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -127,7 +121,6 @@ class In(Node):
     op: str
     item: Node
     container: Node
-    at: Mark = field(default=NOWHERE, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -136,7 +129,6 @@ class IsNull(Node):
 
     operand: Node
     negated: bool = False
-    at: Mark = field(default=NOWHERE, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -144,7 +136,6 @@ class Truth(Node):
     """A bare operand as a condition: it holds when the value is `true`."""
 
     operand: Node
-    at: Mark = field(default=NOWHERE, compare=False, repr=False)
 
 
 OPERANDS = (Field, Fact, Param, Literal)

@@ -73,46 +73,46 @@ class Parser:
         if op in JUNCTIONS:
             if not isinstance(arg, list):
                 raise self.fail(f"{op} takes a list of conditions", path + (op,))
-            return JUNCTIONS[op](tuple(self.condition(sub, path + (op, i)) for i, sub in enumerate(arg)), at)
+            return JUNCTIONS[op](tuple(self.condition(sub, path + (op, i)) for i, sub in enumerate(arg)), at=at)
         if op == "not":
-            return ast.Not(self.condition(arg, path + ("not",)), at)
+            return ast.Not(self.condition(arg, path + ("not",)), at=at)
         if op in OPERATORS:
             if not isinstance(arg, list) or len(arg) != 2:
                 raise self.fail(f"{op} takes a list of two operands, e.g. {{{op}: [{{fact: severity}}, 1]}}", path + (op,))
             left, right = self.operand(arg[0], path + (op, 0)), self.operand(arg[1], path + (op, 1))
-            return OPERATORS[op].node(op, left, right, at)  # type: ignore[call-arg]
+            return OPERATORS[op].node(op, left, right, at=at)  # type: ignore[call-arg]
         if op in NULL_TESTS:
-            return ast.IsNull(self.operand(arg, path + (op,)), NULL_TESTS[op], at)
+            return ast.IsNull(self.operand(arg, path + (op,)), NULL_TESTS[op], at=at)
         if op in OPERAND_KEYS:
-            return ast.Truth(self.operand(tree, path), at)
+            return ast.Truth(self.operand(tree, path), at=at)
         raise self.fail(f"unknown operator {op!r}{did_you_mean(str(op), keywords())}", path + (op,))
 
     def operand(self, tree: Any, path: Path) -> ast.Node:
         if isinstance(tree, Mapping) and len(tree) == 1 and next(iter(tree)) in OPERAND_KEYS:
             (kind, name), = tree.items()
             return {"field": self.field, "fact": self.fact, "param": self.param}[kind](str(name), path + (kind,))
-        return ast.Literal(normalize(tree), tree, self.mark(path))
+        return ast.Literal(normalize(tree), tree, at=self.mark(path))
 
     def fact(self, name: str, path: Path) -> ast.Node:
         if self.vocab is not None and name not in self.vocab.facts:
             raise self.fail(f"unknown fact {name!r}{did_you_mean(name, sorted(self.vocab.facts))}", path)
-        return ast.Fact(name, self.mark(path))
+        return ast.Fact(name, at=self.mark(path))
 
     def field(self, name: str, path: Path) -> ast.Node:
         if self.vocab is not None and name not in self.vocab.fields:
             raise self.fail(f"unknown record field {name!r}{did_you_mean(name, sorted(self.vocab.fields))}", path)
-        return ast.Field(name, self.mark(path))
+        return ast.Field(name, at=self.mark(path))
 
     def param(self, name: str, path: Path) -> ast.Node:
         if self.vocab is None:
-            return ast.Param(name, None, self.mark(path))
+            return ast.Param(name, None, at=self.mark(path))
         value: Any = self.vocab.params
         for key in name.split("."):
             if not isinstance(value, Mapping) or key not in value:
                 options = sorted(map(str, value)) if isinstance(value, Mapping) else []
                 raise self.fail(f"policy has no value {name!r} (no {key!r}{did_you_mean(key, options)})", path)
             value = value[key]
-        return ast.Param(name, normalize(value), self.mark(path))
+        return ast.Param(name, normalize(value), at=self.mark(path))
 
 
 def parse_condition(tree: Any, vocab: Vocabulary | None, path: Path = (), file: str | None = None,
