@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from engine import __version__
+from engine import __version__, kinds
 from engine.canonical import sha256_of
 from engine.disputes.bundle import Bundle, Verdict, bundle_from_data, replay
 from engine.errors import Problem, SlaError
@@ -66,7 +66,7 @@ def schema_hashes(bundle: Bundle) -> list[dict[str, str]]:
     from engine.io.resources import schemas_dir
 
     names = ["dispute.schema.json", "policy.schema.json", "records/common.schema.json"]
-    names += [f"records/{t}.schema.json" for t in sorted({r.type for r in bundle.records})]
+    names += [kinds.get(t).schema for t in sorted({r.type for r in bundle.records})]
     root = schemas_dir()
     return [{"file": name, "sha256": hashlib.sha256((root / name).read_bytes()).hexdigest()} for name in names]
 

@@ -37,6 +37,7 @@ import inspect
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping
 
+from engine import kinds
 from engine.lang import ast
 from engine.lang.backends import durable
 from engine.policy.family import Revision
@@ -57,7 +58,7 @@ class GuardrailError(Exception):
 def case_event_types() -> tuple[str, ...]:
     """The event types of a case record, as the record schema lists them."""
     _, by_name = _registry()
-    return tuple(by_name["records/case.schema.json"]["properties"]["events"]["items"]["properties"]["type"]["enum"])
+    return tuple(by_name[kinds.get("case").schema]["properties"]["events"]["items"]["properties"]["type"]["enum"])
 
 
 def compile_ruleset(revision: Revision, action_for: Callable[[str], Action]) -> dict[str, dict[str, Any]]:
