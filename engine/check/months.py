@@ -163,7 +163,10 @@ def credit_owed(terms: dict[str, Any], decision: Decision) -> Credit:
     """The credit this contract is owed for the month of an uptime decision:
     engine.core.credit, the calculation a credit claim's decision uses, with the
     reason codes of the policy's rules that need no claim."""
-    contract = {k: _amount(v) if k in _AMOUNTS else v for k, v in terms.items()}
+    contract = dict(terms)
+    for key in _AMOUNTS:
+        if key in contract:
+            contract[key] = _amount(contract[key])
     reasons = [f.reason for f in decision.findings if f.reason]
     return month_credit(decision.revision, contract, decision.facts, reasons)
 

@@ -17,7 +17,7 @@ support-case requirement, which read the claim's own fields).
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import lru_cache
+from weakref import WeakKeyDictionary
 from typing import Any, Iterable, Mapping, NamedTuple, TYPE_CHECKING
 
 from engine.exact import money_text
@@ -51,10 +51,15 @@ def contract_facts(revision: "Revision", contract: Mapping[str, Any]) -> dict[st
     the policy does not credit) and settlement, under `revision`'s contract terms.
     Amounts in `contract` are exact (Fraction)."""
     terms = revision.contracts.get(contract["billing"])
+    base = None
+    if terms is not None:
+        base = contract[terms.base_field]
+        if terms.divide_by != 1:
+            base = base / terms.divide_by
     return {
         "billing": contract["billing"],
         "currency": contract["currency"],
-        "base_amount": contract[terms.base_field] / terms.divide_by if terms else None,
+        "base_amount": base,
         "settlement": terms.settlement if terms else None,
     }
 
@@ -83,9 +88,13 @@ def month_credit(revision: "Revision", contract: Mapping[str, Any], month_facts:
     facts, `reasons` those the uptime rules already gave; the rules that need no
     claim (see the module docstring) add theirs."""
     facts = {**month_facts, **contract_facts(revision, contract)}
-    scope = Scope({"contract": contract}, facts)
+    scope = _new(Scope)  # Scope({"contract": contract}, facts) without the frozen __init__ (once a customer-month)
+    _set(scope, "__dict__", {"fields": {"contract": contract}, "facts": facts})
     found = list(reasons)
-    for rule in month_rules(revision):
+    rules = _MONTH_RULES.get(revision)
+    if rules is None:
+        rules = _MONTH_RULES[revision] = month_rules(revision)
+    for rule in rules:
         for outcome in rule.outcomes:
             if outcome.when is None or outcome.when.test(scope):
                 if outcome.reason:
@@ -94,7 +103,10 @@ def month_credit(revision: "Revision", contract: Mapping[str, Any], month_facts:
     return settle(revision, facts, found)
 
 
-@lru_cache(maxsize=64)
+_new, _set = object.__new__, object.__setattr__
+_MONTH_RULES: "WeakKeyDictionary[Revision, tuple[Rule, ...]]" = WeakKeyDictionary()
+
+
 def month_rules(revision: "Revision") -> tuple["Rule", ...]:
     """The credit_claim rules decidable for a month without a claim, in policy order."""
     from engine import kinds
