@@ -2,7 +2,8 @@
 
     python3 bench/core.py --data /tmp/d [--repeat 3]
 
-`--data` is a folder written by `bench/generate.py` (cases.jsonl, claims.jsonl).
+`--data` is a folder written by `bench/generate.py` (cases.jsonl, claims.jsonl;
+the uptime months are the claims' months).
 Prints CPU seconds (process time) and wall seconds per record kind, best of
 `--repeat` runs, so a change to the condition language or the kinds can be
 compared with the code before it on the same data in the same minute.
@@ -25,13 +26,18 @@ from engine.io.resources import policies_dir  # noqa: E402
 from engine.policy.family import load_policies  # noqa: E402
 
 
-def _records(path: Path, limit: int) -> list:
+def _records(path: Path, limit: int, as_uptime: bool = False) -> list:
+    """Parsed records of a JSONL file; `as_uptime` makes each claim its month's uptime record."""
     out = []
     with path.open(encoding="utf-8") as handle:
         for i, line in enumerate(handle):
             if i >= limit:
                 break
-            out.append(parse_record(json.loads(line), Source(str(path), i + 1)))
+            raw = json.loads(line)
+            if as_uptime:
+                raw = {"type": "uptime", "id": raw["id"], "customer": raw["customer"], "month": raw["month"],
+                       "outages": raw["outages"]}
+            out.append(parse_record(raw, Source(str(path), i + 1)))
     return out
 
 
@@ -43,8 +49,9 @@ def main() -> int:
     args = parser.parse_args()
     family = load_policies(policies_dir())["genesys-cloud"]
     options = Options(now=datetime(2026, 1, 1, tzinfo=timezone.utc))
-    for name in ("cases.jsonl", "claims.jsonl"):
-        records = _records(args.data / name, args.limit)
+    for name, file, as_uptime in (("cases", "cases.jsonl", False), ("uptime months", "claims.jsonl", True),
+                                  ("claims", "claims.jsonl", False)):
+        records = _records(args.data / file, args.limit, as_uptime)
         best_cpu = best_wall = float("inf")
         for _ in range(args.repeat):
             cpu, wall = time.process_time(), time.perf_counter()

@@ -16,7 +16,7 @@ from engine.lang.conditions import Scope, show
 from engine.errors import Problem, RecordError
 from engine import kinds
 from engine.policy.family import Family, Revision, Rule
-from engine.core.records import Record, check_against
+from engine.core.records import Record
 from engine.timeutil import iso
 
 FAILING_OUTCOMES = frozenset({"breached", "violation"})
@@ -119,21 +119,25 @@ def evaluate(record: Record, family: Family, options: Options) -> Decision:
     if len(anchors) == 1:  # most kinds: one revision (spelt out, it is the hot path)
         (a,) = anchors
         selections: tuple[Selection, ...] = (_select(family, options, record, a.role, a.label, a.instant(record)),)
-        revisions = (selections[0].revision,)
-        _checked(record, *revisions)
+        revision = selections[0].revision
+        revisions = (revision,)
+        found = kind.check(record, revision)
+        if found:
+            raise RecordError(found)
         facts = kind.derive(record, revisions, options.now)
-        findings = _run(revisions[0].rules.get(a.rules, ()), revisions[0], record, facts, options)
+        findings = _run(revision.rules.get(a.rules, ()), revision, record, facts, options)
     else:
         chosen = [_select(family, options, record, a.role, a.label, a.instant(record)) for a in anchors]
         selections = tuple(chosen)
         revisions = tuple([s.revision for s in chosen])
-        _checked(record, *revisions)
+        _checked(record, kind, revisions)
         facts = kind.derive(record, revisions, options.now)
         findings = ()
         for anchor, revision in zip(anchors, revisions):
             findings += _run(revision.rules.get(anchor.rules, ()), revision, record, facts, options)
     result = kind.result(record, revisions, facts, findings, options.now)
-    return _decision(record, revisions[-1], result, findings, facts, selections, kind.extra(revisions))
+    extra = None if kind.extra is None else kind.extra(revisions)
+    return _decision(record, revisions[-1], result, findings, facts, selections, extra)
 
 
 _KINDS: dict[str, kinds.Kind] = {}  # the kinds looked up so far (a dict lookup on the hot path)
@@ -171,15 +175,11 @@ def _select(family: Family, options: Options, record: Record, role: str, anchor:
                                    record=record.id, path=(anchor.split()[0],))]) from None
 
 
-def _checked(record: Record, *revisions: Revision) -> None:
-    if len(revisions) == 1:
-        found = check_against(record, revisions[0])
-        if found:
-            raise RecordError(found)
-        return
+def _checked(record: Record, kind: kinds.Kind, revisions: tuple[Revision, ...]) -> None:
+    """The record's values against every revision it uses, each problem once."""
     problems: list[Problem] = []
     for revision in dict.fromkeys(revisions):
-        problems += [p for p in check_against(record, revision) if p not in problems]
+        problems += [p for p in kind.check(record, revision) if p not in problems]
     if problems:
         raise RecordError(problems)
 

@@ -61,10 +61,6 @@ def _no_problems(record: "Record", revision: "Revision") -> list["Problem"]:
     return []
 
 
-def _no_extra(revisions: Sequence["Revision"]) -> dict[str, Any]:
-    return {}
-
-
 @dataclass(frozen=True)
 class Kind:
     """Everything kind-specific the engine needs. The decision's own revision is
@@ -80,7 +76,7 @@ class Kind:
     summary: Callable[["Decision", str], str]  # the decision in one phrase, in a language
     outcomes: tuple[str, ...] = ()  # every word `outcome` may return
     check: Callable[["Record", "Revision"], list["Problem"]] = _no_problems  # values the policy must define
-    extra: Callable[[Sequence["Revision"]], dict[str, Any]] = _no_extra  # more top-level keys of the decision
+    extra: Callable[[Sequence["Revision"]], dict[str, Any]] | None = None  # more top-level keys of the decision
     explain: Callable[["Decision", Callable[..., str]], list[str]] | None = None  # more fact lines for `sla explain`
     schema_document: Mapping[str, Any] | None = field(default=None, compare=False)
 

@@ -36,7 +36,8 @@ def _derive(record: "Record", revisions: Sequence["Revision"], now: datetime) ->
     return uptime_facts(record, revisions[0])
 
 
-def uptime_result(facts: Mapping[str, Any]) -> dict[str, Any]:
+def _result(record: "Record", revisions: Sequence["Revision"], facts: Mapping[str, Any],
+            findings: Sequence["Finding"], now: datetime) -> dict[str, Any]:
     """The uptime figures of a decision's result, as exact decimal texts."""
     return {
         "total_minutes": decimal_text(facts["total_minutes"]),
@@ -45,11 +46,6 @@ def uptime_result(facts: Mapping[str, Any]) -> dict[str, Any]:
         "uptime_percent": decimal_text(facts["uptime_percent"]),
         "credit_percent": decimal_text(facts["credit_percent"]),
     }
-
-
-def _result(record: "Record", revisions: Sequence["Revision"], facts: Mapping[str, Any],
-            findings: Sequence["Finding"], now: datetime) -> dict[str, Any]:
-    return uptime_result(facts)
 
 
 def _outcome(decision: "Decision") -> str:
@@ -62,6 +58,8 @@ def _summary(decision: "Decision", lang: str) -> str:
 
 
 def _check(record: "Record", revision: "Revision") -> list[Problem]:
+    if not record.outages:
+        return []
     values = PolicyValues(record, revision)
     values.outages()
     return values.problems
