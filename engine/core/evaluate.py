@@ -1,8 +1,9 @@
 """The pure core: a record and a policy family in, a decision out. No I/O.
 
-Pipeline per record: select the revision in force (by the record's anchor
-instant, or the `as_of` day) -> check the record's values against it -> derive
-facts -> run the revision's compiled rules -> build the result.
+Pipeline per record, each step as the record's kind (engine.kinds) defines it:
+select the revision in force for each of the kind's anchors (by its anchor
+instant, or the `as_of` day) -> check the record's values against them -> derive
+facts -> run each anchor's compiled rules -> build the result.
 """
 
 from __future__ import annotations
