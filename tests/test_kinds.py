@@ -36,7 +36,7 @@ def _submitted(record):
     return lambda revision: submitted
 
 
-def _derive(record, revisions, now):
+def _derive(record, revisions, now, history):
     return {"score": Fraction(record.fields["score"]), "scored_case": record.fields["case"]}
 
 

@@ -125,14 +125,14 @@ def evaluate(record: Record, family: Family, options: Options) -> Decision:
         found = kind.check(record, revision)
         if found:
             raise RecordError(found)
-        facts = kind.derive(record, revisions, options.now)
+        facts = kind.derive(record, revisions, options.now, () if options.as_of is not None else family.revisions)
         findings = _run(revision.rules.get(a.rules, ()), revision, record, facts, options)
     else:
         chosen = [_select(family, options, record, a.role, a.label, a.instant(record)) for a in anchors]
         selections = tuple(chosen)
         revisions = tuple([s.revision for s in chosen])
         _checked(record, kind, revisions)
-        facts = kind.derive(record, revisions, options.now)
+        facts = kind.derive(record, revisions, options.now, () if options.as_of is not None else family.revisions)
         findings = ()
         for anchor, revision in zip(anchors, revisions):
             findings += _run(revision.rules.get(anchor.rules, ()), revision, record, facts, options)

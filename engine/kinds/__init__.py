@@ -70,7 +70,8 @@ class Kind:
     schema: str  # name under schemas/, e.g. "records/case.schema.json"
     facts: Mapping[str, str]  # fact name -> what it means (rules and messages may use these)
     anchors: tuple[Anchor, ...]
-    derive: Callable[["Record", tuple["Revision", ...], datetime], dict[str, Any]]  # record, revisions, now -> facts
+    # (record, its anchors' revisions, now, the family's revisions oldest first or () under --as-of) -> facts
+    derive: Callable[["Record", tuple["Revision", ...], datetime, Sequence["Revision"]], dict[str, Any]]
     result: Callable[["Record", tuple["Revision", ...], Mapping[str, Any], tuple["Finding", ...], datetime], dict[str, Any]]
     outcome: Callable[["Decision"], str]  # the decision in one word (see engine.core.outcomes)
     summary: Callable[["Decision", str], str]  # the decision in one phrase, in a language

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from engine.policy.family import Revision
 
 
-def _derive(record: "Record", revisions: Sequence["Revision"], now: datetime) -> dict[str, Any]:
+def _derive(record: "Record", revisions: Sequence["Revision"], now: datetime,
+            history: Sequence["Revision"]) -> dict[str, Any]:
     return case_facts(record, revisions[0], now)
 
 

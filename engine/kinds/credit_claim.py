@@ -30,9 +30,10 @@ if TYPE_CHECKING:
     from engine.policy.family import Revision
 
 
-def _derive(record: "Record", revisions: Sequence["Revision"], now: datetime) -> dict[str, Any]:
+def _derive(record: "Record", revisions: Sequence["Revision"], now: datetime,
+            history: Sequence["Revision"]) -> dict[str, Any]:
     month_rev, claim_rev = revisions
-    return claim_facts(record, month_rev, claim_rev)
+    return claim_facts(record, month_rev, claim_rev, history)
 
 
 def _result(record: "Record", revisions: Sequence["Revision"], facts: Mapping[str, Any],

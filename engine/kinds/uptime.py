@@ -32,7 +32,8 @@ def month_start(record: "Record") -> Any:
 MONTH_ANCHOR_LABEL = "month (first instant)"
 
 
-def _derive(record: "Record", revisions: Sequence["Revision"], now: datetime) -> dict[str, Any]:
+def _derive(record: "Record", revisions: Sequence["Revision"], now: datetime,
+            history: Sequence["Revision"]) -> dict[str, Any]:
     return uptime_facts(record, revisions[0])
 
 
