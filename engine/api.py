@@ -1,12 +1,14 @@
-"""The public Python API: load policies, decide records, replay a dispute, verify a
-receipt, with plain data in and out and no argparse. The `sla` command line and
-the HTTP service (`sla serve`) both sit on it.
+"""The public Python API: load policies, decide records, explain decisions, replay
+a dispute, verify a receipt, with plain data in and out and no argparse. The `sla`
+command line (evaluate, replay, verify) and the HTTP service (`sla serve`) both
+sit on it; README.md ("Python API") shows it at work.
 
     from engine.api import Engine
     engine = Engine.load()                       # the bundled policies, or Engine.load("my-policies/")
     result = engine.evaluate([{"type": "case", ...}], now="2026-01-01T00:00:00Z")
     result.decisions                             # one JSON-ready dict per decided record
     result.rejected                              # [{"index": 0, "problems": [...]}] for records that could not be decided
+    engine.explain([...], now=...).decisions     # the same decisions, each with its "explain" trace as data
 
 Errors in what the caller passes (an unknown family, a malformed `now`) raise
 `engine.errors.UsageError`; records that cannot be decided are returned, never raised,
@@ -18,17 +20,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping, TextIO
 
-from engine.batch import Rejected, decide_one
+from engine.batch import Rejected, Tally, decide_files, decide_one
 from engine.core.evaluate import Decision, Options
 from engine.core.records import Source
-from engine.disputes.bundle import Verdict, bundle_from_data, replay
+from engine.disputes.bundle import Bundle, Verdict, bundle_from_data, load_bundle, replay
 from engine.disputes.receipt import Verification, build_receipt, verify
 from engine.errors import Problem, UsageError
 from engine.io.resources import policies_dir
 from engine.io.seenids import SeenIds
 from engine.policy.family import Family, load_policies
+from engine.render.explain import explain_data
 from engine.timeutil import TimeFormatError, parse_date, parse_instant
 
 __all__ = ["Engine", "Evaluation", "problem_json"]
@@ -96,8 +99,22 @@ class Engine:
                  source: str = "<api>") -> Evaluation:
         """Decide each record (dicts as in `schemas/records/`), in order. Duplicate ids
         within one call are rejected as `sla evaluate` rejects them within one run."""
+        return self._decide(records, policy, self.options(now, as_of, lang), source)
+
+    def explain(self, records: Iterable[Mapping[str, Any]], *, policy: str | None = None,
+                now: str | datetime | None = None, as_of: str | date | None = None, lang: str = "en",
+                source: str = "<api>") -> Evaluation:
+        """As `evaluate`, with each decision's trace as data under its `explain` key:
+        the revisions chosen and why, every derived fact, each rule's outcomes as
+        tried with the clause quoted, and the text `sla explain` prints."""
         family = self.family(policy)
-        options = self.options(now, as_of, lang)
+        out = self._decide(records, policy, self.options(now, as_of, lang, explain=True), source)
+        for decision, data in zip(out.objects, out.decisions):
+            data["explain"] = explain_data(decision, family, lang)
+        return out
+
+    def _decide(self, records: Iterable[Mapping[str, Any]], policy: str | None, options: Options, source: str) -> Evaluation:
+        family = self.family(policy)
         out = Evaluation()
         with SeenIds() as seen:
             for index, raw in enumerate(records):
@@ -109,11 +126,26 @@ class Engine:
                     out.decisions.append(item.to_json())
         return out
 
-    def replay(self, bundle: Mapping[str, Any], *, now: str | datetime | None = None,
-               as_of: str | date | None = None, lang: str = "en", source: str = "<api>") -> Verdict:
-        """A dispute bundle's verdict (raises BundleError listing the bundle's problems)."""
-        loaded = bundle_from_data(bundle, source)
-        family = self.family(loaded.policy)
+    def stream(self, paths: Iterable[str], *, policy: str | None = None, now: str | datetime | None = None,
+               as_of: str | date | None = None, lang: str = "en", explain: bool = False,
+               stdin: TextIO | None = None, tally: Tally | None = None) -> Iterator[Decision | Rejected]:
+        """Every record in record files (`.json`, `.jsonl`, `.yaml`, folders, or `-`
+        for `stdin`), decided or rejected, lazily and in input order, in bounded
+        memory: what `sla evaluate` runs. `tally`, when given, keeps the counts."""
+        return decide_files(paths, self.family(policy), self.options(now, as_of, lang, explain), stdin, tally)
+
+    def replay(self, bundle: Mapping[str, Any] | Bundle | str | Path, *, now: str | datetime | None = None,
+               as_of: str | date | None = None, lang: str = "en", source: str = "<api>",
+               policy: str | None = None) -> Verdict:
+        """A dispute bundle's verdict (raises BundleError listing the bundle's problems).
+        `bundle` is the bundle as data, the path of a bundle file (.yaml, .yml, .json:
+        its problems then name their lines), or a Bundle already read.
+        The family is the bundle's `policy:`, else `policy`, else the only one."""
+        if isinstance(bundle, (str, Path)):
+            loaded = load_bundle(bundle)
+        else:
+            loaded = bundle if isinstance(bundle, Bundle) else bundle_from_data(bundle, source)
+        family = self.family(loaded.policy or policy)
         instant = now if now is not None else loaded.now
         return replay(loaded, family, self.options(instant, as_of, lang))
 

@@ -9,15 +9,15 @@ function?) are in `check_against`, run once the revision is known.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timezone
 from operator import attrgetter
-from typing import Any, Iterator, Mapping, Sequence, TYPE_CHECKING
+from typing import Any, Mapping, TYPE_CHECKING
 
 from engine.errors import PathPart, Problem
 from engine.exact import to_fraction
-from engine.io.schemafast import Check, Unsupported, Unsure, compile_schema, registry_resolver
 from engine import kinds
-from engine.io.schemas import CONTROL_CHARACTERS, _registry, did_you_mean, iter_problems
+from engine.io.schemas import CONTROL_CHARACTERS, did_you_mean, iter_problems, schema, surely_valid
 from engine.timeutil import TimeFormatError, parse_instant, parse_month
 
 if TYPE_CHECKING:
@@ -87,84 +87,14 @@ def _field_paths(schema: Mapping[str, Any], prefix: str = "") -> set[str]:
     return out
 
 
+@lru_cache(maxsize=None)
 def record_fields(kind: str) -> frozenset[str]:
-    """The dotted field paths a rule may read from a record of `kind` (from its schema)."""
-    known = _FIELDS.get(kind)
-    if known is None:
-        _, by_name = _registry()
-        known = _FIELDS[kind] = frozenset(_field_paths(by_name[kinds.get(kind).schema]))
-    return known
+    """The dotted field paths a rule of record kind `kind` may read (`{field: contract.billing}`),
+    from the kind's schema (read on first use, so importing the core opens no file)."""
+    return frozenset(_field_paths(schema(kinds.get(kind).schema)))
 
 
-_FIELDS: dict[str, frozenset[str]] = {}
-_NO_CHECK = object()
-
-
-def _fast_check(rtype: str) -> Any:
-    """The kind's compiled check that vouches for a valid record in microseconds
-    (engine.schemafast), compiled on first use; a kind whose schema it cannot
-    model is left to jsonschema alone (_NO_CHECK)."""
-    check = _COMPILED.get(rtype)
-    if check is None:
-        _, by_name = _registry()
-        schema = by_name[kinds.get(rtype).schema]
-        try:
-            check = compile_schema(schema, schema.get("$id", ""), registry_resolver(by_name))
-        except Unsupported:
-            check = _NO_CHECK
-        _COMPILED[rtype] = check
-    return check
-
-
-_COMPILED: dict[str, Any] = {}
-
-
-class _FastChecks(Mapping[str, Check]):
-    """The compiled checks by kind, as a read-only mapping (compiled when first asked)."""
-
-    def __getitem__(self, rtype: str) -> Check:
-        check = _fast_check(rtype) if rtype in kinds.names() else _NO_CHECK
-        if check is _NO_CHECK:
-            raise KeyError(rtype)
-        return check  # type: ignore[no-any-return]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter([t for t in kinds.names() if _fast_check(t) is not _NO_CHECK])
-
-    def __len__(self) -> int:
-        return len(list(iter(self)))
-
-
-class _KindNames(Sequence[str]):
-    """The names of the known record kinds (engine.kinds), asked each time."""
-
-    def __getitem__(self, index: Any) -> Any:
-        return kinds.names()[index]
-
-    def __len__(self) -> int:
-        return len(kinds.names())
-
-
-_FAST = _FastChecks()
-RECORD_TYPES = _KindNames()
-
-
-def _forget() -> None:
-    _FIELDS.clear()
-    _COMPILED.clear()
-
-
-kinds.on_change(_forget)
-
-
-def _surely_valid(rtype: str, raw: Any) -> bool:
-    check = _fast_check(rtype)
-    if check is _NO_CHECK:
-        return False
-    try:
-        return check(raw)
-    except Unsure:
-        return False
+kinds.on_change(record_fields.cache_clear)
 
 
 # Ids and customers are printed inside one-line errors and table rows: a line
@@ -195,9 +125,10 @@ def record_problems(raw: Any, source: Source) -> list[Problem]:
         message = "missing field 'type'" if rtype is None else f"unknown record type {rtype!r}{hint}"
         return [Problem(f"{message}; expected one of {options}", line=source.line_of(("type",)), path=("type",), **where)]
     unprintable = _unprintable(raw, source)
-    if not unprintable and _surely_valid(rtype, raw):
+    name = kinds.get(rtype).schema
+    if not unprintable and surely_valid(name, raw):
         return []
-    return unprintable + [p.located(line=source.line_of(p.path), **where) for p in iter_problems(kinds.get(rtype).schema, raw)]
+    return unprintable + [p.located(line=source.line_of(p.path), **where) for p in iter_problems(name, raw)]
 
 
 def parse_record(raw: Mapping[str, Any], source: Source) -> Record:

@@ -41,7 +41,7 @@ from engine import kinds
 from engine.lang import ast
 from engine.lang.backends import durable
 from engine.policy.family import Revision
-from engine.io.schemas import _registry
+from engine.io.schemas import schema
 
 Action = Callable[[Any], None]
 DISCRIMINATORS = ("kind", "$timerName")
@@ -57,8 +57,7 @@ class GuardrailError(Exception):
 @lru_cache(maxsize=1)
 def case_event_types() -> tuple[str, ...]:
     """The event types of a case record, as the record schema lists them."""
-    _, by_name = _registry()
-    return tuple(by_name[kinds.get("case").schema]["properties"]["events"]["items"]["properties"]["type"]["enum"])
+    return tuple(schema(kinds.get("case").schema)["properties"]["events"]["items"]["properties"]["type"]["enum"])
 
 
 def compile_ruleset(revision: Revision, action_for: Callable[[str], Action]) -> dict[str, dict[str, Any]]:
