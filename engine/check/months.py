@@ -7,10 +7,11 @@ own incidents and the platform-wide ones (customer empty or '*'). The engine
 clips each outage to the month, so an incident across a month end counts in
 both months, each for its own part.
 
-The credit a contract would be owed for a month is the month's credit percent
-(under the revision in force for that month) times the contract's monthly
-committed fee, by the same policy terms a claim uses (eligible contract types,
-annual commitment / 12, rounding to the currency's minor unit).
+The credit a contract would be owed for a month is engine.core.credit's, the
+calculation a credit claim's decision uses: the month's credit percent (under the
+revision in force for that month) of the contract's monthly base, by the same
+policy terms (eligible contract types, annual commitment / 12, rounding to the
+currency's minor unit), with reason codes from the policy's rules.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from fractions import Fraction
 from typing import Any, Iterator
 
 from engine.errors import UsageError
-from engine.core.evaluate import Options
-from engine.exact import money_text, to_fraction
+from engine.core.credit import Credit, month_credit
+from engine.core.evaluate import Decision, Options
+from engine.exact import to_fraction
 from engine.core.facts.uptime import month_window
 from engine.policy.family import Family, Revision
 from engine.timeutil import TimeFormatError, micros, parse_month
@@ -164,30 +166,19 @@ def uptime_record(customer: str, month: str, outages: list[dict[str, Any]]) -> d
     return {"type": "uptime", "id": f"{customer}/{month}", "customer": customer, "month": month, "outages": outages}
 
 
-@dataclass(frozen=True)
-class Owed:
-    """What a contract would be owed for a month: the amount, or why nothing."""
-
-    eligible: bool
-    amount: str
-    currency: str
-    billing: str
-    reason: str | None
+_AMOUNTS = ("monthly_commitment", "annual_commitment")  # a contract row's decimal amounts, as in a claim
 
 
-def credit_owed(terms: dict[str, Any], revision: Revision, credit_percent: Fraction) -> Owed:
-    """The month's credit for this contract under `revision`'s contract terms."""
-    currency, billing = terms["currency"], terms["billing"]
-    minor = revision.currencies[currency]
-    contract = revision.contracts.get(billing)
-    if contract is None:
-        return Owed(False, money_text(Fraction(0), minor), currency, billing, "contract_not_eligible")
-    base = _amount(terms[contract.base_field])
-    # base / divide_by x credit% / 100, as one exact fraction (a hundred thousand customer-months a year)
-    amount = Fraction(base.numerator * credit_percent.numerator,
-                      base.denominator * contract.divide_by * credit_percent.denominator * 100)
-    due = credit_percent.numerator > 0
-    return Owed(due, money_text(amount, minor), currency, billing, None if due else "no_credit_due")
+def credit_owed(terms: dict[str, Any], decision: Decision) -> Credit:
+    """The credit this contract is owed for the month of an uptime decision:
+    engine.core.credit, the calculation a credit claim's decision uses, with the
+    reason codes of the policy's rules that need no claim."""
+    contract = dict(terms)
+    for key in _AMOUNTS:
+        if key in contract:
+            contract[key] = _amount(contract[key])
+    reasons = [f.reason for f in decision.findings if f.reason]
+    return month_credit(decision.revision, contract, decision.facts, reasons)
 
 
 @lru_cache(maxsize=4096)

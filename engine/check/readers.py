@@ -127,7 +127,7 @@ def open_source(name: str, stdin: TextIO | None, option: str, encoding: str = "u
 def _check_encoding(encoding: str, option: str) -> None:
     """Rows are cut at newlines and quotes in the bytes, so the encoding must write those as ASCII."""
     try:
-        ascii_safe = '\n",;|\t'.encode(encoding) == b'\n",;|\t'
+        ascii_safe = '\n",;|\t'.encode(encoding).endswith(b'\n",;|\t')  # endswith: a BOM may lead
     except (LookupError, UnicodeError):
         raise UsageError(f"{option}: the mapping's `encoding: {encoding}` is not an encoding Python knows") from None
     if not ascii_safe:

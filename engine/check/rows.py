@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Union
 
-from engine.check.months import Owed
+from engine.core.credit import Credit
 
 
 @dataclass(slots=True)
@@ -60,7 +60,7 @@ class MonthRow(Contribution):
     credit_percent: str
     tier_below: str | None
     revision: str
-    owed: Owed | None  # None: the customer has no contract
+    owed: Credit | None  # None: the customer has no contract
 
 
 @dataclass(slots=True)

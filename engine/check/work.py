@@ -31,7 +31,8 @@ from engine.core.records import RecordProblems, Source, parse_record, record_pro
 from engine.check.junit import rejected, testcase
 from engine.check.readers import BadRow
 from engine.check.mapping import EventSpec, Mapping, RowError
-from engine.check.months import Contract, CustomerMonth, MonthInfo, OutageIndex, Owed, credit_owed, uptime_record
+from engine.check.months import Contract, CustomerMonth, MonthInfo, OutageIndex, credit_owed, uptime_record
+from engine.core.credit import Credit
 from engine.check.rows import CaseRow, ClaimRow, Contribution, Decided, Item, MonthRow, Rejected, Task
 from engine.check.summary import Summary
 
@@ -248,7 +249,7 @@ def _customer_month(state: State, file: str, payload: CustomerMonth) -> Item:
         decision = evaluate(parse_record(raw, src), state.family, state.options)
     except (RecordProblems, RecordError) as exc:
         return bad(where, raw["id"], exc.problems)
-    owed = credit_owed(terms, decision.revision, decision.facts["credit_percent"]) if terms else None
+    owed = credit_owed(terms, decision) if terms else None
     return ok(state, decision, "customer-months", file, None, month_contribution(decision, owed))
 
 
@@ -288,7 +289,7 @@ def case_contribution(decision: Decision) -> CaseRow:
                    decision.result["response_target_minutes"])
 
 
-def month_contribution(decision: Decision, owed: Owed | None) -> MonthRow:
+def month_contribution(decision: Decision, owed: Credit | None) -> MonthRow:
     """What a decided customer-month adds to the summary."""
     facts = decision.facts
     down = _micros(facts["unavailable_minutes"]) - _micros(facts["excluded_minutes"])

@@ -1,8 +1,9 @@
 """The pure core: a record and a policy family in, a decision out. No I/O.
 
-Pipeline per record: select the revision in force (by the record's anchor
-instant, or the `as_of` day) -> check the record's values against it -> derive
-facts -> run the revision's compiled rules -> build the result.
+Pipeline per record, each step as the record's kind (engine.kinds) defines it:
+select the revision in force for each of the kind's anchors (by its anchor
+instant, or the `as_of` day) -> check the record's values against them -> derive
+facts -> run each anchor's compiled rules -> build the result.
 """
 
 from __future__ import annotations
@@ -10,17 +11,13 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from fractions import Fraction
 from typing import Any, Callable, Mapping
 
 from engine.lang.conditions import Scope, show
 from engine.errors import Problem, RecordError
-from engine.exact import decimal_text, money_text
-from engine.core.facts.case import case_facts
-from engine.core.facts.claim import claim_facts
-from engine.core.facts.uptime import month_window, uptime_facts
+from engine import kinds
 from engine.policy.family import Family, Revision, Rule
-from engine.core.records import Record, check_against
+from engine.core.records import Record
 from engine.timeutil import iso
 
 FAILING_OUTCOMES = frozenset({"breached", "violation"})
@@ -110,8 +107,42 @@ class Options:
 
 
 def evaluate(record: Record, family: Family, options: Options) -> Decision:
-    """Decide one record. Raises RecordError when the record cannot be evaluated."""
-    return _EVALUATORS[record.type](record, family, options)
+    """Decide one record. Raises RecordError when the record cannot be evaluated.
+
+    The record's kind (engine.kinds) says which revisions it needs (one per
+    anchor), which facts it derives and how its result is made; the rules of
+    each anchor run under that anchor's revision, and the last anchor's revision
+    is the decision's."""
+    kind = _KINDS.get(record.type)
+    if kind is None:
+        kind = _KINDS[record.type] = kinds.get(record.type)
+    anchors = kind.anchors
+    if len(anchors) == 1:  # most kinds: one revision (spelt out, it is the hot path)
+        (a,) = anchors
+        selections: tuple[Selection, ...] = (_select(family, options, record, a.role, a.label, a.instant(record)),)
+        revision = selections[0].revision
+        revisions = (revision,)
+        found = kind.check(record, revision)
+        if found:
+            raise RecordError(found)
+        facts = kind.derive(record, revisions, options.now, () if options.as_of is not None else family.revisions)
+        findings = _run(revision.rules.get(a.rules, ()), revision, record, facts, options)
+    else:
+        chosen = [_select(family, options, record, a.role, a.label, a.instant(record)) for a in anchors]
+        selections = tuple(chosen)
+        revisions = tuple([s.revision for s in chosen])
+        _checked(record, kind, revisions)
+        facts = kind.derive(record, revisions, options.now, () if options.as_of is not None else family.revisions)
+        findings = ()
+        for anchor, revision in zip(anchors, revisions):
+            findings += _run(revision.rules.get(anchor.rules, ()), revision, record, facts, options)
+    result = kind.result(record, revisions, facts, findings, options.now)
+    extra = None if kind.extra is None else kind.extra(revisions)
+    return _decision(record, revisions[-1], result, findings, facts, selections, extra)
+
+
+_KINDS: dict[str, kinds.Kind] = {}  # the kinds looked up so far (a dict lookup on the hot path)
+kinds.on_change(_KINDS.clear)
 
 
 _STARTS: dict[int, tuple[Family, tuple[tuple[Revision, datetime], ...]]] = {}  # id(family) -> (family, starts)
@@ -145,93 +176,13 @@ def _select(family: Family, options: Options, record: Record, role: str, anchor:
                                    record=record.id, path=(anchor.split()[0],))]) from None
 
 
-def _checked(record: Record, *revisions: Revision) -> None:
-    if len(revisions) == 1:
-        found = check_against(record, revisions[0])
-        if found:
-            raise RecordError(found)
-        return
+def _checked(record: Record, kind: kinds.Kind, revisions: tuple[Revision, ...]) -> None:
+    """The record's values against every revision it uses, each problem once."""
     problems: list[Problem] = []
     for revision in dict.fromkeys(revisions):
-        problems += [p for p in check_against(record, revision) if p not in problems]
+        problems += [p for p in kind.check(record, revision) if p not in problems]
     if problems:
         raise RecordError(problems)
-
-
-def _case(record: Record, family: Family, options: Options) -> Decision:
-    sel = _select(family, options, record, "record", "submitted_at", lambda r: record.fields["submitted_at"])
-    revision = sel.revision
-    _checked(record, revision)
-    facts = case_facts(record, revision, options.now)
-    findings = _run(revision.rules["case"], revision, record, facts, options)
-    result = {
-        "severity": facts["severity"],
-        "current_severity": facts["current_severity"],
-        "response_target_minutes": decimal_text(facts["response_target_minutes"]),
-        "response_minutes": _num(facts["response_minutes"]),
-        "response_met": facts["response_met"],
-        "clock_start": _instant(facts["clock_start"]),
-        "response_deadline": _instant(facts["response_deadline"]),
-        "evaluated_at": iso(options.now),
-    }
-    return _decision(record, revision, result, findings, facts, (sel,))
-
-
-def _month_anchor(record: Record) -> Callable[[Revision], datetime]:
-    return lambda r: month_window(record.fields["month"], r)[0]
-
-
-def _uptime(record: Record, family: Family, options: Options) -> Decision:
-    sel = _select(family, options, record, "record", "month (first instant)", _month_anchor(record))
-    revision = sel.revision
-    _checked(record, revision)
-    facts = uptime_facts(record, revision)
-    findings = _run(revision.rules["uptime"], revision, record, facts, options)
-    return _decision(record, revision, _uptime_result(facts), findings, facts, (sel,))
-
-
-def _uptime_result(facts: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "total_minutes": decimal_text(facts["total_minutes"]),
-        "unavailable_minutes": decimal_text(facts["unavailable_minutes"]),
-        "excluded_minutes": decimal_text(facts["excluded_minutes"]),
-        "uptime_percent": decimal_text(facts["uptime_percent"]),
-        "credit_percent": decimal_text(facts["credit_percent"]),
-    }
-
-
-def _claim(record: Record, family: Family, options: Options) -> Decision:
-    month_sel = _select(family, options, record, "uptime and tiers", "month (first instant)", _month_anchor(record))
-    claim_sel = _select(family, options, record, "claim procedure", "submitted_at", lambda r: record.fields["submitted_at"])
-    month_rev, claim_rev = month_sel.revision, claim_sel.revision
-    _checked(record, month_rev, claim_rev)
-    facts = claim_facts(record, month_rev, claim_rev, () if options.as_of is not None else family.revisions)
-    findings = _run(month_rev.rules["uptime"], month_rev, record, facts, options)
-    findings += _run(claim_rev.rules["credit_claim"], claim_rev, record, facts, options)
-    reasons = [f.reason for f in findings if f.reason]
-    eligible = not reasons
-    minor = claim_rev.currencies[facts["currency"]]
-    amount = facts["base_amount"] * facts["credit_percent"] / 100 if eligible else Fraction(0)
-    result = {
-        "eligible": eligible,
-        "credit_percent": decimal_text(facts["credit_percent"]),
-        "credit_amount": money_text(amount, minor),
-        "currency": facts["currency"],
-        "settlement": facts["settlement"] if eligible else None,
-        "reasons": reasons,
-        "uptime_version": month_rev.revision,
-        "uptime_percent": decimal_text(facts["uptime_percent"]),
-        "window_closes_at": iso(facts["window_closes_at"]),
-    }
-    extra = {"uptime_sha256": month_rev.sha256}
-    return _decision(record, claim_rev, result, findings, facts, (month_sel, claim_sel), extra)
-
-
-_EVALUATORS: dict[str, Callable[[Record, Family, Options], Decision]] = {
-    "case": _case,
-    "uptime": _uptime,
-    "credit_claim": _claim,
-}
 
 
 def _run(rules: tuple[Rule, ...], revision: Revision, record: Record, facts: Mapping[str, Any], options: Options) -> tuple[Finding, ...]:
@@ -352,11 +303,3 @@ class _Shown:
 
     def __getitem__(self, name: str) -> str:
         return show(self.facts[name])
-
-
-def _num(value: Fraction | None) -> str | None:
-    return None if value is None else decimal_text(value)
-
-
-def _instant(value: datetime | None) -> str | None:
-    return None if value is None else iso(value)

@@ -7,19 +7,15 @@ has not started).
 
 from __future__ import annotations
 
+from engine import kinds
 from engine.core.evaluate import Decision
 
 OUTCOMES = ("eligible", "not_eligible", "credit_due", "no_credit", "met", "breached", "pending")
 
 
 def outcome_of(decision: Decision) -> str:
-    """The one-word outcome of a decision (see the module docstring)."""
-    result = decision.result
-    if decision.record.type == "credit_claim":
-        return "eligible" if result["eligible"] else "not_eligible"
-    if decision.record.type == "uptime":
-        return "credit_due" if decision.facts["credit_percent"] > 0 else "no_credit"
-    return {True: "met", False: "breached", None: "pending"}[result["response_met"]]
+    """The one-word outcome of a decision, as its record's kind words it (see the module docstring)."""
+    return kinds.get(decision.record.type).outcome(decision)
 
 
 def month_of(decision: Decision) -> str:

@@ -18,8 +18,8 @@ from typing import Any, Mapping, TYPE_CHECKING
 
 from engine.errors import PathPart, Problem
 from engine.exact import to_fraction
-from engine.io.schemas import (CONTROL_CHARACTERS, RECORD_TYPES, Uncounted, did_you_mean, iter_problems, record_schema_name,
-                                schema, surely_valid)
+from engine import kinds
+from engine.io.schemas import CONTROL_CHARACTERS, Uncounted, did_you_mean, iter_problems, schema, surely_valid
 from engine.timeutil import TimeFormatError, parse_instant, parse_month
 
 if TYPE_CHECKING:
@@ -90,16 +90,18 @@ def _field_paths(schema: Mapping[str, Any], prefix: str = "") -> set[str]:
 
 
 @lru_cache(maxsize=None)
-def record_fields(record_type: str) -> frozenset[str]:
-    """The dotted field paths a rule of `record_type` may read (`{field: contract.billing}`),
-    from the record's schema (read on first use, so importing the core opens no file)."""
-    return frozenset(_field_paths(schema(record_schema_name(record_type))))
+def record_fields(kind: str) -> frozenset[str]:
+    """The dotted field paths a rule of record kind `kind` may read (`{field: contract.billing}`),
+    from the kind's schema (read on first use, so importing the core opens no file)."""
+    return frozenset(_field_paths(schema(kinds.get(kind).schema)))
+
+
+kinds.on_change(record_fields.cache_clear)
 
 
 # Ids and customers are printed inside one-line errors and table rows: a line
 # break or control character in one would split or forge lines (CR, ESC...).
 _CONTROL = CONTROL_CHARACTERS
-_SCHEMA_NAME = {rtype: record_schema_name(rtype) for rtype in RECORD_TYPES}
 _PRINTED = ("id", "customer", "support_case")
 
 
@@ -118,16 +120,18 @@ def record_problems(raw: Any, source: Source) -> list[Problem]:
     if not isinstance(raw, dict):
         return [Problem(f"a record is a JSON object; got {type(raw).__name__}", line=source.line, **where)]
     rtype = raw.get("type")
-    if rtype not in RECORD_TYPES:
-        options = ", ".join(RECORD_TYPES)
-        hint = did_you_mean(rtype, list(RECORD_TYPES)) if isinstance(rtype, str) else ""
+    known = kinds.names()
+    if rtype not in known:
+        options = ", ".join(known)
+        hint = did_you_mean(rtype, list(known)) if isinstance(rtype, str) else ""
         message = "missing field 'type'" if rtype is None else f"unknown record type {rtype!r}{hint}"
         return [Problem(f"{message}; expected one of {options}", line=source.line_of(("type",)), path=("type",), **where)]
     unprintable = _unprintable(raw, source)
-    if not unprintable and surely_valid(_SCHEMA_NAME[rtype], raw):
+    name = kinds.get(rtype).schema
+    if not unprintable and surely_valid(name, raw):
         return []
     uncounted = Uncounted()
-    found = iter_problems(_SCHEMA_NAME[rtype], raw, uncounted)
+    found = iter_problems(name, raw, uncounted)
     problems = unprintable + [p.located(line=source.line_of(p.path), **where)
                               for p in itertools.islice(found, max(PROBLEMS_PER_RECORD - len(unprintable), 0))]
     hidden = sum(1 for _ in found) + uncounted.more  # counted, never kept: memory does not grow per problem
@@ -210,38 +214,6 @@ class RecordProblems(Exception):
 
 
 def check_against(record: Record, revision: "Revision") -> list[Problem]:
-    """Values a policy defines: severities, channels, functions, causes, contracts, currencies."""
-    problems: list[Problem] = []
-
-    def fail(message: str, path: tuple[PathPart, ...]) -> None:
-        problems.append(Problem(f"{message} (policy {revision.label})", file=record.source.file,
-                                line=record.source.line_of(path), record=record.id, path=path))
-
-    def known(value: Any, allowed: Any, what: str, path: tuple[PathPart, ...]) -> None:
-        if value not in allowed:
-            names = sorted(map(str, allowed))
-            fail(f"unknown {what} {value!r}{did_you_mean(str(value), names)}; expected one of {', '.join(names)}", path)
-
-    f = record.fields
-    if record.type == "case":
-        known(f["severity"], revision.severities, "severity", ("severity",))
-        known(f["channel"], revision.case_channels, "channel", ("channel",))
-        for ev in record.events:
-            if ev.type == "severity_change":
-                known(ev.to, revision.severities, "severity", ("events", ev.index, "to"))
-            elif ev.type == revision.initial_response.event and ev.via is not None:
-                known(ev.via, revision.response_channels, "response channel", ("events", ev.index, "via"))
-            elif ev.via is not None:
-                known(ev.via, revision.case_channels, "channel", ("events", ev.index, "via"))
-    causes = revision.attributable_causes | revision.excluded_causes
-    for out in record.outages:
-        for j, name in enumerate(out.functions):
-            known(name, revision.functions, "function", ("outages", out.index, "functions", j))
-        known(out.cause, causes, "cause", ("outages", out.index, "cause"))
-    if record.type == "credit_claim":
-        contract = f["contract"]
-        known(contract["currency"], revision.currencies, "currency", ("contract", "currency"))
-        terms = revision.contracts.get(contract["billing"])
-        if terms is not None and terms.base_field not in contract:
-            fail(f"a {contract['billing']} contract needs {terms.base_field}", ("contract",))
-    return problems
+    """Values a policy defines (severities, channels, functions, causes, contracts,
+    currencies), as the record's kind checks them."""
+    return kinds.get(record.type).check(record, revision)

@@ -41,7 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from engine import __version__
+from engine import __version__, kinds
 from engine.canonical import sha256_of
 from engine.disputes import signing
 from engine.disputes.bundle import Bundle, Verdict, bundle_from_data, replay, what_if_label
@@ -85,6 +85,8 @@ def schema_hashes(bundle: Bundle) -> list[dict[str, str]]:
     """The schema files the run used, with their sha256."""
     from engine.io.resources import schemas_dir
 
+    names = ["dispute.schema.json", "policy.schema.json", "records/common.schema.json"]
+    names += [kinds.get(t).schema for t in sorted({r.type for r in bundle.records})]
     root = schemas_dir()
     return [{"file": name, "sha256": hashlib.sha256((root / name).read_bytes()).hexdigest()}
             for name in schema_names(r.type for r in bundle.records)]

@@ -38,8 +38,20 @@ def schema_documents() -> Mapping[str, dict[str, Any]]:
     """Every schema under `schemas/`, keyed by its file name relative to that
     folder (`records/case.schema.json`); read once, on first use."""
     root = schemas_dir()
-    return {path.relative_to(root).as_posix(): json.loads(path.read_text(encoding="utf-8"))
-            for path in sorted(root.rglob("*.schema.json"))}
+    documents = {path.relative_to(root).as_posix(): json.loads(path.read_text(encoding="utf-8"))
+                 for path in sorted(root.rglob("*.schema.json"))}
+    documents.update(_ADDED)
+    return documents
+
+
+_ADDED: dict[str, dict[str, Any]] = {}  # schemas registered at run time (a record kind's own)
+
+
+def add_schema(name: str, document: dict[str, Any]) -> None:
+    """Make `document` known as `name` (e.g. "records/toy.schema.json"), next to those in `schemas/`."""
+    _ADDED[name] = document
+    for cached in (schema_documents, validator, _registry, fast_check):
+        cached.cache_clear()
 
 
 def schema(name: str) -> dict[str, Any]:

@@ -46,6 +46,8 @@ from engine.io.schemas import schema
 from engine.policy import clauseparams
 from engine.policy.root import PolicyRoot, find_root
 from engine.render.catalogue import section
+from engine.lang.parse import ConditionError, parse_condition
+from engine.lang.text import to_yaml
 
 LANGS = ("en", "zh")
 IGNORED_TOP = frozenset({"policy", "revision", "effective", "changes", "carried_over", "source", "explain"})
@@ -312,6 +314,14 @@ def _flow(value: Any) -> str:
     return text if plain else json.dumps(text, ensure_ascii=False)
 
 
+def _condition(value: Any) -> str:
+    """A rule condition in compact flow style, written from its syntax tree."""
+    try:
+        return _flow(to_yaml(parse_condition(value, None)))
+    except ConditionError:
+        return _flow(value)
+
+
 def _duration(value: dict[str, Any], lang: str, codes: dict[str, Any]) -> str:
     w = _words(lang)
     parts = []
@@ -345,7 +355,7 @@ def _show(value: Any, resolved: dict[str, Any], lang: str, skip: str | None = No
     if fmt == "percent":
         return _number(value) + "%"
     if fmt == "condition":
-        return _flow(value)
+        return _condition(value)
     if fmt == "outcome" and isinstance(value, dict):
         return _show_outcome(value, lang, codes)
     if isinstance(value, bool):
@@ -384,7 +394,7 @@ def _code(value: Any, lang: str, codes: dict[str, Any]) -> Any:
 def _show_outcome(value: dict[str, Any], lang: str, codes: dict[str, Any]) -> str:
     w = _words(lang)
     reason = value.get("reason")
-    head = w["when_condition"].format(condition=_flow(value["when"])) if "when" in value else w["otherwise"]
+    head = w["when_condition"].format(condition=_condition(value["when"])) if "when" in value else w["otherwise"]
     tail = w["reason_note"].format(reason=_code(reason, lang, codes)) if reason else ""
     return f"{head} → {_code(value.get('outcome'), lang, codes)}{tail}"
 

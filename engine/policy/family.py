@@ -17,8 +17,9 @@ from typing import Any, Callable, Iterable, Mapping
 from engine.lang.conditions import Condition, ConditionError, Vocabulary, compile_condition
 from engine.errors import PathPart, PolicyError, Problem
 from engine.exact import to_fraction
-from engine.core.facts import FACTS
+from engine import kinds
 from engine.core.records import record_fields
+from engine.io.schemas import did_you_mean
 from engine.timeutil import TimeFormatError, iso, parse_date, zone
 from engine.io.documents import read_document
 from engine.io.yamlload import Loaded
@@ -83,6 +84,7 @@ class Rule:
     clause: str
     outcomes: tuple[Outcome, ...]
     line: int | None
+    index: int = -1  # its place in the file's `rules`
 
 
 @dataclass(eq=False)
@@ -348,20 +350,26 @@ class _Builder:
             self.problem(f"cause {cause!r} is both attributable and excluded", "uptime", "attributable_causes")
 
     def _rules(self) -> dict[str, tuple[Rule, ...]]:
-        by_type: dict[str, list[Rule]] = {t: [] for t in FACTS}
+        by_type: dict[str, list[Rule]] = {t: [] for t in kinds.names()}
         seen: dict[str, int] = {}
         for i, rule in enumerate(self.data["rules"]):
             if rule["id"] in seen:
                 self.problem(f"duplicate rule id {rule['id']!r} (also rules[{seen[rule['id']]}])", "rules", i, "id")
             seen[rule["id"]] = i
-            vocab = Vocabulary(frozenset(FACTS[rule["applies_to"]]), record_fields(rule["applies_to"]), self.data)
+            if rule["applies_to"] not in by_type:
+                known = list(kinds.names())
+                self.problem(f"unknown record kind {rule['applies_to']!r}{did_you_mean(rule['applies_to'], known)}; "
+                             f"expected one of {', '.join(known)}", "rules", i, "applies_to")
+                continue
+            kind = kinds.get(rule["applies_to"])
+            vocab = Vocabulary(frozenset(kind.facts), record_fields(kind.name), self.data)
             outcomes = []
             for j, spec in enumerate(rule["outcomes"]):
                 outcomes.append(self._outcome(spec, vocab, ("rules", i, "outcomes", j), j))
                 if "when" not in spec and j != len(rule["outcomes"]) - 1:
                     self.problem("an outcome without `when` is the default and must come last", "rules", i, "outcomes", j)
             by_type[rule["applies_to"]].append(
-                Rule(rule["id"], rule["applies_to"], rule["clause"], tuple(outcomes), self.loaded.line_of(("rules", i)))
+                Rule(rule["id"], rule["applies_to"], rule["clause"], tuple(outcomes), self.loaded.line_of(("rules", i)), i)
             )
         return {k: tuple(v) for k, v in by_type.items()}
 
@@ -369,7 +377,7 @@ class _Builder:
         condition = None
         if "when" in spec:
             try:
-                condition = compile_condition(spec["when"], vocab, path + ("when",))
+                condition = compile_condition(spec["when"], vocab, path + ("when",), str(self.path), self.loaded.line_of)
             except ConditionError as exc:
                 self.problem(exc.problem.message, *exc.problem.path)
         for lang, template in spec["message"].items():

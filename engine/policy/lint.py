@@ -17,6 +17,7 @@ from engine.exact import decimal_text, to_fraction
 from engine.policy import clauseparams
 from engine.policy.family import Family, Revision, check_family, load_revision
 from engine.io.schemas import did_you_mean
+from engine.lang import ast
 
 # Operands whose values the policy enumerates: literal values compared with them must exist.
 _SEVERITY = {("field", "severity"), ("fact", "severity"), ("fact", "current_severity"),
@@ -110,34 +111,47 @@ def _tiers(revision: Revision) -> Iterator[Problem]:
 
 
 def _rule_literals(revision: Revision) -> Iterator[Problem]:
+    """Literals compared with a severity, channel or currency must be ones the revision defines."""
     vocab = {
         "severity": (sorted(revision.severities), "severity"),
         "channel": (sorted(revision.case_channels), "channel"),
         "currency": (sorted(revision.currencies), "currency"),
     }
-    for i, rule in enumerate(revision.data["rules"]):
-        for path, op, args in _comparisons(rule["outcomes"], ("rules", i, "outcomes")):
-            for side, other in ((0, 1), (1, 0)):
-                kind = _kind(args[side])
-                if kind is None:
+    rules = sorted((rule for rules in revision.rules.values() for rule in rules), key=lambda r: r.index)
+    for rule in rules:
+        for outcome in rule.outcomes:
+            if outcome.when is None:
+                continue
+            for node in ast.walk(outcome.when.node):
+                if not isinstance(node, (ast.Compare, ast.In)) or node.op not in _COMPARE:
                     continue
-                literals = args[other] if op in ("in", "not_in") and other == 1 else [args[other]]
-                if not isinstance(literals, list) or any(isinstance(v, dict) for v in literals):
-                    continue
-                allowed, what = vocab[kind]
-                for value in literals:
-                    if value not in allowed:
-                        names = [str(a) for a in allowed]
-                        yield _at(revision, path + (op, other),
-                                  f"rule {rule['id']} compares with {what} {value!r}, which this revision does not define"
-                                  f"{did_you_mean(str(value), names)}; defined: {', '.join(names)}")
+                yield from _enumerated(revision, rule.id, node, vocab)
 
 
-def _kind(operand: Any) -> str | None:
-    if not isinstance(operand, dict) or len(operand) != 1:
+def _enumerated(revision: Revision, rule: str, node: ast.Compare | ast.In,
+                vocab: dict[str, tuple[list[Any], str]]) -> Iterator[Problem]:
+    sides = (node.left, node.right) if isinstance(node, ast.Compare) else (node.item, node.container)
+    for side, other in ((0, 1), (1, 0)):
+        kind = _kind(sides[side])
+        if kind is None or not isinstance(sides[other], ast.Literal):
+            continue
+        raw = sides[other].raw  # type: ignore[union-attr]
+        literals = raw if isinstance(node, ast.In) and other == 1 else [raw]
+        if not isinstance(literals, list) or any(isinstance(v, dict) for v in literals):
+            continue
+        allowed, what = vocab[kind]
+        for value in literals:
+            if value not in allowed:
+                names = [str(a) for a in allowed]
+                yield _at(revision, node.at.path + (node.op, other),
+                          f"rule {rule} compares with {what} {value!r}, which this revision does not define"
+                          f"{did_you_mean(str(value), names)}; defined: {', '.join(names)}")
+
+
+def _kind(operand: ast.Node) -> str | None:
+    if not isinstance(operand, (ast.Field, ast.Fact)):
         return None
-    key = next(iter(operand.items()))
-    key = (key[0], str(key[1]))
+    key = ("field" if isinstance(operand, ast.Field) else "fact", operand.name)
     if key in _SEVERITY:
         return "severity"
     if key in _CHANNEL:
@@ -145,15 +159,3 @@ def _kind(operand: Any) -> str | None:
     if key in _CURRENCY:
         return "currency"
     return None
-
-
-def _comparisons(node: Any, path: tuple[PathPart, ...]) -> Iterator[tuple[tuple[PathPart, ...], str, list[Any]]]:
-    """Every eq/ne/in/not_in node under `node`, with its path."""
-    if isinstance(node, list):
-        for i, item in enumerate(node):
-            yield from _comparisons(item, path + (i,))
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            if key in _COMPARE and isinstance(value, list) and len(value) == 2:
-                yield path, key, value
-            yield from _comparisons(value, path + (key,))

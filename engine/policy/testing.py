@@ -38,6 +38,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator, Mapping, TextIO
 
+from engine import kinds
 from engine.errors import PathPart, PolicyError, Problem, RecordError, SlaError
 from engine.core.evaluate import Decision, Finding, Options, evaluate
 from engine.policy.family import Family, Revision, load_family_dir
@@ -243,8 +244,10 @@ def _hint(word: str, options: list[str], listing: str) -> str:
 
 
 def _rule_ids(family: Family, record_type: str | None) -> set[str]:
-    """Rules whose findings a record of this type can have (a claim also runs the uptime rules)."""
-    types = {"credit_claim": ("uptime", "credit_claim")}.get(record_type or "", (record_type,))
+    """Rules whose findings a record of this type can have: those of each of its kind's
+    anchors (a claim also runs the uptime rules)."""
+    known = record_type is not None and record_type in kinds.names()
+    types = tuple(a.rules for a in kinds.get(record_type).anchors) if known else (record_type,)
     return {rule.id for r in family.revisions for t, rules in r.rules.items()
             if record_type not in result_keys() or t in types for rule in rules}
 

@@ -6,8 +6,8 @@ import json
 import unicodedata
 from typing import Any, Iterable
 
+from engine import kinds
 from engine.core.evaluate import FAILING_OUTCOMES, Decision
-from engine.render.amounts import money
 
 
 def as_json(decisions: Iterable[Decision]) -> str:
@@ -29,20 +29,8 @@ def _outcome_word(decision: Decision, key: str, lang: str) -> str:
 
 
 def summary(decision: Decision, lang: str = "en") -> str:
-    """The decision's result in one short phrase, in the policy's words."""
-    r = decision.result
-    if decision.record.type == "case":
-        met = {True: _outcome_word(decision, "met", lang), False: _outcome_word(decision, "breached", lang),
-               None: _word(decision, "pending", lang)}[r["response_met"]]
-        shown = r["response_minutes"] if r["response_minutes"] is not None else "-"
-        return f"sev{r['current_severity']} {shown}/{r['response_target_minutes']} min {met}"
-    if decision.record.type == "uptime":
-        return f"{decision.revision.code_text('uptime', lang)} {r['uptime_percent']}% credit {r['credit_percent']}%"
-    if r["eligible"]:
-        verdict = _word(decision, "eligible", lang)
-    else:
-        verdict = _word(decision, "not_eligible", lang) + " (" + ", ".join(r["reasons"]) + ")"
-    return f"{verdict}: {r['credit_percent']}% = {money(r['credit_amount'], r['currency'])}"
+    """The decision's result in one short phrase, in the policy's words (as its record's kind writes it)."""
+    return kinds.get(decision.record.type).summary(decision, lang)
 
 
 def as_table(decisions: list[Decision], lang: str = "en") -> str:

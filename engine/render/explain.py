@@ -8,14 +8,13 @@ only fills in values and indents.
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 from typing import Any, Mapping
 
 from engine.lang.conditions import show
+from engine import kinds
 from engine.core.evaluate import Decision, Finding, Selection
 from engine.exact import is_exact
 from engine.policy.family import Family, Revision
-from engine.render.amounts import grouped
 from engine.render.catalogue import section
 
 INDENT = "  "
@@ -103,8 +102,9 @@ def _facts(decision: Decision, words: _Words) -> list[str]:
             lines.append(words("fact", name=words.pick("facts", name), value=value))
     if "response_clocks" in facts:
         lines += _clocks(facts["response_clocks"], words)
-    if decision.record.type == "credit_claim":
-        lines.append(_amount(decision, words))
+    more = kinds.get(decision.record.type).explain
+    if more is not None:
+        lines += more(decision, words)
     return lines
 
 
@@ -147,20 +147,6 @@ def _uptime_arithmetic(decision: Decision, words: _Words) -> list[str]:
     else:
         lines.append(INDENT + words("tier_chosen", credit_percent=facts["credit_percent"]))
     return lines
-
-
-def _amount(decision: Decision, words: _Words) -> str:
-    result, facts = decision.result, decision.facts
-    if not result["eligible"]:
-        return words("amount_ineligible", currency=result["currency"], reasons=", ".join(result["reasons"]))
-    minor = decision.revision.currencies[result["currency"]]
-    return words("amount", base_amount=_money(facts["base_amount"]), credit_percent=facts["credit_percent"],
-                 credit_amount=grouped(result["credit_amount"]), currency=result["currency"], minor_units=minor)
-
-
-def _money(value: Fraction) -> str:
-    """An amount with thousands separators; a base that is not a finite decimal (an annual fee / 12) as its exact fraction."""
-    return grouped(value) if is_exact(value) else f"{value.numerator}/{value.denominator}"
 
 
 def _finding(finding: Finding, lang: str) -> list[str]:

@@ -41,7 +41,8 @@ from typing import Any, Mapping
 from engine.lang.conditions import Scope
 from engine.core.evaluate import render_message
 from engine.exact import decimal_text, to_fraction
-from engine.core.facts.case import ClockVerdict, case_facts
+from engine import kinds
+from engine.core.facts.case import ClockVerdict
 from engine.policy.family import Revision
 from engine.render.catalogue import Messages
 from engine.core.records import Record, Source, parse_record
@@ -197,7 +198,7 @@ class CaseClock:
         alerts now due, of every clock, in the order they fell due."""
         t = max(now, self.horizon)
         self.horizon = t
-        facts = case_facts(self.record, self.revision, t)
+        facts = _facts(self.record, self.revision, t)
         self._facts = facts
         shares = warning_shares(self.revision)
         out: list[Alert] = []
@@ -259,7 +260,7 @@ class CaseClock:
         when no clock runs (decided, waiting for a request, or closed)."""
         if self.closed_at is not None:
             return None
-        facts = self._facts if self._facts is not None else case_facts(self.record, self.revision, self.horizon)
+        facts = self._facts if self._facts is not None else _facts(self.record, self.revision, self.horizon)
         shares = warning_shares(self.revision)
         candidates = []
         for clock in facts["response_clocks"]:
@@ -290,7 +291,7 @@ class CaseClock:
         """`running`, `waiting` (not started: a request is needed), `decided` or `closed`."""
         if self.closed_at is not None:
             return "closed"
-        facts = self._facts if self._facts is not None else case_facts(self.record, self.revision, self.horizon)
+        facts = self._facts if self._facts is not None else _facts(self.record, self.revision, self.horizon)
         if facts["clock_start"] is None:
             return "waiting"
         return "running" if self.running else "decided"
@@ -335,3 +336,8 @@ class CaseClock:
                                          for lang, text in outcome.message.items()}
                     break
         return None, None
+
+
+def _facts(record: Any, revision: Any, now: datetime) -> dict[str, Any]:
+    """The facts of a case at `now`, as its record kind derives them (engine.kinds)."""
+    return kinds.get(record.type).derive(record, (revision,), now, ())

@@ -16,6 +16,8 @@ the policy, not by Python constants:
     case_closed             the case is closed
     wake                    the session's `wake` timer is due (a warning or a breach of one of its cases)
 
+Each condition is a condition-language tree over the message's fields
+(engine.lang.ast), written for durable-rules by engine.lang.backends.durable.
 The ruleset is fixed per revision: compiled once, the same for every case and
 every shard, never changed while running.
 
@@ -36,6 +38,9 @@ import inspect
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping
 
+from engine import kinds
+from engine.lang import ast
+from engine.lang.backends import durable
 from engine.policy.family import Revision
 from engine.io.schemas import schema
 
@@ -53,7 +58,7 @@ class GuardrailError(Exception):
 @lru_cache(maxsize=1)
 def case_event_types() -> tuple[str, ...]:
     """The event types of a case record, as the record schema lists them."""
-    return tuple(schema("records/case.schema.json")["properties"]["events"]["items"]["properties"]["type"]["enum"])
+    return tuple(schema(kinds.get("case").schema)["properties"]["events"]["items"]["properties"]["type"]["enum"])
 
 
 def compile_ruleset(revision: Revision, action_for: Callable[[str], Action]) -> dict[str, dict[str, Any]]:
@@ -64,7 +69,7 @@ def compile_ruleset(revision: Revision, action_for: Callable[[str], Action]) -> 
     levels = sorted(revision.severities)
     initial, escalation = revision.initial_response, revision.escalation_request
     never = [t for t in response.get("never_initial_response", []) if t not in (initial.event, escalation.event)]
-    conditions: dict[str, Any] = {
+    conditions: dict[str, ast.Node] = {
         "case_submitted": _all(_kind("case_submitted"), _one_of("severity", levels),
                                _one_of("channel", sorted(revision.case_channels))),
         "initial_response": _all(_kind(initial.event), _one_of("via", sorted(initial.via))),
@@ -77,7 +82,8 @@ def compile_ruleset(revision: Revision, action_for: Callable[[str], Action]) -> 
     other = _other_events(initial.event, initial.via, escalation.event, escalation.via, never)
     if other:
         conditions["other_event"] = _any(*other)
-    definition = {name: {"all": [{"m": condition}], "run": action_for(name)} for name, condition in conditions.items()}
+    definition = {name: {"all": [{"m": durable.condition(condition)}], "run": action_for(name)}
+                  for name, condition in conditions.items()}
     definition["wake"] = {"all": [{"m$all": [{"base": {"$timerName": WAKE_TIMER}},
                                              {"timeout": {"$gte": {"$time": {"base": "$baseTime"}}}}]}],
                           "run": action_for("wake")}
@@ -88,34 +94,39 @@ def compile_ruleset(revision: Revision, action_for: Callable[[str], Action]) -> 
 
 
 def _other_events(initial_event: str, initial_via: Iterable[str], escalation_event: str,
-                  escalation_via: Iterable[str], never: list[str]) -> list[Any]:
+                  escalation_via: Iterable[str], never: list[str]) -> list[ast.Node]:
     """Branches for events of a case record that no other rule takes: each keeps its
     kind as the positive discriminator, with the channels the policy does not count."""
     branches = []
     for event_type in case_event_types():
         if event_type == initial_event:
-            branches.append(_all(_kind(event_type), *({"$neq": {"via": v}} for v in sorted(initial_via))))
+            branches.append(_all(_kind(event_type), *(_not_via(v) for v in sorted(initial_via))))
         elif event_type == escalation_event:
-            branches.append(_all(_kind(event_type), *({"$neq": {"via": v}} for v in sorted(escalation_via))))
+            branches.append(_all(_kind(event_type), *(_not_via(v) for v in sorted(escalation_via))))
         elif event_type not in never and event_type != "severity_change":
             branches.append(_kind(event_type))
     return branches
 
 
-def _kind(value: str) -> dict[str, Any]:
-    return {"kind": value}
+def _kind(value: str) -> ast.Node:
+    return ast.Compare("eq", ast.Field("kind"), ast.Literal(value, value))
 
 
-def _one_of(name: str, values: Iterable[Any]) -> Any:
-    return _any(*({name: v} for v in values))
+def _not_via(value: str) -> ast.Node:
+    return ast.Compare("ne", ast.Field("via"), ast.Literal(value, value))
 
 
-def _all(*parts: Any) -> Any:
-    return parts[0] if len(parts) == 1 else {"$and": list(parts)}
+def _one_of(name: str, values: Iterable[Any]) -> ast.Node:
+    values = list(values)
+    return ast.In("in", ast.Field(name), ast.Literal(tuple(values), values))
 
 
-def _any(*parts: Any) -> Any:
-    return parts[0] if len(parts) == 1 else {"$or": list(parts)}
+def _all(*parts: ast.Node) -> ast.Node:
+    return ast.All(tuple(parts))
+
+
+def _any(*parts: ast.Node) -> ast.Node:
+    return ast.Any(tuple(parts))
 
 
 # -- guardrails --------------------------------------------------------------

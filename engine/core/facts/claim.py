@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Sequence, TYPE_CHECKING
 
+from engine.core.credit import contract_facts
 from engine.core.records import Record
 from engine.core.facts.uptime import uptime_facts
 
@@ -33,8 +34,7 @@ def claim_facts(record: Record, month_revision: "Revision", claim_revision: "Rev
     f = record.fields
     contract = f["contract"]
     facts = uptime_facts(record, month_revision)
-    terms = claim_revision.contracts.get(contract["billing"])
-    base = contract[terms.base_field] / terms.divide_by if terms else None
+    money = contract_facts(claim_revision, contract)  # the same terms `sla check` credits a month by
     rule = claim_revision.data["claims"]["window"].get("decided_by", WINDOW_CLOSE)
     if rule == WINDOW_CLOSE and revisions:
         window, closes = window_at_close(facts["month_end"], revisions)
@@ -44,13 +44,13 @@ def claim_facts(record: Record, month_revision: "Revision", claim_revision: "Rev
     facts.update(
         submitted_at=f["submitted_at"],
         support_case=f["support_case"],
-        billing=contract["billing"],
-        currency=contract["currency"],
-        base_amount=base,
+        billing=money["billing"],
+        currency=money["currency"],
+        base_amount=money["base_amount"],
         window_days=window.window_days,
         window_closes_at=closes,
         window_revision=window.revision,
-        settlement=terms.settlement if terms else None,
+        settlement=money["settlement"],
     )
     return facts
 
