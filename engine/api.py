@@ -20,7 +20,14 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from decimal import Decimal
+from fractions import Fraction
+
 from engine.batch import Rejected, decide_one
+from engine.core.facts.uptime import TierCheck
+from engine.exact import decimal_text, is_exact
+from engine.render.explain import explain as explain_text
+from engine.timeutil import iso
 from engine.core.evaluate import Decision, Options
 from engine.core.records import Source
 from engine.disputes.bundle import Verdict, bundle_from_data, replay
@@ -31,7 +38,7 @@ from engine.io.seenids import SeenIds
 from engine.policy.family import Family, load_policies
 from engine.timeutil import TimeFormatError, parse_date, parse_instant
 
-__all__ = ["Engine", "Evaluation", "problem_json"]
+__all__ = ["Engine", "Evaluation", "explain_json", "problem_json"]
 
 
 def problem_json(problem: Problem) -> dict[str, Any]:
@@ -93,11 +100,12 @@ class Engine:
 
     def evaluate(self, records: Iterable[Mapping[str, Any]], *, policy: str | None = None,
                  now: str | datetime | None = None, as_of: str | date | None = None, lang: str = "en",
-                 source: str = "<api>") -> Evaluation:
+                 source: str = "<api>", explain: bool = False) -> Evaluation:
         """Decide each record (dicts as in `schemas/records/`), in order. Duplicate ids
-        within one call are rejected as `sla evaluate` rejects them within one run."""
+        within one call are rejected as `sla evaluate` rejects them within one run.
+        `explain=True` keeps each rule's tried steps on the decision objects (see `explain_json`)."""
         family = self.family(policy)
-        options = self.options(now, as_of, lang)
+        options = self.options(now, as_of, lang, explain)
         out = Evaluation()
         with SeenIds() as seen:
             for index, raw in enumerate(records):
@@ -146,3 +154,49 @@ def _day(value: str | date | None) -> date | None:
         return parse_date(value)
     except TimeFormatError as exc:
         raise UsageError(f"as_of: {exc}") from None
+
+
+# --------------------------------------------------------------------------- explain as data
+# Used by `sla serve` (`POST /v1/evaluate?explain=true`); `sla explain` prints the same
+# trace as text. Kept apart from `Engine` so the text renderer stays the single source
+# of the wording.
+
+def explain_json(decision: Decision, family: Family, lang: str = "en") -> dict[str, Any]:
+    """The explain trace of one decision (evaluated with `explain=True`) as data: the
+    revision chosen for each role and why, every derived fact (exact numbers as decimal
+    strings, instants in RFC 3339), each rule's outcomes as tried, and the same trace
+    as text (`sla explain`)."""
+    return {
+        "revisions": [{"role": s.role, "policy": s.revision.family, "revision": s.revision.revision,
+                       "sha256": s.revision.sha256, "anchor": s.anchor, "anchor_value": s.anchor_value}
+                      for s in decision.selections],
+        "facts": {name: _plain_fact(value) for name, value in decision.facts.items()},
+        "rules": [{"rule": f.rule, "clause": f.clause, "revision": f.revision.revision, "outcome": f.outcome,
+                   "steps": [{"outcome": s.outcome, "condition": s.condition, "held": s.held} for s in f.steps]}
+                  for f in decision.findings],
+        "text": explain_text(decision, family, lang),
+    }
+
+
+def _plain_fact(value: Any) -> Any:
+    """A derived fact as JSON: exact numbers as decimal strings (a fraction that does not
+    terminate as `n/d`), instants in RFC 3339, a checked tier row as its threshold and answer."""
+    if isinstance(value, Fraction):
+        return decimal_text(value) if is_exact(value) else f"{value.numerator}/{value.denominator}"
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, TierCheck):
+        return {"below": _plain_fact(value.tier.below), "percent": _plain_fact(value.tier.percent),
+                "uptime_below": value.below, "chosen": value.chosen}
+    if isinstance(value, Mapping):
+        return {str(k): _plain_fact(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_plain_fact(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return str(value)

@@ -67,6 +67,12 @@ def _reject_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(object_pairs_hook=_reject_duplicates, parse_float=Decimal, parse_constant=_reject_constant)
 
 
+def decode_json(text: str) -> Any:
+    """One JSON document as record files are read: decimals exact (never float), a
+    duplicate key or NaN/Infinity refused. Raises json.JSONDecodeError or ValueError."""
+    return _DECODER.decode(text)
+
+
 def expand(paths: list[str]) -> list[str]:
     """Files as given; a directory stands for its record files, sorted by name."""
     out: list[str] = []
