@@ -49,7 +49,9 @@ class Listen:
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket (IPv4 or IPv6 by the host's form)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto given explicitly: asyncio sets TCP_NODELAY only on sockets whose proto is TCP,
+    # and accepted connections inherit it; with 0, Nagle and delayed ACKs add ~40 ms per answer.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
