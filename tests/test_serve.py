@@ -9,7 +9,6 @@ import json
 import re
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -523,3 +522,21 @@ def test_an_engine_bug_is_a_500_with_an_error_id_that_is_in_the_log(monkeypatch,
     assert start["status"] == 500
     assert "Traceback" not in json.dumps(body) and "planted" not in json.dumps(body)
     assert body["error_id"] in caplog.text and "ZeroDivisionError: planted" in caplog.text
+
+
+def test_the_listening_socket_is_tcp_so_answers_are_sent_without_nagle_delay():
+    """asyncio sets TCP_NODELAY only on sockets whose proto is TCP; accepted connections
+    inherit the listening socket's proto (with 0, each answer waited ~40 ms for an ACK)."""
+    import socket
+
+    from engine.serve.server import bind
+
+    listening = bind("127.0.0.1", 0)
+    try:
+        client = socket.create_connection(listening.getsockname()[:2])
+        accepted, _ = listening.accept()
+        assert accepted.proto == socket.IPPROTO_TCP
+        accepted.close()
+        client.close()
+    finally:
+        listening.close()

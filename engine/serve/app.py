@@ -31,7 +31,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.api import explain_json
 from engine.core.outcomes import outcome_of
-from engine.disputes.receipt import ReceiptError
 from engine.errors import PolicyError, Problem, SlaError
 from engine.policy.diff import diff_revisions
 from engine.serve import auth, metrics as metrics_mod, openapi
@@ -228,7 +227,7 @@ def _guarded(route: str, handler: Handler) -> Callable[[Request], Awaitable[Resp
             return await handler(request, rid)
         except HttpProblem as problem:
             return problem_response(problem, rid)
-        except (SlaError, ReceiptError) as exc:
+        except SlaError as exc:  # bad records, bundles, receipts, options (UsageError)
             return problem_response(HttpProblem(400, "bad input", exc.problems), rid)
         except Exception:
             error_id = uuid.uuid4().hex
