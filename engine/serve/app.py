@@ -34,8 +34,8 @@ from engine.core.outcomes import outcome_of
 from engine.errors import PolicyError, Problem, SlaError
 from engine.policy.diff import diff_revisions
 from engine.serve import auth, metrics as metrics_mod, openapi
-from engine.serve.protocol import (HttpProblem, choice, flag, json_response, problem_response, query, read_json,
-                                   request_id)
+from engine.serve.protocol import (JSON_TYPE, HttpProblem, choice, flag, json_bytes, json_response, problem_response,
+                                   query, read_json, request_id)
 from engine.serve.sink import NoLog, open_sink
 from engine.serve.state import Holder, Snapshot, load_snapshot
 
@@ -97,9 +97,9 @@ class Service:
                 out = [{**d, "explain": explain_json(o, family, lang)} for d, o in zip(out, result.objects)]
             self.sink.write(rid, result.objects)
             self.metrics.decided(outcome_of(d) for d in result.objects)
-            return out[0] if single else out
+            return json_bytes(out[0] if single else out)  # encoded here too: 1,000 decisions are not small
 
-        return json_response(await run_in_threadpool(decide))
+        return Response(await run_in_threadpool(decide), media_type=JSON_TYPE)
 
     async def replay(self, request: Request, rid: str) -> Response:
         params = query(request, ("now", "as_of", "lang", "receipt"))
@@ -114,9 +114,9 @@ class Service:
                 data["receipt"] = snap.engine.receipt(verdict)
             self.sink.write(rid, verdict.decisions, verdict.bundle.title, verdict.bundle.sha256)
             self.metrics.decided(outcome_of(d) for d in verdict.decisions)
-            return data
+            return json_bytes(data)
 
-        return json_response(await run_in_threadpool(replay))
+        return Response(await run_in_threadpool(replay), media_type=JSON_TYPE)
 
     async def verify(self, request: Request, rid: str) -> Response:
         query(request, ())
@@ -286,6 +286,8 @@ def build_app(settings: Settings, snapshot: Snapshot | None = None) -> Starlette
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, service.reload_on_signal))
+        snap = service.holder.current
+        log.info("ready: %d revision(s) from %s", len(snap.fingerprint), snap.engine.root)
         try:
             yield
         finally:

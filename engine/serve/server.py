@@ -6,7 +6,9 @@ use) works and the address is printed once known. One worker: uvicorn runs in th
 process. N workers: each is a fresh process (multiprocessing `spawn`) that loads the
 policies itself and serves the same listening socket; the kernel spreads the
 connections. The supervisor passes SIGHUP (reload) and SIGTERM/SIGINT (graceful stop)
-to every worker, replaces a worker that dies, and stops when they have all finished.
+to every worker, replaces a worker that dies (one that dies at its start, e.g. on policies
+made invalid since, is retried after CRASH_WINDOW_SECONDS while the others serve; when
+none is left it stops with exit 3), and stops when they have all finished.
 A reload asked over HTTP reloads the worker that answered it; that worker then sends
 SIGHUP to the supervisor so the others reload too (they read the same folder, and a
 worker whose policies are unchanged keeps its snapshot).
@@ -34,7 +36,7 @@ from engine.serve.state import Snapshot
 
 log = logging.getLogger("sla.serve")
 
-CRASH_WINDOW_SECONDS = 10.0  # a worker dying this soon after its start stops the supervisor (no restart loop)
+CRASH_WINDOW_SECONDS = 10.0  # a worker dying this soon after its start is not restarted at once (no restart loop)
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,7 @@ class _Supervisor:
         for _ in range(self.listen.workers):
             self.start_one()
         code = 0
+        retry_at: list[float] = []  # when to start a replacement for a worker that died at its start
         while not self.stopping:
             time.sleep(0.2)
             for entry in list(self.workers):
@@ -141,12 +144,19 @@ class _Supervisor:
                 if process.is_alive() or self.stopping:
                     continue
                 self.workers.remove(entry)
-                if time.monotonic() - started < CRASH_WINDOW_SECONDS:
-                    log.error("worker %s exited with %s right after starting; stopping", process.pid, process.exitcode)
+                if time.monotonic() - started >= CRASH_WINDOW_SECONDS:
+                    log.warning("worker %s exited with %s; starting another", process.pid, process.exitcode)
+                    self.start_one()
+                elif self.workers:  # the others keep serving; try again later (the policies may be fixed by then)
+                    log.error("worker %s exited with %s at its start; the other workers keep serving, another "
+                              "starts in %.0f s", process.pid, process.exitcode, CRASH_WINDOW_SECONDS)
+                    retry_at.append(time.monotonic() + CRASH_WINDOW_SECONDS)
+                else:
+                    log.error("worker %s exited with %s at its start and no worker is left; stopping",
+                              process.pid, process.exitcode)
                     self.stopping, code = True, 3
-                    self.signal_all(signal.SIGTERM)
-                    break
-                log.warning("worker %s exited with %s; starting another", process.pid, process.exitcode)
+            while retry_at and retry_at[0] <= time.monotonic() and not self.stopping:
+                retry_at.pop(0)
                 self.start_one()
         for process, _ in self.workers:
             process.join(self.listen.graceful_timeout + 5)

@@ -35,10 +35,27 @@ class Snapshot:
         return tuple((f.name, r.revision, r.sha256) for f in self.engine.families.values() for r in f.revisions)
 
 
+LOAD_ATTEMPTS = 3  # a file being rewritten while it is loaded: load again, a few times
+
+
+class _Changed(PolicyError):
+    """A policy file changed between its load and the read of its text."""
+
+
 def load_snapshot(root: Path | None) -> Snapshot:
     """Load and compile the policies under `root` (default: bundled) and keep each file's
-    bytes. Raises PolicyError when a policy is invalid, or when a file changed on disk
-    between its load and the read of its text (the caller may simply try again)."""
+    bytes. Raises PolicyError when a policy is invalid, or when the files kept changing
+    under the load (LOAD_ATTEMPTS times)."""
+    for attempt in range(1, LOAD_ATTEMPTS + 1):
+        try:
+            return _load(root)
+        except _Changed:
+            if attempt == LOAD_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _load(root: Path | None) -> Snapshot:
     engine = Engine.load(root)
     texts: dict[tuple[str, str], bytes] = {}
     for family in engine.families.values():
@@ -48,8 +65,8 @@ def load_snapshot(root: Path | None) -> Snapshot:
             except OSError as exc:
                 raise PolicyError([Problem(f"cannot read: {exc.strerror or exc}", file=str(revision.path))]) from None
             if hashlib.sha256(data).hexdigest() != revision.sha256:
-                raise PolicyError([Problem("the file changed while the policies were loading; reload again",
-                                           file=str(revision.path))])
+                raise _Changed([Problem(f"the file kept changing while the policies were loading "
+                                        f"({LOAD_ATTEMPTS} attempts); reload again", file=str(revision.path))])
             texts[(family.name, revision.revision)] = data
     return Snapshot(engine, texts, iso(datetime.now(timezone.utc)))
 
