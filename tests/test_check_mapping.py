@@ -95,3 +95,29 @@ def test_a_mapping_names_its_source_and_must_match_a_given_one(tmp_path):
     assert result.code == 2 and "is for --cases, which is not given" in result.err
     result = run_cli("check", "--cases", write(tmp_path / "d.jsonl", ""), "--mapping", "no-such-mapping", "--quiet")
     assert result.code == 2 and "no bundled mapping of that name" in result.err and "ticketing-export" in result.err
+
+
+def test_incident_export_maps_force_majeure_to_the_beyond_reasonable_control_exclusion(tmp_path):
+    csv = write(tmp_path / "incidents.csv",
+                "Incident,Account,Started,Resolved,Affected Services,Root Cause Category\n"
+                "INC-1,acme,2024-03-12 02:00:00,2024-03-12 04:00:00,inbound_voice;ivr_routing,Force Majeure\n"
+                "INC-2,acme,2024-03-13 02:00:00,2024-03-13 03:00:00,inbound_voice,Genesys\n")
+    out = tmp_path / "d.jsonl"
+    result = run_cli("check", "--outages", csv, "--mapping", "incident-export", "--months", "2024-03..2024-03",
+                     "-o", str(out), "--quiet")
+    assert result.code == 1, result.err  # the Genesys hour still costs a credit tier
+    [month] = read_jsonl(out)
+    assert (month["result"]["unavailable_minutes"], month["result"]["excluded_minutes"]) == ("180", "120")
+
+
+def test_ticketing_export_duty_columns_become_duty_findings_and_missing_ones_stay_unknown(tmp_path):
+    header = TICKETING_HEADER.rstrip("\n") + ",Org ID Provided,Troubleshooting Done\n"
+    csv = write(tmp_path / "cases.csv", header +
+                "C-1,acme,P2 - High,Web,2024-03-05 09:30:00,,,,,2024-03-05 10:00:00,,No,\n"
+                "C-2,acme,P2 - High,Web,2024-03-05 09:30:00,,,,,2024-03-05 10:00:00,,Yes,Yes\n")
+    result = run_cli("check", "--cases", csv, "--mapping", "ticketing-export", "--now", NOW, "-o", str(tmp_path / "d.jsonl"), "--quiet")
+    assert result.code == 1, result.err
+    first, second = ({f["rule"]: f["outcome"] for f in d["findings"]} for d in read_jsonl(tmp_path / "d.jsonl"))
+    assert (first["case.portal_organisation_id"], first["case.initial_troubleshooting"]) == ("violation", "info")
+    assert (second["case.portal_organisation_id"], second["case.initial_troubleshooting"]) == ("met", "met")
+    assert first["case.portal_customer_name"] == "info" and first["case.response_target"] == "met"

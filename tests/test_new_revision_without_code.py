@@ -72,7 +72,8 @@ def new_revision_text(old: str) -> str:
     text = edit_once(text, r"response_target: \{minutes: 10, via: phone\}", "response_target: {minutes: 15, via: phone}")
     text = edit_once(text, r'^(    - \{below: "99\.99", percent: "10"\}\n)', '    - {below: "99.99", percent: "10"}\n'
                                                                           '    - {below: "99.5", percent: "20"}\n')
-    text = edit_once(text, r"window: \{days: 30, after: month_end\}", "window: {days: 45, after: month_end}")
+    text = edit_once(text, r"window: \{days: 30, after: month_end, decided_by: window_close\}",
+                     "window: {days: 45, after: month_end, decided_by: window_close}")
     text = edit_once(text, r"^(?=response:\n)", SEVERITY_5 + "\n")
     text = edit_once(text, r"^rules:\n", "rules:\n" + CURRENCY_RULE + "\n")
     return text

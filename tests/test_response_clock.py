@@ -326,27 +326,55 @@ def test_severity_change_to_1_on_phone_case_needs_no_request(genesys):
     assert d.result["response_met"] is True
 
 
-# --- other severity changes (README: re-target from the change) -------------
+# --- other severity changes under the older rule (restart at the change) ---
+# `severity_change: {shorter_target: restart_at_change, longer_or_equal_target:
+# restart_at_change}` is what `retarget_clock_from: change` meant before issue 10;
+# it stays selectable, and these tests pin it.
+
+DEFAULT_SETTING = "severity_change: {shorter_target: from_change, longer_or_equal_target: from_submission}"
 
 
-def test_severity_change_before_response_retargets_clock_from_the_change(genesys):
+def policy_copy(tmp_path, replacement: str):
+    """The bundled 2024-04-24 revision with its severity_change setting replaced."""
+    folder = tmp_path / "genesys-cloud"
+    folder.mkdir()
+    text = (ROOT / "policies" / "genesys-cloud" / "2024-04-24.yaml").read_text(encoding="utf-8")
+    assert text.count(DEFAULT_SETTING) == 1
+    (folder / "2024-04-24.yaml").write_text(text.replace(DEFAULT_SETTING, replacement), encoding="utf-8")
+    return load_family_dir(folder)
+
+
+@pytest.fixture
+def restart(tmp_path):
+    """The older rule, as the new setting."""
+    return policy_copy(tmp_path, "severity_change: {shorter_target: restart_at_change, longer_or_equal_target: restart_at_change}")
+
+
+@pytest.fixture
+def legacy(tmp_path):
+    """The older rule, as the older setting `retarget_clock_from: change`."""
+    return policy_copy(tmp_path, "retarget_clock_from: change")
+
+
+@pytest.fixture(params=["restart", "legacy"])
+def older_rule(request):
+    return request.getfixturevalue(request.param)
+
+
+def test_severity_change_before_response_retargets_clock_from_the_change(older_rule):
     # from the change: 90 min <= 120 (from submission it would be 150 min, breached)
-    d = decide(case(severity=3, events=[change("2024-06-03T10:00:00Z", 2), human("2024-06-03T11:30:00Z")]), genesys)
+    d = decide(case(severity=3, events=[change("2024-06-03T10:00:00Z", 2), human("2024-06-03T11:30:00Z")]), older_rule)
     assert d.result["current_severity"] == 2
     assert d.result["clock_start"] == "2024-06-03T10:00:00Z"
     assert d.result["response_minutes"] == "90"
     assert d.result["response_met"] is True
 
 
-def test_retarget_from_submission_is_a_policy_setting(tmp_path):
-    # the same case under a copy of 2024-04-24 with `retarget_clock_from: submission`
-    folder = tmp_path / "genesys-cloud"
-    folder.mkdir()
-    text = (ROOT / "policies" / "genesys-cloud" / "2024-04-24.yaml").read_text(encoding="utf-8")
-    assert text.count("retarget_clock_from: change") == 1
-    (folder / "2024-04-24.yaml").write_text(text.replace("retarget_clock_from: change", "retarget_clock_from: submission"),
-                                            encoding="utf-8")
-    family = load_family_dir(folder)
+@pytest.mark.parametrize("setting", ["retarget_clock_from: submission",
+                                     "severity_change: {shorter_target: from_submission, longer_or_equal_target: from_submission}"])
+def test_retarget_from_submission_is_a_policy_setting(tmp_path, setting):
+    # the same case under a copy of 2024-04-24 measuring every change from submission
+    family = policy_copy(tmp_path, setting)
     d = decide(case(severity=3, events=[change("2024-06-03T10:00:00Z", 2), human("2024-06-03T11:30:00Z")]), family)
     assert d.result["clock_start"] == "2024-06-03T09:00:00Z"
     assert d.result["response_minutes"] == "150"
@@ -354,15 +382,16 @@ def test_retarget_from_submission_is_a_policy_setting(tmp_path):
 
 
 def test_upgrade_to_sev1_on_phone_case_retargets_to_10_minutes_from_the_change(genesys):
+    # the default rule too: 10 minutes from the change, 09:40, well before the Sev2 deadline
     d = decide(case(severity=2, channel="phone", events=[
         change("2024-06-03T09:30:00Z", 1), human("2024-06-03T09:40:00.001Z", via="phone")]), genesys)
     assert d.result["response_target_minutes"] == "10"
     assert d.result["response_met"] is False
 
 
-def test_downgrade_before_response_gives_the_lower_severity_target(genesys):
+def test_downgrade_before_response_gives_the_lower_severity_target(older_rule):
     d = decide(case(severity=1, channel="phone", events=[
-        change("2024-06-03T09:05:00Z", 2), human("2024-06-03T10:00:00Z")]), genesys)
+        change("2024-06-03T09:05:00Z", 2), human("2024-06-03T10:00:00Z")]), older_rule)
     assert d.result["response_target_minutes"] == "120"
     assert d.result["clock_start"] == "2024-06-03T09:05:00Z"
     assert d.result["response_minutes"] == "55"
@@ -386,8 +415,8 @@ def test_sev1_clock_breached_before_a_downgrade_stays_breached(genesys):
     assert d.result["response_met"] is False
 
 
-def test_change_exactly_at_the_deadline_is_not_a_breach_and_retargets(genesys):
-    d = decide(case(severity=2, events=[change("2024-06-03T11:00:00Z", 3), human("2024-06-03T12:00:00Z")]), genesys)
+def test_change_exactly_at_the_deadline_is_not_a_breach_and_retargets(older_rule):
+    d = decide(case(severity=2, events=[change("2024-06-03T11:00:00Z", 3), human("2024-06-03T12:00:00Z")]), older_rule)
     assert d.result["clock_start"] == "2024-06-03T11:00:00Z"
     assert d.result["response_minutes"] == "60"
     assert d.result["response_met"] is True

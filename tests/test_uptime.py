@@ -5,12 +5,13 @@ M minutes at uptime p% is down for exactly (100 - p) / 100 * M minutes.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 
 import pytest
 
-from conftest import decide, outage, uptime
+from conftest import decide, outage, run_cli, uptime
 
 MICROS_PER_MINUTE = 60_000_000
 MONTH_MINUTES = {"2023-02": 40320, "2024-02": 41760, "2024-04": 43200, "2024-03": 44640, "2024-06": 43200, "2024-12": 44640}
@@ -170,7 +171,7 @@ def test_non_critical_outage_overlapping_a_critical_one_adds_nothing(genesys):
 
 
 @pytest.mark.parametrize("cause", ["customer_internet", "customer_misconfiguration", "third_party_misconfiguration",
-                                   "customer_network", "customer_telecom"])
+                                   "customer_network", "customer_telecom", "beyond_reasonable_control"])
 def test_excluded_cause_is_in_b_and_c_and_costs_no_uptime(genesys, cause):
     d = decide(uptime([outage("2024-03-12T10:00:00Z", "2024-03-12T16:00:00Z", cause=cause)]), genesys)
     assert d.result["unavailable_minutes"] == "360"
@@ -323,3 +324,23 @@ def test_uptime_findings_cite_the_credit_tiers_clause(genesys):
                 "uptime_percent": "99.865591", "credit_percent": "10"}
     result = d.to_json()["result"]
     assert {k: result[k] for k in expected} == expected
+
+
+@pytest.mark.parametrize("month", ["2022-03", "2024-05", "2025-03"])  # revisions 2021-01-19, 2024-04-24, 2024-10-01
+def test_an_outage_beyond_genesys_reasonable_control_is_excluded_in_every_revision(genesys, month):
+    d = decide(uptime([outage(f"{month}-12T10:00:00Z", f"{month}-12T16:00:00Z", cause="beyond_reasonable_control")],
+                      month=month), genesys)
+    assert d.result["excluded_minutes"] == "360"
+    assert d.result["credit_percent"] == "0"
+    revision = d.revision
+    assert revision.data["uptime"]["exclusions"]["causes"]["beyond_reasonable_control"]["zh"] == "超出 Genesys 合理控制范围的情况"
+    assert "超出 Genesys 合理控制范围的情况" in revision.clause_text("service.availability", "zh")
+
+
+def test_an_outage_beyond_reasonable_control_is_evaluated_not_rejected_by_the_cli(tmp_path):
+    path = tmp_path / "up.jsonl"
+    path.write_text(json.dumps(uptime([outage("2024-03-12T10:00:00Z", "2024-03-12T16:00:00Z",
+                                               cause="beyond_reasonable_control")])) + "\n", encoding="utf-8")
+    run = run_cli("evaluate", str(path), "--format", "jsonl")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["result"]["excluded_minutes"] == "360"

@@ -205,7 +205,7 @@ def _claim(record: Record, family: Family, options: Options) -> Decision:
     claim_sel = _select(family, options, record, "claim procedure", "submitted_at", lambda r: record.fields["submitted_at"])
     month_rev, claim_rev = month_sel.revision, claim_sel.revision
     _checked(record, month_rev, claim_rev)
-    facts = claim_facts(record, month_rev, claim_rev)
+    facts = claim_facts(record, month_rev, claim_rev, () if options.as_of is not None else family.revisions)
     findings = _run(month_rev.rules["uptime"], month_rev, record, facts, options)
     findings += _run(claim_rev.rules["credit_claim"], claim_rev, record, facts, options)
     reasons = [f.reason for f in findings if f.reason]

@@ -61,6 +61,9 @@ _WORDS = {
         "note": "note", "differences": "differences in the files", "unlogged": "[not in the change log]",
         "when": "when", "otherwise": "otherwise", "reason": "reason", "backwards": "(comparing a newer revision with an older one)",
         "colon": ": ", "sep": "; ", "lang_tag": {"en": "en", "zh": "zh"},
+        "unknown_some": "wording of {revision} unknown, not known to be equal:",
+        "unknown_line": "wording unknown in {revision}: {clauses}. The text we have does not contain that revision's wording; "
+                        "the files repeat the later one, so no difference there means unknown, not equal.",
     },
     "zh": {
         "yes": "是", "no": "否", "none": "（无）", "added": "新增", "removed": "删除",
@@ -71,6 +74,8 @@ _WORDS = {
         "note": "说明", "differences": "文件中的差异", "unlogged": "[变更日志未提及]",
         "when": "当", "otherwise": "否则", "reason": "原因", "backwards": "（由较新版本对比较旧版本）",
         "colon": "：", "sep": "；", "lang_tag": {"en": "英文", "zh": "中文"},
+        "unknown_some": "{revision} 的措辞未知，不能认定相同：",
+        "unknown_line": "{revision} 中措辞未知：{clauses}。我们所持有的文本不包含该版本的措辞；文件重复了较新的措辞，因此此处“无差异”表示未知，而非相同。",
     },
 }
 _UNITS = (("days", "day", "days", "天"), ("hours", "hour", "hours", "小时"),
@@ -116,10 +121,12 @@ class LogEntry:
     en: str
     clauses: list[str]
     without_differences: list[str] = field(default_factory=list)
+    unknown_wording: list[tuple[str, str]] = field(default_factory=list)  # (revision, clause) of those, wording unknown
 
     def to_json(self) -> dict[str, Any]:
         return {"revision": self.revision, "zh": self.zh, "en": self.en, "clauses": self.clauses,
-                "clauses_without_differences": self.without_differences}
+                "clauses_without_differences": self.without_differences,
+                "unknown_wording": [{"revision": r, "clause": c} for r, c in self.unknown_wording]}
 
 
 @dataclass
@@ -129,6 +136,7 @@ class RevisionDiff:
     changes: list[Change]
     change_log: list[LogEntry]
     notes: list[tuple[str, str]]  # (revision, carried_over) of the revisions the change log covers
+    unknown_wording: list[tuple[str, str]] = field(default_factory=list)  # (revision, clause): `wording: unknown`
 
     @property
     def title(self) -> str:
@@ -143,6 +151,7 @@ class RevisionDiff:
             "new": _side(self.new),
             "change_log": [e.to_json() for e in self.change_log],
             "notes": [{"revision": r, "carried_over": text} for r, text in self.notes],
+            "unknown_wording": [{"revision": r, "clause": c} for r, c in self.unknown_wording],
             "changes": [c.to_json() for c in self.changes],
         }
 
@@ -556,17 +565,28 @@ def diff_revisions(old: Revision, new: Revision, family: Family | None = None) -
     pool = family.revisions if family is not None else tuple({id(r): r for r in (old, new)}.values())
     covered = sorted((r for r in pool if low < r.effective <= high), key=lambda r: r.effective)
     changed_clauses = {c.clause for c in changes if c.clause}
+    unknown = unknown_wording(old, new)
     log = []
     for revision in covered:
         for entry in revision.data.get("changes") or []:
             clauses = list(entry.get("clauses") or [])
-            log.append(LogEntry(revision.revision, entry["zh"], entry["en"], clauses,
-                                [c for c in clauses if c not in changed_clauses]))
+            same = [c for c in clauses if c not in changed_clauses]
+            log.append(LogEntry(revision.revision, entry["zh"], entry["en"], clauses, same,
+                                [(r, c) for r, c in unknown if c in same]))
     logged = {c for e in log for c in e.clauses}
     for change in changes:
         change.in_change_log = change.clause in logged
     notes = [(r.revision, r.data["carried_over"]) for r in covered if r.data.get("carried_over")]
-    return RevisionDiff(old, new, changes, log, notes)
+    return RevisionDiff(old, new, changes, log, notes, unknown)
+
+
+def unknown_wording(*revisions: Revision) -> list[tuple[str, str]]:
+    """(revision, clause) for each clause a revision marks `wording: unknown`: the
+    text we have lacks that revision's wording, so equal files do not mean equal texts."""
+    out = []
+    for revision in sorted(set(revisions), key=lambda r: r.effective):
+        out += [(revision.revision, key) for key, clause in revision.data["clauses"].items() if clause.get("wording") == "unknown"]
+    return out
 
 
 def render_text(diff: RevisionDiff, lang: str = "en") -> str:
@@ -581,15 +601,23 @@ def render_text(diff: RevisionDiff, lang: str = "en") -> str:
         lines.append(w["change_log"])
         for entry in diff.change_log:
             mark = ", ".join(entry.clauses)
-            if entry.without_differences and len(entry.without_differences) == len(entry.clauses):
+            unknown = {c for _, c in entry.unknown_wording}
+            same = [c for c in entry.without_differences if c not in unknown]
+            if same and len(same) == len(entry.clauses):
                 mark += w["sep"] + w["unchanged_all"]
-            elif entry.without_differences:
-                mark += w["sep"] + w["unchanged_some"] + ("" if lang == "zh" else " ") + ", ".join(entry.without_differences)
+            elif same:
+                mark += w["sep"] + w["unchanged_some"] + ("" if lang == "zh" else " ") + ", ".join(same)
+            for revision in dict.fromkeys(r for r, _ in entry.unknown_wording):
+                names = ", ".join(c for r, c in entry.unknown_wording if r == revision)
+                mark += w["sep"] + w["unknown_some"].format(revision=revision) + ("" if lang == "zh" else " ") + names
             lines.append(f"  {entry.revision}{colon}{getattr(entry, lang)} [{mark}]")
         for revision, note in diff.notes:
             lines.append(f"  {w['note']} ({revision}){colon}{note}" if lang == "en" else f"  {w['note']}（{revision}）{colon}{note}")
     else:
         lines.append(w["no_change_log"])
+    for revision in dict.fromkeys(r for r, _ in diff.unknown_wording):
+        names = ", ".join(c for r, c in diff.unknown_wording if r == revision)
+        lines.append(w["unknown_line"].format(revision=revision, clauses=names))
     if not diff.changes:
         lines.append(w["no_differences"])
         return "\n".join(lines) + "\n"

@@ -55,6 +55,20 @@ class EventMatch:
 
 
 @dataclass(frozen=True)
+class SeverityChange:
+    """How a severity change before the initial response re-targets the clock,
+    for a shorter new target and for a longer or equal one (facts.case)."""
+
+    shorter_target: str
+    longer_or_equal_target: str
+
+
+# The old single setting `response.retarget_clock_from`, as the pair it means.
+LEGACY_RETARGET = {"change": SeverityChange("restart_at_change", "restart_at_change"),
+                   "submission": SeverityChange("from_submission", "from_submission")}
+
+
+@dataclass(frozen=True)
 class Outcome:
     when: Condition | None
     outcome: str
@@ -89,7 +103,8 @@ class Revision:
     response_channels: frozenset[str]
     initial_response: EventMatch
     escalation_request: EventMatch
-    retarget_clock_from: str
+    severity_change: SeverityChange
+    reopen_after_response: frozenset[int]  # severities whose escalation after the response opens a clock on any channel
     critical_functions: frozenset[str]
     functions: frozenset[str]
     attributable_causes: frozenset[str]
@@ -217,7 +232,8 @@ class _Builder:
             response_channels=frozenset(d["response_channels"]),
             initial_response=_event_match(d["response"]["initial_response"]),
             escalation_request=_event_match(d["response"]["escalation_request"]),
-            retarget_clock_from=d["response"]["retarget_clock_from"],
+            severity_change=self._severity_change(),
+            reopen_after_response=frozenset(d["response"].get("reopen_after_response", ())),
             critical_functions=frozenset(k for k, v in d["uptime"]["functions"].items() if v["critical"]),
             functions=frozenset(d["uptime"]["functions"]),
             attributable_causes=frozenset(d["uptime"]["attributable_causes"]),
@@ -231,6 +247,20 @@ class _Builder:
         if self.problems:
             raise PolicyError(self.problems)
         return revision
+
+    def _severity_change(self) -> SeverityChange:
+        """`response.severity_change`, or the old `retarget_clock_from` it replaces (one of the two)."""
+        response = self.data["response"]
+        if "severity_change" in response and "retarget_clock_from" in response:
+            self.problem("give either severity_change or the older retarget_clock_from, not both", "response", "retarget_clock_from")
+        if "severity_change" in response:
+            rule = response["severity_change"]
+            return SeverityChange(rule["shorter_target"], rule["longer_or_equal_target"])
+        if "retarget_clock_from" in response:
+            return LEGACY_RETARGET[response["retarget_clock_from"]]
+        self.problem("response needs severity_change, e.g. {shorter_target: from_change, longer_or_equal_target: from_submission}",
+                     "response")
+        return LEGACY_RETARGET["change"]
 
     def _date(self, key: str) -> date | None:
         try:
@@ -295,6 +325,9 @@ class _Builder:
         for j, channel in enumerate(d["response"]["escalation_request"]["via"]):
             if channel not in cases:
                 self.problem(f"{channel!r} is not one of case_channels ({', '.join(sorted(cases))})", "response", "escalation_request", "via", j)
+        for j, level in enumerate(d["response"].get("reopen_after_response", ())):
+            if level not in {int(k) for k in d["severities"]}:
+                self.problem(f"severity {level} is not one of the severities", "response", "reopen_after_response", j)
         overlap = set(d["uptime"]["attributable_causes"]) & set(d["uptime"]["exclusions"]["causes"])
         for cause in sorted(overlap):
             self.problem(f"cause {cause!r} is both attributable and excluded", "uptime", "attributable_causes")

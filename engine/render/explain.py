@@ -132,7 +132,11 @@ def _finding(finding: Finding, lang: str) -> list[str]:
             answer = words.pick("answers", "yes" if step.held else "no")
             lines.append(INDENT + words("step", number=number, condition=step.condition, answer=answer))
     lines.append(INDENT + words("message", message=finding.message))
-    quote = words("clause", clause=finding.clause, text=finding.revision.clause_text(finding.clause, lang))
+    text = finding.revision.clause_text(finding.clause, lang)
+    if finding.revision.data["clauses"][finding.clause].get("wording") == "unknown" and "clause_unknown" in words.spec:
+        quote = words("clause_unknown", clause=finding.clause, revision=finding.revision.revision, text=text)
+    else:
+        quote = words("clause", clause=finding.clause, text=text)
     lines += [INDENT + line for line in _indented(quote)]
     return lines
 

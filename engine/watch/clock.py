@@ -243,7 +243,9 @@ class CaseClock:
         share = warning_share(self.revision)
         if share is None:
             return None
-        return warning_instant(facts["clock_start"], facts["response_target_minutes"], share)
+        start, deadline = facts["clock_start"], facts["response_deadline"]
+        window = min(facts["response_target_minutes"], minutes_between(start, deadline))  # a severity change may cap it
+        return warning_instant(start, window, share) if window > 0 else None
 
     def _alert(self, kind: str, key: str, facts: Mapping[str, Any], t: datetime, due: datetime) -> Alert:
         start = facts["clock_start"]

@@ -16,11 +16,15 @@ CASE_FACTS = {
     "clock_severity": "the severity whose target decides the response",
     "clock_start": "when the deciding response clock started, or null when it has not",
     "response_target_minutes": "the deciding clock's target, in minutes",
-    "response_deadline": "the deciding clock's last timely instant",
+    "response_deadline": "the deciding clock's last timely instant (never past a deadline a severity change replaced)",
     "response_at": "the first initial response on the deciding clock, or null",
     "response_minutes": "minutes from clock start to that response, or null",
     "response_met": "true, false, or null while pending or not started",
     "now": "the evaluation instant that decides whether an unanswered clock has run out",
+    "primary_contacts": "primary designated contacts the record states, or null when it does not say",
+    "backup_contacts": "backup designated contacts the record states, or null when it does not say",
+    "required_primary_contacts": "primary designated contacts the policy asks for",
+    "required_backup_contacts": "backup designated contacts the policy asks for at least",
 }
 
 UPTIME_FACTS = {
@@ -44,6 +48,7 @@ CLAIM_FACTS = {
     "base_amount": "the monthly committed fee the credit is a percentage of, or null",
     "window_days": "days after the month's end a claim may be made",
     "window_closes_at": "the first instant a claim is late",
+    "window_revision": "the revision whose window applies: in force when the window closes (or when the claim was made, if the policy says so)",
     "settlement": "how the credit is paid for this contract type, or null",
 }
 
