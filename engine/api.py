@@ -1,12 +1,14 @@
-"""The public Python API: load policies, decide records, replay a dispute, verify a
-receipt, with plain data in and out and no argparse. The `sla` command line and
-the HTTP service (`sla serve`) both sit on it.
+"""The public Python API: load policies, decide records, explain decisions, replay
+a dispute, verify a receipt, with plain data in and out and no argparse. The `sla`
+command line (evaluate, replay, verify) and the HTTP service (`sla serve`) both
+sit on it; README.md ("Python API") shows it at work.
 
     from engine.api import Engine
     engine = Engine.load()                       # the bundled policies, or Engine.load("my-policies/")
     result = engine.evaluate([{"type": "case", ...}], now="2026-01-01T00:00:00Z")
     result.decisions                             # one JSON-ready dict per decided record
     result.rejected                              # [{"index": 0, "problems": [...]}] for records that could not be decided
+    engine.explain([...], now=...).decisions     # the same decisions, each with its "explain" trace as data
 
 Errors in what the caller passes (an unknown family, a malformed `now`) raise
 `engine.errors.UsageError`; records that cannot be decided are returned, never raised,
@@ -18,27 +20,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping, TextIO
 
-from decimal import Decimal
-from fractions import Fraction
-
-from engine.batch import Rejected, decide_one
-from engine.core.facts.uptime import TierCheck
-from engine.exact import decimal_text, is_exact
-from engine.render.explain import explain as explain_text
-from engine.timeutil import iso
+from engine.batch import Rejected, Tally, decide_files, decide_one
 from engine.core.evaluate import Decision, Options
 from engine.core.records import Source
-from engine.disputes.bundle import Verdict, bundle_from_data, replay
+from engine.disputes.bundle import Bundle, Verdict, bundle_from_data, load_bundle, replay
 from engine.disputes.receipt import Verification, build_receipt, verify
 from engine.errors import Problem, UsageError
 from engine.io.resources import policies_dir
 from engine.io.seenids import SeenIds
 from engine.policy.family import Family, load_policies
+from engine.render.explain import explain_data
 from engine.timeutil import TimeFormatError, parse_date, parse_instant
 
-__all__ = ["Engine", "Evaluation", "explain_json", "problem_json"]
+__all__ = ["Engine", "Evaluation", "problem_json"]
 
 
 def problem_json(problem: Problem) -> dict[str, Any]:
@@ -100,12 +96,25 @@ class Engine:
 
     def evaluate(self, records: Iterable[Mapping[str, Any]], *, policy: str | None = None,
                  now: str | datetime | None = None, as_of: str | date | None = None, lang: str = "en",
-                 source: str = "<api>", explain: bool = False) -> Evaluation:
+                 source: str = "<api>") -> Evaluation:
         """Decide each record (dicts as in `schemas/records/`), in order. Duplicate ids
-        within one call are rejected as `sla evaluate` rejects them within one run.
-        `explain=True` keeps each rule's tried steps on the decision objects (see `explain_json`)."""
+        within one call are rejected as `sla evaluate` rejects them within one run."""
+        return self._decide(records, policy, self.options(now, as_of, lang), source)
+
+    def explain(self, records: Iterable[Mapping[str, Any]], *, policy: str | None = None,
+                now: str | datetime | None = None, as_of: str | date | None = None, lang: str = "en",
+                source: str = "<api>") -> Evaluation:
+        """As `evaluate`, with each decision's trace as data under its `explain` key:
+        the revisions chosen and why, every derived fact, each rule's outcomes as
+        tried with the clause quoted, and the text `sla explain` prints."""
         family = self.family(policy)
-        options = self.options(now, as_of, lang, explain)
+        out = self._decide(records, policy, self.options(now, as_of, lang, explain=True), source)
+        for decision, data in zip(out.objects, out.decisions):
+            data["explain"] = explain_data(decision, family, lang)
+        return out
+
+    def _decide(self, records: Iterable[Mapping[str, Any]], policy: str | None, options: Options, source: str) -> Evaluation:
+        family = self.family(policy)
         out = Evaluation()
         with SeenIds() as seen:
             for index, raw in enumerate(records):
@@ -117,11 +126,26 @@ class Engine:
                     out.decisions.append(item.to_json())
         return out
 
-    def replay(self, bundle: Mapping[str, Any], *, now: str | datetime | None = None,
-               as_of: str | date | None = None, lang: str = "en", source: str = "<api>") -> Verdict:
-        """A dispute bundle's verdict (raises BundleError listing the bundle's problems)."""
-        loaded = bundle_from_data(bundle, source)
-        family = self.family(loaded.policy)
+    def stream(self, paths: Iterable[str], *, policy: str | None = None, now: str | datetime | None = None,
+               as_of: str | date | None = None, lang: str = "en", explain: bool = False,
+               stdin: TextIO | None = None, tally: Tally | None = None) -> Iterator[Decision | Rejected]:
+        """Every record in record files (`.json`, `.jsonl`, `.yaml`, folders, or `-`
+        for `stdin`), decided or rejected, lazily and in input order, in bounded
+        memory: what `sla evaluate` runs. `tally`, when given, keeps the counts."""
+        return decide_files(paths, self.family(policy), self.options(now, as_of, lang, explain), stdin, tally)
+
+    def replay(self, bundle: Mapping[str, Any] | Bundle | str | Path, *, now: str | datetime | None = None,
+               as_of: str | date | None = None, lang: str = "en", source: str = "<api>",
+               policy: str | None = None) -> Verdict:
+        """A dispute bundle's verdict (raises BundleError listing the bundle's problems).
+        `bundle` is the bundle as data, the path of a bundle file (.yaml, .yml, .json:
+        its problems then name their lines), or a Bundle already read.
+        The family is the bundle's `policy:`, else `policy`, else the only one."""
+        if isinstance(bundle, (str, Path)):
+            loaded = load_bundle(bundle)
+        else:
+            loaded = bundle if isinstance(bundle, Bundle) else bundle_from_data(bundle, source)
+        family = self.family(loaded.policy or policy)
         instant = now if now is not None else loaded.now
         return replay(loaded, family, self.options(instant, as_of, lang))
 
@@ -154,49 +178,3 @@ def _day(value: str | date | None) -> date | None:
         return parse_date(value)
     except TimeFormatError as exc:
         raise UsageError(f"as_of: {exc}") from None
-
-
-# --------------------------------------------------------------------------- explain as data
-# Used by `sla serve` (`POST /v1/evaluate?explain=true`); `sla explain` prints the same
-# trace as text. Kept apart from `Engine` so the text renderer stays the single source
-# of the wording.
-
-def explain_json(decision: Decision, family: Family, lang: str = "en") -> dict[str, Any]:
-    """The explain trace of one decision (evaluated with `explain=True`) as data: the
-    revision chosen for each role and why, every derived fact (exact numbers as decimal
-    strings, instants in RFC 3339), each rule's outcomes as tried, and the same trace
-    as text (`sla explain`)."""
-    return {
-        "revisions": [{"role": s.role, "policy": s.revision.family, "revision": s.revision.revision,
-                       "sha256": s.revision.sha256, "anchor": s.anchor, "anchor_value": s.anchor_value}
-                      for s in decision.selections],
-        "facts": {name: _plain_fact(value) for name, value in decision.facts.items()},
-        "rules": [{"rule": f.rule, "clause": f.clause, "revision": f.revision.revision, "outcome": f.outcome,
-                   "steps": [{"outcome": s.outcome, "condition": s.condition, "held": s.held} for s in f.steps]}
-                  for f in decision.findings],
-        "text": explain_text(decision, family, lang),
-    }
-
-
-def _plain_fact(value: Any) -> Any:
-    """A derived fact as JSON: exact numbers as decimal strings (a fraction that does not
-    terminate as `n/d`), instants in RFC 3339, a checked tier row as its threshold and answer."""
-    if isinstance(value, Fraction):
-        return decimal_text(value) if is_exact(value) else f"{value.numerator}/{value.denominator}"
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, TierCheck):
-        return {"below": _plain_fact(value.tier.below), "percent": _plain_fact(value.tier.percent),
-                "uptime_below": value.below, "chosen": value.chosen}
-    if isinstance(value, Mapping):
-        return {str(k): _plain_fact(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = [_plain_fact(v) for v in value]
-        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    return str(value)

@@ -35,7 +35,3 @@ def canonical_json(value: Any) -> str:
 def sha256_of(value: Any) -> str:
     """The sha256 (hex) of a value's canonical JSON in UTF-8."""
     return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

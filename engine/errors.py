@@ -5,7 +5,7 @@ turns errors into exit codes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 PathPart = str | int
@@ -71,23 +71,3 @@ class RecordError(SlaError):
 
 class UsageError(SlaError):
     """The command line asked for something that cannot be done."""
-
-
-@dataclass
-class ProblemList:
-    """Collects problems so a validator can report all of them, not just the first."""
-
-    items: list[Problem] = field(default_factory=list)
-
-    def add(self, message: str, **where: object) -> None:
-        self.items.append(Problem(message, **where))  # type: ignore[arg-type]
-
-    def extend(self, problems: Iterable[Problem]) -> None:
-        self.items.extend(problems)
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-    def raise_if_any(self, kind: type[SlaError]) -> None:
-        if self.items:
-            raise kind(self.items)

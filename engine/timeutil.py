@@ -112,11 +112,6 @@ def month_bounds(year: int, month: int, tz: ZoneInfo | timezone) -> tuple[dateti
     return start, end
 
 
-def date_in(instant: datetime, tz: ZoneInfo | timezone) -> date:
-    """The calendar date of an instant in a zone."""
-    return instant.astimezone(tz).date()
-
-
 def micros(instant: datetime) -> int:
     """Microseconds since the epoch: exact integer arithmetic on instants."""
     delta = instant - datetime(1970, 1, 1, tzinfo=timezone.utc)

@@ -6,7 +6,7 @@ Read as the pipeline:
   months.py    customer-months from outage incidents (per customer or platform-wide) and contracts
   work.py      one chunk -> its decisions (what a worker process runs)
   parallel.py  chunks in worker processes, results back in input order
-  seen.py      duplicate ids in bounded memory
+  (duplicate ids in bounded memory: engine/io/seenids.py, shared with `sla evaluate`)
   summary.py   counts, response-time percentiles, credits per currency
   table.py html.py junit.py progress.py   the outputs
   run.py       the run end to end

@@ -27,7 +27,7 @@ from engine.policy.family import Family
 from engine.timeutil import iso
 from engine.check.months import MonthInfo
 from engine.check.summary import MICROS_PER_MINUTE, Summary
-from engine.check.table import _owed
+from engine.check.table import owed_text
 
 BINS = 40
 MAX_DOTS_PER_MONTH = 400
@@ -163,7 +163,7 @@ def _uptime(summary: Summary, months: list[MonthInfo]) -> list[str]:
         shown = summary.credited_rows(MAX_ROWS)
         out.append(f"<h2>Customer-months below the first credit tier ({len(credited):,})</h2>")
         out.append(_table(["customer", "month", "uptime %", "tier", "credit %", "credit owed", "revision"],
-                          [[r["customer"], r["month"], r["uptime_percent"], f"< {r['tier_below']}", r["credit_percent"], _owed(r),
+                          [[r["customer"], r["month"], r["uptime_percent"], f"< {r['tier_below']}", r["credit_percent"], owed_text(r),
                             r["revision"]] for r in shown], {2, 4, 5}))
         if len(credited) > len(shown):
             out.append(f"<p>… and {len(credited) - len(shown):,} more, lowest uptime first; all of them are in the --summary file.</p>")

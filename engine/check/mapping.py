@@ -22,18 +22,18 @@ Everything here is pure: a row (column -> cell) in, a raw record dict out, or a
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping as MappingT
 
+from engine.io.documents import load_document
+from engine.io.jsontext import decode as decode_json
 from engine.io.resources import mappings_dir
 from engine.errors import PathPart, Problem, UsageError
-from engine.io.schemas import did_you_mean, iter_problems
+from engine.io.schemas import did_you_mean
 from engine.timeutil import TimeFormatError, iso, zone
-from engine.io.yamlload import YamlProblem, load_yaml
 
 SOURCES = ("cases", "outages", "contracts", "claims")
 RECORD_TYPE = {"cases": "case", "claims": "credit_claim"}
@@ -165,7 +165,7 @@ class Mapping:
             return int(text)
         if column in self.csv_json:
             try:
-                return json.loads(text, parse_float=_no_float)
+                return decode_json(text)
             except ValueError as exc:
                 raise ValueError(f"not valid JSON: {exc}") from None
         if column in self.csv_lists:
@@ -271,7 +271,7 @@ def _convert(kind: str, cell: Any, spec: FieldSpec, mapping: Mapping) -> Any:
         if not isinstance(cell, str):
             return cell
         try:
-            return json.loads(cell, parse_float=_no_float)
+            return decode_json(cell)
         except ValueError as exc:
             raise ValueError(f"not valid JSON: {exc}") from None
     if kind == "list":
@@ -281,10 +281,6 @@ def _convert(kind: str, cell: Any, spec: FieldSpec, mapping: Mapping) -> Any:
     return cell
 
 
-def _no_float(text: str) -> Any:
-    from decimal import Decimal
-
-    return Decimal(text)
 
 
 def _put(record: dict[str, Any], dotted: str, value: Any) -> None:
@@ -323,17 +319,8 @@ def find_mapping(name: str) -> Path:
 def load_mapping(name: str) -> Mapping:
     """Read and check a mapping file. Raises UsageError naming the file, line and key of each problem."""
     path = find_mapping(name)
-    file = str(path)
-    try:
-        loaded = load_yaml(path.read_text(encoding="utf-8"), file)
-    except YamlProblem as exc:
-        raise UsageError([exc.problem]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError([Problem(f"cannot read mapping: {exc}", file=file)]) from None
-    problems = [p.located(file=file, line=loaded.line_of(p.path)) for p in iter_problems(MAPPING_SCHEMA, loaded.data)]
-    if problems:
-        raise UsageError(problems)
-    d = loaded.data
+    document = load_document(path, MAPPING_SCHEMA, UsageError)
+    file, loaded, d = document.file, document.loaded, document.data
     tz = None
     if "timezone" in d:
         try:

@@ -140,13 +140,23 @@ class Contract:
     terms: dict[str, Any]  # billing, monthly_commitment | annual_commitment, currency (as in a claim)
 
 
+@dataclass(slots=True)
+class CustomerMonth:
+    """One customer's month, to be decided as an uptime record: its outages and its contract's terms."""
+
+    customer: str
+    month: str
+    outages: list[dict[str, Any]]
+    terms: dict[str, Any] | None  # None: the customer has no contract
+
+
 def customer_months(customers: list[str], months: list[MonthInfo], index: OutageIndex,
-                    contracts: dict[str, Contract]) -> Iterator[tuple[str, str, list[dict[str, Any]], dict[str, Any] | None]]:
-    """(customer, month, outages, contract terms or None) for every customer and month, in that order."""
+                    contracts: dict[str, Contract]) -> Iterator[CustomerMonth]:
+    """Every customer and month, in that order."""
     for customer in customers:
         contract = contracts.get(customer)
         for month in months:
-            yield customer, month.month, index.outages(customer, month), contract.terms if contract else None
+            yield CustomerMonth(customer, month.month, index.outages(customer, month), contract.terms if contract else None)
 
 
 def uptime_record(customer: str, month: str, outages: list[dict[str, Any]]) -> dict[str, Any]:

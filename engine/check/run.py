@@ -25,9 +25,8 @@ from engine.io.atomic import write_atomic
 from engine.errors import Problem, UsageError
 from engine.core.evaluate import Options
 from engine.policy.family import Family
-from engine.io.schemas import iter_problems
+from engine.io.schemas import iter_problems, surely_valid
 from engine.timeutil import TimeFormatError, micros, parse_instant
-from engine.check.fast import surely_valid
 from engine.check.html import render_html
 from engine.check.junit import JUnitWriter, rejected
 from engine.check.mapping import Mapping, RowError, default_mapping
@@ -36,9 +35,10 @@ from engine.check.months import (PLATFORM, Contract, Incident, MonthInfo, Outage
 from engine.check.parallel import Evaluator
 from engine.check.progress import Progress
 from engine.check.readers import chunks, open_source
-from engine.check.seen import SeenIds
+from engine.io.seenids import SeenIds
 from engine.check.summary import Summary
 from engine.check.table import render
+from engine.check.rows import Decided, Item, Task
 from engine.check.work import Chunk, State, row_dict, run_items
 
 FAIL_ON = {"any": {"breached", "violation"}, "breached": {"breached"}, "violation": {"violation"}, "none": set()}
@@ -228,7 +228,7 @@ class Check:
         self.seen[source] = SeenIds()
         kind = "csv" if opened.kind == "tsv" else opened.kind
         try:
-            tasks = ((source, opened.name, kind, header, first, rows) for header, first, rows in chunks(opened, self.config.chunk))
+            tasks = (Task(source, opened.name, kind, header, first, rows) for header, first, rows in chunks(opened, self.config.chunk))
             for task, chunk in evaluator.map(tasks):
                 self._chunk(source, opened.name, task, chunk)
                 self.progress.update(source, counts.read, opened.position(), opened.size)
@@ -241,20 +241,20 @@ class Check:
         file = self.config.outages or MONTHS_SOURCE
         counts = self.summary.count(source)
 
-        def tasks() -> Iterator[tuple]:
+        def tasks() -> Iterator[Task]:
             payloads = customer_months(self.customers, self.months, self.index, self.contracts)
             while batch := list(itertools.islice(payloads, self.config.chunk)):
-                yield ("months", file, "months", None, 0, batch)
+                yield Task("months", file, "months", None, 0, batch)
 
         total = len(self.customers) * len(self.months)
         for task, chunk in evaluator.map(tasks()):
             self._chunk(source, file, task, chunk)
             self.progress.update(source, counts.read, counts.read, total)
 
-    def _chunk(self, source: str, file: str, task: tuple, chunk: Chunk) -> None:
+    def _chunk(self, source: str, file: str, task: Task, chunk: Chunk) -> None:
         """A chunk's outcome, whole; a chunk holding a duplicate id is redone row by row."""
         seen = self.seen.get(source)
-        if seen is not None and not seen.add_all(chunk.ids, chunk.lines):
+        if seen is not None and not seen.add_all(chunk.ids, chunk.lines, file):
             if chunk.spilled:
                 os.unlink(chunk.spilled)
             for item in run_items(task):
@@ -266,7 +266,7 @@ class Check:
                 os.unlink(chunk.spilled)
             counts.read += chunk.rows
             counts.rejected += len(chunk.bad)
-            raise _Stop(chunk.bad[0][2])
+            raise _Stop(chunk.bad[0].problems)
         counts.read += chunk.rows
         counts.evaluated += len(chunk.ids)
         if chunk.spilled:
@@ -276,16 +276,16 @@ class Check:
         if self.junit is not None:
             self.junit.add_block(source, chunk.junit, chunk.tests, chunk.failures, len(chunk.bad))
         self.summary.merge(chunk.summary)
-        for line, rid, problems, row in chunk.bad:
+        for bad in chunk.bad:
             counts.rejected += 1
-            self._record_reject(source, file, line, rid, problems, row)
+            self._record_reject(source, file, bad.line, bad.id, bad.problems, bad.row)
 
-    def _item(self, source: str, file: str, item: tuple) -> None:
+    def _item(self, source: str, file: str, item: Item) -> None:
         """One row's outcome (the slow path, for a chunk with a duplicate id)."""
         counts = self.summary.count(source)
         counts.read += 1
-        if item[0] == "ok":
-            _, line, rid, text, xml, contribution = item
+        if isinstance(item, Decided):
+            line, rid = item.line, item.id
             seen = self.seen.get(source)
             first = seen.first_line(rid) if seen is not None else line
             if first != line:
@@ -295,13 +295,12 @@ class Check:
                 return
             counts.evaluated += 1
             if self.decisions is not None:
-                self.decisions.write(text + "\n")
+                self.decisions.write(item.text + "\n")
             if self.junit is not None:
-                self.junit.add(source, xml, failed=contribution[-1] != 0)
-            self.summary.add(contribution)
+                self.junit.add(source, item.junit, failed=item.failing)
+            self.summary.add(item.row)
         else:
-            _, line, rid, problems, row, _ = item
-            self._reject(source, file, line, rid, problems, row)
+            self._reject(source, file, item.line, item.id, item.problems, item.row)
 
     def _reject(self, source: str, file: str, line: int | None, rid: str | None, problems: list[str], row: Any) -> None:
         self.summary.count(source).rejected += 1

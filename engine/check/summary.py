@@ -12,7 +12,6 @@ sorted exactly at the end; every other number is a running total.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import sys
 from array import array
@@ -22,6 +21,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Iterable, Iterator, Sequence, TextIO
 
+from engine.check.rows import CREDITED, CaseRow, ClaimRow, Contribution, CreditedMonth, MonthRow
 from engine.exact import decimal_text
 
 MICROS_PER_MINUTE = 60_000_000
@@ -112,61 +112,68 @@ class Summary:
     counts: dict[str, Counts] = field(default_factory=dict)
     severities: dict[int, Severity] = field(default_factory=dict)
     months: dict[str, Month] = field(default_factory=dict)
-    credited: list[tuple] = field(default_factory=list)  # customer-months below the first tier, as CREDITED tuples
+    credited: list[CreditedMonth] = field(default_factory=list)  # customer-months below the first tier
     owed: dict[str, Decimal] = field(default_factory=dict)  # currency -> total owed (eligible contracts)
     claimed: dict[str, Decimal] = field(default_factory=dict)  # currency -> eligible claims' amounts
     claims: Counter = field(default_factory=Counter)  # eligible / not_eligible / each reason
     failing: Counter = field(default_factory=Counter)  # records with a breached / violation finding
-    _credited_sorted: list[tuple] = field(default_factory=list, repr=False)
+    _credited_sorted: list[CreditedMonth] = field(default_factory=list, repr=False)
 
     def count(self, source: str) -> Counts:
         return self.counts.setdefault(source, Counts())
 
-    def add(self, contribution: tuple) -> None:
-        kind = contribution[0]
-        bits = contribution[-1]
-        if bits & 1:
+    def add(self, row: Contribution) -> None:
+        if row.breached:
             self.failing["breached"] += 1
-        if bits & 2:
+        if row.violation:
             self.failing["violation"] += 1
-        if kind == "case":
-            _, severity, micros, met, target, _ = contribution
-            s = self.severities.get(severity)
-            if s is None:
-                s = self.severities[severity] = Severity()
-            s.cases += 1
-            s.targets.add(target)
-            if met == 1:
-                s.met += 1
-            elif met == 0:
-                s.breached += 1
-            else:
-                s.pending += 1
-            if micros >= 0:
-                s.times.append(micros)
-        elif kind == "month":
-            _, customer, month, down, total, uptime, credit, tier, revision, owed, _ = contribution
-            m = self.months.get(month)
-            if m is None:
-                m = self.months[month] = Month(revision=revision, total=total)
-            m.customers += 1
-            m.down.append(down)
-            if credit != "0":
-                m.credited += 1
-                eligible = amount = currency = billing = reason = None
-                if owed is not None:
-                    eligible, amount, currency, billing, reason = owed
-                    if eligible:
-                        self.owed[currency] = self.owed.get(currency, Decimal(0)) + Decimal(amount)
-                self.credited.append((_i(customer), _i(month), uptime, _i(tier), _i(credit), _i(revision), _i(billing), amount,
-                                      _i(currency), eligible, _i(reason)))
-        elif kind == "claim":
-            _, eligible, amount, currency, reasons, _ = contribution
-            self.claims["eligible" if eligible else "not_eligible"] += 1
-            for reason in reasons:
-                self.claims[reason] += 1
-            if eligible:
-                self.claimed[currency] = self.claimed.get(currency, Decimal(0)) + Decimal(amount)
+        kind = type(row)
+        if kind is CaseRow:
+            self._add_case(row)  # type: ignore[arg-type]
+        elif kind is MonthRow:
+            self._add_month(row)  # type: ignore[arg-type]
+        else:
+            self._add_claim(row)  # type: ignore[arg-type]
+
+    def _add_case(self, row: CaseRow) -> None:
+        s = self.severities.get(row.severity)
+        if s is None:
+            s = self.severities[row.severity] = Severity()
+        s.cases += 1
+        s.targets.add(row.target)
+        if row.met is True:
+            s.met += 1
+        elif row.met is False:
+            s.breached += 1
+        else:
+            s.pending += 1
+        if row.response_micros is not None:
+            s.times.append(row.response_micros)
+
+    def _add_month(self, row: MonthRow) -> None:
+        m = self.months.get(row.month)
+        if m is None:
+            m = self.months[row.month] = Month(revision=row.revision, total=row.total_micros)
+        m.customers += 1
+        m.down.append(row.down_micros)
+        if row.credit_percent == "0":
+            return
+        m.credited += 1
+        owed = row.owed
+        if owed is not None and owed.eligible:
+            self.owed[owed.currency] = self.owed.get(owed.currency, Decimal(0)) + Decimal(owed.amount)
+        self.credited.append(CreditedMonth(
+            _i(row.customer), _i(row.month), row.uptime_percent, _i(row.tier_below), _i(row.credit_percent), _i(row.revision),
+            None if owed is None else _i(owed.billing), None if owed is None else owed.amount,
+            None if owed is None else _i(owed.currency), None if owed is None else owed.eligible,
+            None if owed is None else _i(owed.reason)))
+
+    def _add_claim(self, row: ClaimRow) -> None:
+        self.claims["eligible" if row.eligible else "not_eligible"] += 1
+        for reason in row.reasons:
+            self.claims[reason] += 1
+        if row.eligible:
+            self.claimed[row.currency] = self.claimed.get(row.currency, Decimal(0)) + Decimal(row.amount)
 
     def merge(self, other: "Summary") -> None:
         """Add a chunk's partial summary (its counts are kept by the caller)."""
@@ -227,11 +234,11 @@ class Summary:
 
     def credited_rows(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Customer-months below the first tier, lowest uptime first (the first `limit` of them)."""
-        return [dict(zip(CREDITED, row)) for row in self.credited_sorted()[:limit]]
+        return [row.to_dict() for row in self.credited_sorted()[:limit]]
 
-    def credited_sorted(self) -> list[tuple]:
+    def credited_sorted(self) -> list[CreditedMonth]:
         if len(self._credited_sorted) != len(self.credited):
-            self._credited_sorted = sorted(self.credited, key=lambda r: (Fraction(r[2]), r[0], r[1]))
+            self._credited_sorted = sorted(self.credited, key=lambda r: (Fraction(r.uptime_percent), r.customer, r.month))
         return self._credited_sorted
 
     def write_json(self, out: TextIO) -> None:
@@ -244,7 +251,7 @@ class Summary:
                 rows = self.credited_sorted()
                 out.write("[" if rows else "[]")
                 for j, row in enumerate(rows):
-                    out.write(("," if j else "") + "\n    " + json.dumps(dict(zip(CREDITED, row)), ensure_ascii=False))
+                    out.write(("," if j else "") + "\n    " + json.dumps(row.to_dict(), ensure_ascii=False))
                 out.write("\n  ]" if rows else "")
             else:
                 out.write(json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  "))
@@ -263,11 +270,6 @@ class Summary:
             "percentile_method": "nearest-rank: the value at rank ceil(p/100 * n) of the n sorted exact response times",
         }
 
-    def to_csv(self) -> str:
-        out = io.StringIO()
-        self.write_csv(out)
-        return out.getvalue()
-
     def write_csv(self, out: TextIO) -> None:
         """One table, a `section` column telling the kind of row apart (severity,
         customer_month, owed_total, claimed_total, count)."""
@@ -282,20 +284,11 @@ class Summary:
         for row in self.severity_rows():
             writer.writerow({"section": "severity", **row})
         for row in self.credited_sorted():
-            writer.writerow({"section": "customer_month", **{k: ("" if v is None else v) for k, v in zip(CREDITED, row)}})
+            writer.writerow({"section": "customer_month", **{k: ("" if v is None else v) for k, v in zip(CREDITED, row.values())}})
         for currency, total in sorted(self.owed.items()):
             writer.writerow({"section": "owed_total", "currency": currency, "total": str(total)})
         for currency, total in sorted(self.claimed.items()):
             writer.writerow({"section": "claimed_total", "currency": currency, "total": str(total)})
-
-    def to_json_text(self) -> str:
-        out = io.StringIO()
-        self.write_json(out)
-        return out.getvalue()
-
-
-CREDITED = ("customer", "month", "uptime_percent", "tier_below", "credit_percent", "revision", "billing", "credit_owed",
-            "currency", "eligible", "reason")
 
 
 def _i(text: str | None) -> str | None:

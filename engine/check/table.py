@@ -45,7 +45,7 @@ def render(summary: Summary, top: int = 20) -> str:
         shown = summary.credited_rows(top)
         if shown:
             out += _grid(["customer", "month", "uptime %", "tier", "credit %", "credit owed"],
-                         [[r["customer"], r["month"], r["uptime_percent"], f"< {r['tier_below']}", r["credit_percent"], _owed(r)]
+                         [[r["customer"], r["month"], r["uptime_percent"], f"< {r['tier_below']}", r["credit_percent"], owed_text(r)]
                           for r in shown], {2, 4, 5})
         if len(credited) > len(shown):
             out.append(f"... and {_n(len(credited) - len(shown))} more (all of them in --summary FILE)")
@@ -63,7 +63,9 @@ def render(summary: Summary, top: int = 20) -> str:
     return "\n".join(out)
 
 
-def _owed(row: dict) -> str:
+def owed_text(row: dict) -> str:
+    """A customer-month's credit as the text and HTML reports show it: the amount and
+    currency, `no contract`, or why the contract is not eligible."""
     if row["currency"] is None:
         return "no contract"
     if row["reason"] == "contract_not_eligible":

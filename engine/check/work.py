@@ -6,8 +6,8 @@ mapping, is checked against the record schema, parsed, and decided by the pure
 core (`engine.evaluate`); the decision is rendered here too (its JSONL line,
 its JUnit test case), so the parent process only writes text in order.
 
-Every row ends as exactly one `Item`: decided (`ok`) or rejected with its
-problems (`bad`). The parent adds the counts, finds duplicate ids (which needs
+Every row ends as exactly one `Item` (engine.check.rows): `Decided`, or
+`Rejected` with its problems. The parent adds the counts, finds duplicate ids (which needs
 all ids seen so far) and writes; nothing here depends on any other chunk, so the
 output is the same whichever process ran a chunk.
 """
@@ -19,7 +19,6 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Iterable
 
@@ -27,37 +26,19 @@ from engine.errors import Problem, RecordError
 from engine.exact import decimal_text
 from engine.core.evaluate import FAILING_OUTCOMES, Decision, Options, evaluate
 from engine.policy.family import Family
+from engine.io.jsontext import decode as decode_json
 from engine.core.records import RecordProblems, Source, parse_record, record_problems
 from engine.check.junit import rejected, testcase
 from engine.check.mapping import EventSpec, Mapping, RowError
-from engine.check.months import Contract, MonthInfo, OutageIndex, credit_owed, uptime_record
+from engine.check.months import Contract, CustomerMonth, MonthInfo, OutageIndex, Owed, credit_owed, uptime_record
+from engine.check.rows import CaseRow, ClaimRow, Contribution, Decided, Item, MonthRow, Rejected, Task
 from engine.check.summary import Summary
 
 MICROS_PER_MINUTE = 60_000_000
 
 
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object; a key given twice is an error, as `sla evaluate` has it."""
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise ValueError(f"duplicate key {key!r}")
-            seen.add(key)
-    return out
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
 # The same writing as `sla evaluate --format jsonl` (one encoder, built once).
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-# The same reading as `sla evaluate`'s: exact decimals, no NaN, no duplicate keys.
-_DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_float=Decimal, parse_constant=_no_constant)
-MET_CODE = {True: 1, False: 0, None: 2}
 
 
 @dataclass
@@ -84,16 +65,6 @@ def install(state: State) -> None:
     _STATE = state
 
 
-# An item: ("ok", line, id, decision_line, junit_xml, contribution)
-#       or ("bad", line, id, problem_lines, row_for_rejects, junit_xml)
-Item = tuple
-
-# A task: (source, file, kind, csv header, first line, rows): JSONL rows are the
-# file's lines as read (blank ones included, so line numbers count them), CSV
-# rows are (line, cells), customer-month rows are their payloads.
-Task = tuple
-
-
 @dataclass
 class Chunk:
     """A chunk's outcome, aggregated so the parent handles it in a few calls:
@@ -108,7 +79,7 @@ class Chunk:
     tests: int
     failures: int
     summary: Summary
-    bad: list[tuple[int, str | None, list[str], Any]]
+    bad: list[Rejected]
     spilled: str | None = None
 
 
@@ -119,20 +90,16 @@ def run_chunk(task: Task) -> Chunk:
     summary = Summary()
     failures = 0
     for item in items:
-        if item[0] == "ok":
-            _, line, rid, decision_line, junit_xml, contribution = item
-            text.append(decision_line)
-            ids.append(rid)
-            lines.append(line)
-            summary.add(contribution)
-            failures += contribution[-1] != 0
-            if junit_xml:
-                xml.append(junit_xml)
+        if type(item) is Decided:
+            text.append(item.text)
+            ids.append(item.id)
+            lines.append(item.line)
+            summary.add(item.row)
+            failures += item.failing
         else:
-            _, line, rid, problems, row, junit_xml = item
-            bad.append((line, rid, problems, row))
-            if junit_xml:
-                xml.append(junit_xml)
+            bad.append(item)
+        if item.junit:
+            xml.append(item.junit)
     body = "\n".join(text) + "\n" if text and text[0] is not None else ""
     spilled = None
     if body and _STATE is not None and _STATE.spill:
@@ -147,7 +114,7 @@ def run_chunk(task: Task) -> Chunk:
 
 def run_items(task: Task) -> list[Item]:
     """Decide every row of a chunk, one item per row, in order."""
-    source, file, kind, header, first, rows = task
+    source, file, kind, header, first, rows = task.source, task.file, task.kind, task.header, task.first, task.rows
     state = _STATE
     assert state is not None, "worker state not installed"
     if source == "months":
@@ -204,7 +171,7 @@ def row_dict(kind: str, header: list[str] | None, payload: Any) -> dict[str, Any
     """A row as column -> cell: a JSONL line's object, or a CSV row zipped with its header."""
     if kind == "jsonl":
         try:
-            data = _DECODER.decode(payload)
+            data = decode_json(payload)  # the same reading as `sla evaluate`'s
         except ValueError as exc:
             raise RowError([((), f"not valid JSON: {exc}")]) from None
         except RecursionError:
@@ -266,9 +233,9 @@ def _with_columns(problems: Iterable[Problem], mapping: Mapping, sources: tuple[
     return out
 
 
-def _customer_month(state: State, file: str, payload: tuple[str, str, list[dict[str, Any]], dict[str, Any] | None]) -> Item:
-    customer, month, outages, terms = payload
-    raw = uptime_record(customer, month, outages)
+def _customer_month(state: State, file: str, payload: CustomerMonth) -> Item:
+    terms = payload.terms
+    raw = uptime_record(payload.customer, payload.month, payload.outages)
     src = Source(file, None)
     problems = record_problems(raw, src)
     where = (state, "customer-months", file, None, raw, None)
@@ -282,49 +249,51 @@ def _customer_month(state: State, file: str, payload: tuple[str, str, list[dict[
     return ok(state, decision, "customer-months", file, None, month_contribution(decision, owed))
 
 
-def ok(state: State, decision: Decision, source: str, file: str, line: int | None, contribution: tuple) -> Item:
+def ok(state: State, decision: Decision, source: str, file: str, line: int | None, row: Contribution) -> Decided:
     text = _ENCODE(decision.to_json()) if state.decisions else None
     xml = testcase(source, decision, file, line) if state.junit else None
-    return ("ok", line, decision.record.id, text, xml, contribution)
+    return Decided(line, decision.record.id, text, xml, row)
 
 
-def bad(where: tuple, rid: str | None, problems: list[Problem]) -> Item:
+def bad(where: tuple, rid: str | None, problems: list[Problem]) -> Rejected:
     """A rejected row: its problems as lines, the row as read (for the rejects file), its JUnit error."""
     state, source, file, line, payload, header = where
     row = dict(zip(header, payload)) if header is not None and isinstance(payload, list) else payload
     lines = [p.render() for p in problems]
     xml = rejected(source, rid or f"line {line}", file, line, lines) if state.junit else None
-    return ("bad", line, rid, lines, row, xml)
+    return Rejected(line, rid, lines, row, xml)
 
 
-def failing_bits(decision: Decision) -> int:
-    """1 for a breached finding, 2 for a violation, 3 for both."""
-    bits = 0
+def failing(decision: Decision) -> tuple[bool, bool]:
+    """Whether the decision has a breached finding, and whether it has a violation."""
+    breached = violation = False
     for f in decision.findings:
         if f.outcome in FAILING_OUTCOMES:
-            bits |= 1 if f.outcome == "breached" else 2
-    return bits
+            if f.outcome == "breached":
+                breached = True
+            else:
+                violation = True
+    return breached, violation
 
 
-def case_contribution(decision: Decision) -> tuple:
-    """("case", clock severity, response micros or -1, met code, target text, failing bits)."""
+def case_contribution(decision: Decision) -> CaseRow:
+    """What a decided case adds to the summary."""
     facts = decision.facts
     minutes: Fraction | None = facts["response_minutes"]
-    micros = -1 if minutes is None else minutes.numerator * MICROS_PER_MINUTE // minutes.denominator
-    return ("case", facts["clock_severity"], micros, MET_CODE[facts["response_met"]],
-            decision.result["response_target_minutes"], failing_bits(decision))
+    micros = None if minutes is None else minutes.numerator * MICROS_PER_MINUTE // minutes.denominator
+    return CaseRow(*failing(decision), facts["clock_severity"], micros, facts["response_met"],
+                   decision.result["response_target_minutes"])
 
 
-def month_contribution(decision: Decision, owed: Any) -> tuple:
-    """("month", customer, month, net unavailable micros, total micros, uptime text, credit %, tier, revision, owed, bits)."""
+def month_contribution(decision: Decision, owed: Owed | None) -> MonthRow:
+    """What a decided customer-month adds to the summary."""
     facts = decision.facts
     down = _micros(facts["unavailable_minutes"]) - _micros(facts["excluded_minutes"])
     total = _micros(facts["total_minutes"])
     tier = facts["tier_below"]
-    owed_t = (owed.eligible, owed.amount, owed.currency, owed.billing, owed.reason) if owed else None
-    return ("month", decision.record.customer, facts["month"], down, total, decision.result["uptime_percent"],
-            decision.result["credit_percent"], None if tier is None else decimal_text(tier),
-            decision.revision.revision, owed_t, failing_bits(decision))
+    return MonthRow(*failing(decision), decision.record.customer, facts["month"], down, total,
+                    decision.result["uptime_percent"], decision.result["credit_percent"],
+                    None if tier is None else decimal_text(tier), decision.revision.revision, owed)
 
 
 def _micros(minutes: Fraction) -> int:
@@ -332,7 +301,7 @@ def _micros(minutes: Fraction) -> int:
     return minutes.numerator * MICROS_PER_MINUTE // minutes.denominator
 
 
-def claim_contribution(decision: Decision) -> tuple:
-    """("claim", eligible, amount, currency, reasons, failing bits)."""
+def claim_contribution(decision: Decision) -> ClaimRow:
+    """What a decided credit claim adds to the summary."""
     r = decision.result
-    return ("claim", r["eligible"], r["credit_amount"], r["currency"], tuple(r["reasons"]), failing_bits(decision))
+    return ClaimRow(*failing(decision), r["eligible"], r["credit_amount"], r["currency"], tuple(r["reasons"]))

@@ -8,9 +8,10 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
+from engine.api import Engine
 from engine.errors import UsageError
-from engine.policy.family import Family, load_policies
 from engine.io.resources import policies_dir
+from engine.policy.family import Family, load_policies
 from engine.timeutil import TimeFormatError, parse_date, parse_instant
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -38,13 +39,21 @@ def add_record_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of messages and clause quotes (default: en)")
 
 
+def engine(args: argparse.Namespace) -> Engine:
+    """The public API's Engine over --policies (default: the bundled policies), as
+    `Engine.load` makes it (loaded through this module's `load_policies`, which the
+    fuzz tests cache)."""
+    root = args.policies or policies_dir()
+    return Engine(families=load_policies(root), root=root)
+
+
 def families(args: argparse.Namespace) -> dict[str, Family]:
-    return load_policies(args.policies or policies_dir())
+    return dict(engine(args).families)
 
 
-def family(args: argparse.Namespace) -> Family:
-    """The family named by --policy, or the only one there is."""
-    found = families(args)
+def family(args: argparse.Namespace, loaded: Engine | None = None) -> Family:
+    """The family named by --policy, or the only one there is (of `loaded`, or of --policies)."""
+    found = (loaded or engine(args)).families
     if args.policy:
         if args.policy not in found:
             raise UsageError(f"no policy family {args.policy!r}; have {', '.join(found)}")

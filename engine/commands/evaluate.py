@@ -17,10 +17,10 @@ import json
 from typing import Protocol
 
 from engine.io.atomic import AtomicFile, Spool
-from engine.batch import Rejected, Tally, decide_files
-from engine.core.evaluate import Decision, Options
+from engine.batch import Rejected, Tally
+from engine.core.evaluate import Decision
 from engine.render.decisions import as_table
-from engine.commands._common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, Streams, add_record_options, as_of, family, now
+from engine.commands._common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, Streams, add_record_options, as_of, engine, family, now
 from engine.commands._log import add_log_option, open_log
 
 NAME, ORDER = "evaluate", 40
@@ -79,8 +79,9 @@ class DecisionWriter:
 
 
 def run(args: argparse.Namespace, io: Streams) -> int:
-    options = Options(now=now(args.now), as_of=as_of(args.as_of), lang=args.lang)
-    fam = family(args)
+    instant, day = now(args.now), as_of(args.as_of)
+    api = engine(args)
+    fam = family(args, api)
     log = open_log(args, NAME)  # --log: decisions are logged in one transaction once the output is complete
     fmt = args.format or ("table" if (args.output is None and io.stdout.isatty()) else "json")
     # -o: a temporary file renamed into place; stdout: a spool printed only when the
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace, io: Streams) -> int:
     found = False
     with target or contextlib.nullcontext():
         writer = DecisionWriter(fmt, target or io.stdout, args.lang)
-        for item in decide_files(args.files, fam, options, io.stdin, tally):
+        for item in api.stream(args.files, policy=fam.name, now=instant, as_of=day, lang=args.lang, stdin=io.stdin, tally=tally):
             if isinstance(item, Rejected):
                 for problem in item.problems:
                     print(problem.render(), file=io.stderr)

@@ -7,12 +7,10 @@ import json
 
 from engine.disputes import decisionlog
 from engine.io.atomic import write_atomic
-from engine.disputes.bundle import replay
 from engine.errors import UsageError
-from engine.disputes.receipt import build_receipt
 from engine.disputes.verdicttext import render_verdict, render_what_if
 from engine.disputes.whatif import all_revisions
-from engine.commands._common import EXIT_OK, Streams, add_record_options
+from engine.commands._common import EXIT_OK, Streams, add_record_options, engine
 from engine.commands._disputes import bundle_and_family, options
 from engine.commands._log import add_log_option, log_path, open_log
 
@@ -45,10 +43,11 @@ def run(args: argparse.Namespace, io: Streams) -> int:
         raise UsageError("sla replay: --all-revisions and --as-of cannot be combined (--all-revisions already uses each revision's date)")
     if log_path(args) is not None:
         decisionlog.check_path(log_path(args))  # type: ignore[arg-type]
-    bundle, family = bundle_and_family(args)
+    api = engine(args)
+    bundle, family = bundle_and_family(args, api)
     opts = options(args, bundle)
     what_if = all_revisions(bundle, family, opts) if args.all_revisions else None
-    verdict = what_if.actual if what_if else replay(bundle, family, opts)
+    verdict = what_if.actual if what_if else api.replay(bundle, policy=family.name, now=opts.now, as_of=opts.as_of, lang=args.lang)
     if args.format == "json":
         data = verdict.to_json()
         if what_if is not None:
@@ -59,7 +58,7 @@ def run(args: argparse.Namespace, io: Streams) -> int:
         if what_if is not None:
             text += "\n" + render_what_if(what_if, args.lang)
     if args.receipt:
-        write_atomic(args.receipt, json.dumps(build_receipt(verdict), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+        write_atomic(args.receipt, json.dumps(api.receipt(verdict), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     log = open_log(args, NAME, bundle.title, bundle.sha256)
     for decision in verdict.decisions:
         log.add(decision, bundle.file)

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 from engine.errors import Problem
-from engine.disputes.receipt import ReceiptError, Verification, verify
-from engine.commands._common import EXIT_FINDINGS, EXIT_OK, Streams, add_policies_option, families
+from engine.disputes.receipt import ReceiptError, Verification
+from engine.io.jsontext import decode as decode_json
+from engine.commands._common import EXIT_FINDINGS, EXIT_OK, Streams, add_policies_option, engine
 
 NAME, ORDER = "verify", 81
 
@@ -40,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, io: Streams) -> int:
     data = _read(args.receipt)
-    result = verify(data, families(args), args.receipt)
+    result = engine(args).verify(data, source=args.receipt)
     if args.format == "json":
         io.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:
@@ -54,9 +55,11 @@ def _read(name: str) -> object:
     except (OSError, UnicodeDecodeError) as exc:
         raise ReceiptError([Problem(f"cannot read: {getattr(exc, 'strerror', None) or exc}", file=name)]) from None
     try:
-        return json.loads(text)
+        return decode_json(text)  # exact decimals, no NaN, no duplicate keys: a receipt is read as records are
     except json.JSONDecodeError as exc:
         raise ReceiptError([Problem(f"not valid JSON: {exc.msg}", file=name, line=exc.lineno)]) from None
+    except ValueError as exc:  # a duplicate key or NaN
+        raise ReceiptError([Problem(f"not valid JSON: {exc}", file=name)]) from None
 
 
 def _text(name: str, result: Verification) -> str:

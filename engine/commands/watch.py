@@ -47,8 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, io: Streams) -> int:
     try:
-        from engine.watch.runtime import _durable
-        _durable()
+        from engine.watch.runtime import require_durable
+        require_durable()
     except ImportError as exc:
         raise UsageError([Problem(str(exc))]) from None
     from engine.watch.alerts import AlertWriter

@@ -9,14 +9,14 @@ function?) are in `check_against`, run once the revision is known.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timezone
 from operator import attrgetter
 from typing import Any, Mapping, TYPE_CHECKING
 
 from engine.errors import PathPart, Problem
 from engine.exact import to_fraction
-from engine.io.schemafast import Check, Unsupported, Unsure, compile_schema, registry_resolver
-from engine.io.schemas import CONTROL_CHARACTERS, RECORD_TYPES, _registry, did_you_mean, iter_problems, record_schema_name
+from engine.io.schemas import CONTROL_CHARACTERS, RECORD_TYPES, did_you_mean, iter_problems, record_schema_name, schema, surely_valid
 from engine.timeutil import TimeFormatError, parse_instant, parse_month
 
 if TYPE_CHECKING:
@@ -86,46 +86,17 @@ def _field_paths(schema: Mapping[str, Any], prefix: str = "") -> set[str]:
     return out
 
 
-def _fields_by_type() -> dict[str, frozenset[str]]:
-    _, by_name = _registry()
-    return {t: frozenset(_field_paths(by_name[record_schema_name(t)])) for t in RECORD_TYPES}
-
-
-FIELDS: dict[str, frozenset[str]] = _fields_by_type()
-
-
-def _fast_checks() -> dict[str, Check]:
-    """Per record type, the compiled check that vouches for a valid record in
-    microseconds (engine.schemafast); a type whose schema it cannot model is left
-    to jsonschema alone."""
-    _, by_name = _registry()
-    resolve = registry_resolver(by_name)
-    out = {}
-    for rtype in RECORD_TYPES:
-        schema = by_name[record_schema_name(rtype)]
-        try:
-            out[rtype] = compile_schema(schema, schema.get("$id", ""), resolve)
-        except Unsupported:
-            continue
-    return out
-
-
-_FAST: dict[str, Check] = _fast_checks()
-
-
-def _surely_valid(rtype: str, raw: Any) -> bool:
-    check = _FAST.get(rtype)
-    if check is None:
-        return False
-    try:
-        return check(raw)
-    except Unsure:
-        return False
+@lru_cache(maxsize=None)
+def record_fields(record_type: str) -> frozenset[str]:
+    """The dotted field paths a rule of `record_type` may read (`{field: contract.billing}`),
+    from the record's schema (read on first use, so importing the core opens no file)."""
+    return frozenset(_field_paths(schema(record_schema_name(record_type))))
 
 
 # Ids and customers are printed inside one-line errors and table rows: a line
 # break or control character in one would split or forge lines (CR, ESC...).
 _CONTROL = CONTROL_CHARACTERS
+_SCHEMA_NAME = {rtype: record_schema_name(rtype) for rtype in RECORD_TYPES}
 _PRINTED = ("id", "customer", "support_case")
 
 
@@ -150,9 +121,9 @@ def record_problems(raw: Any, source: Source) -> list[Problem]:
         message = "missing field 'type'" if rtype is None else f"unknown record type {rtype!r}{hint}"
         return [Problem(f"{message}; expected one of {options}", line=source.line_of(("type",)), path=("type",), **where)]
     unprintable = _unprintable(raw, source)
-    if not unprintable and _surely_valid(rtype, raw):
+    if not unprintable and surely_valid(_SCHEMA_NAME[rtype], raw):
         return []
-    return unprintable + [p.located(line=source.line_of(p.path), **where) for p in iter_problems(record_schema_name(rtype), raw)]
+    return unprintable + [p.located(line=source.line_of(p.path), **where) for p in iter_problems(_SCHEMA_NAME[rtype], raw)]
 
 
 def parse_record(raw: Mapping[str, Any], source: Source) -> Record:

@@ -26,11 +26,11 @@ from engine.exact import decimal_text, to_fraction
 from engine.core.outcomes import outcome_of
 from engine.policy.family import Family
 from engine.core.records import Record, RecordProblems, Source, parse_record, record_problems
-from engine.io.schemas import iter_problems
 from engine.disputes.thresholds import (RevisionMargin, TierDistance, WindowDistance, revision_margin, shown_up, tier_distance,
                          window_distance)
 from engine.timeutil import TimeFormatError, iso, parse_instant
-from engine.io.yamlload import Loaded, YamlProblem, load_yaml
+from engine.io.documents import read_document, schema_problems
+from engine.io.yamlload import Loaded
 
 BUNDLE_SCHEMA = "dispute.schema.json"
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -95,20 +95,8 @@ def load_bundle(path: str | Path) -> Bundle:
     file = str(path)
     if Path(file).suffix.lower() not in SUFFIXES:
         raise BundleError([Problem(f"a dispute bundle is a .yaml, .yml or .json file; got {Path(file).suffix or '(none)'!r}", file=file)])
-    try:
-        raw = Path(file).read_bytes()
-    except OSError as exc:
-        raise BundleError([Problem(f"cannot read: {exc.strerror or exc}", file=file)]) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BundleError([Problem(f"not UTF-8 text (byte {exc.start})", file=file,
-                                   line=raw[: exc.start].count(b"\n") + 1)]) from None
-    try:
-        loaded = load_yaml(text, file)
-    except YamlProblem as exc:
-        raise BundleError([exc.problem]) from None
-    return bundle_from_data(loaded.data, file, loaded.lines)
+    document = read_document(file, BundleError)
+    return bundle_from_data(document.data, file, document.lines)
 
 
 def bundle_from_data(data: Any, file: str, lines: Mapping[tuple[PathPart, ...], int] | None = None) -> Bundle:
@@ -117,7 +105,7 @@ def bundle_from_data(data: Any, file: str, lines: Mapping[tuple[PathPart, ...], 
     where = Loaded(data, lines)
     if not isinstance(data, dict):
         raise BundleError([Problem("a dispute bundle is a mapping with title, customer, contract and records", file=file, line=1)])
-    problems = [p.located(file=file, line=where.line_of(p.path)) for p in iter_problems(BUNDLE_SCHEMA, data)]
+    problems = schema_problems(BUNDLE_SCHEMA, where, file)
     if problems:
         raise BundleError(problems)
     if "now" in data:

@@ -14,15 +14,14 @@ the interpreter's stack. Bytes that are not UTF-8 are an error naming the line.
 from __future__ import annotations
 
 import io
-import json
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator, TextIO
 
 from engine.errors import Problem
 from engine.core.records import Source
+from engine.io.jsontext import decode, raw_decode
 from engine.io.yamlload import MAX_DEPTH, YamlProblem, load_yaml_all
 
 STDIN_NAME = "<stdin>"
@@ -51,26 +50,6 @@ class InputProblem(Exception):
         super().__init__(problem.render())
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = value
-    return out
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
-_DECODER = json.JSONDecoder(object_pairs_hook=_reject_duplicates, parse_float=Decimal, parse_constant=_reject_constant)
-
-
-def decode_json(text: str) -> Any:
-    """One JSON document as record files are read: decimals exact (never float), a
-    duplicate key or NaN/Infinity refused. Raises json.JSONDecodeError or ValueError."""
-    return _DECODER.decode(text)
 
 
 def expand(paths: list[str]) -> list[str]:
@@ -196,7 +175,7 @@ def _object_or_lines(source: _Source, head: str) -> str:
     start = len(head) - len(head.lstrip(_JSON_WS))
     while True:
         try:
-            _, end = _DECODER.raw_decode(head, start)
+            _, end = raw_decode(head, start)
             break
         except (ValueError, RecursionError):
             chunk = source.read(CHUNK_CHARS) if len(head) <= MAX_RECORD_CHARS else ""
@@ -234,7 +213,7 @@ def _jsonl(source: _Source, name: str) -> Iterator[RawRecord | Problem]:
         if not line.strip(_JSON_WS):
             continue
         try:
-            data = _DECODER.decode(line)
+            data = decode(line)
         except ValueError as exc:
             yield Problem(f"not valid JSON: {exc}", file=name, line=number)
             continue
@@ -357,7 +336,7 @@ class _Window:
         instead of the value when it parsed but cannot be a record."""
         while True:
             try:
-                data, end = _DECODER.raw_decode(self.text, self.pos)
+                data, end = raw_decode(self.text, self.pos)
             except RecursionError:
                 raise self.fail(_TOO_DEEP) from None
             except ValueError as exc:

@@ -1,10 +1,12 @@
 """JSON Schema validation that reports every error, each with a path a person can find.
 
-The schemas live in `schemas/`; this module loads them once, wires their `$ref`s
-together and turns jsonschema's errors into `Problem`s: the path into the
-document, and a message that says what was expected (from the schema's
-`x-expected` where the default wording would be cryptic) and, for a misspelt
-key, what was probably meant.
+The schemas live in `schemas/`; this module loads them on first use (never at
+import: importing the core opens no file), wires their `$ref`s together and turns
+jsonschema's errors into `Problem`s: the path into the document, and a message
+that says what was expected (from the schema's `x-expected` where the default
+wording would be cryptic) and, for a misspelt key, what was probably meant.
+Valid documents are vouched for by the compiled check of `engine.io.schemafast`
+first, so jsonschema only runs on the few that may be invalid.
 """
 
 from __future__ import annotations
@@ -14,39 +16,69 @@ import json
 import re
 from decimal import Decimal
 from functools import lru_cache
-from pathlib import Path
-from typing import Any, Iterator
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from engine.errors import Problem
 from engine.io.resources import schemas_dir
+from engine.io.schemafast import Check, Unsupported, Unsure, compile_schema, registry_resolver
 from engine.timeutil import TimeFormatError, parse_instant
+
+if TYPE_CHECKING:  # jsonschema reads its own metaschemas when imported: import it on first use only
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 RECORD_TYPES = ("case", "uptime", "credit_claim")
 SCHEMA_VERSION = "1"
 
 
 @lru_cache(maxsize=1)
-def _registry() -> tuple[Registry, dict[str, dict[str, Any]]]:
-    """Every schema under `schemas/`, keyed by its file name relative to that folder."""
+def schema_documents() -> Mapping[str, dict[str, Any]]:
+    """Every schema under `schemas/`, keyed by its file name relative to that
+    folder (`records/case.schema.json`); read once, on first use."""
     root = schemas_dir()
-    by_name: dict[str, dict[str, Any]] = {}
-    resources = []
-    for path in sorted(root.rglob("*.schema.json")):
-        schema = json.loads(path.read_text(encoding="utf-8"))
-        by_name[path.relative_to(root).as_posix()] = schema
-        resources.append((schema["$id"], Resource.from_contents(schema)))
-    return Registry().with_resources(resources), by_name
+    return {path.relative_to(root).as_posix(): json.loads(path.read_text(encoding="utf-8"))
+            for path in sorted(root.rglob("*.schema.json"))}
+
+
+def schema(name: str) -> dict[str, Any]:
+    """The schema `schemas/<name>` as data (read on first use)."""
+    return schema_documents()[name]
 
 
 @lru_cache(maxsize=None)
-def validator(name: str) -> Draft202012Validator:
+def validator(name: str) -> "Draft202012Validator":
     """A compiled validator for `schemas/<name>`, e.g. `policy.schema.json`."""
-    registry, by_name = _registry()
-    return Draft202012Validator(by_name[name], registry=registry)
+    from jsonschema import Draft202012Validator
+    return Draft202012Validator(schema(name), registry=_registry())
+
+
+@lru_cache(maxsize=1)
+def _registry() -> Any:
+    """The referencing registry that resolves one schema's `$ref` into another."""
+    from referencing import Registry, Resource
+    return Registry().with_resources((doc["$id"], Resource.from_contents(doc)) for doc in schema_documents().values())
+
+
+@lru_cache(maxsize=None)
+def fast_check(name: str) -> Check | None:
+    """The compiled check (engine.io.schemafast) of `schemas/<name>` that vouches
+    for a valid document in microseconds, or None for a schema it cannot model."""
+    documents = schema_documents()
+    try:
+        return compile_schema(documents[name], documents[name].get("$id", ""), registry_resolver(documents))
+    except Unsupported:
+        return None
+
+
+def surely_valid(name: str, instance: Any) -> bool:
+    """True when `instance` is surely valid against `schemas/<name>`; False means: ask jsonschema."""
+    check = fast_check(name)
+    if check is None:
+        return False
+    try:
+        return check(instance)
+    except Unsure:
+        return False
 
 
 def record_schema_name(record_type: str) -> str:
@@ -173,12 +205,6 @@ def _show(value: Any) -> str:
     text = str(value) if isinstance(value, Decimal) else json.dumps(value, ensure_ascii=False, default=str)
     text = CONTROL_CHARACTERS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)  # json leaves U+2028, U+0085... raw
     return text if len(text) <= 80 else text[:77] + "..."
-
-
-def schema_files() -> dict[str, Path]:
-    """The schema files by name, for `sla versions` and receipts."""
-    root = schemas_dir()
-    return {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*.schema.json"))}
 
 
 def did_you_mean(word: str, options: list[str]) -> str:

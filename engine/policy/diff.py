@@ -36,14 +36,14 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
 
 from engine.errors import PolicyError
 from engine.exact import decimal_text, to_fraction
 from engine.policy.family import Family, Revision, load_family_dir, load_revision
-from engine.io.resources import policies_dir, schemas_dir
+from engine.io.resources import policies_dir
+from engine.io.schemas import schema
 
 LANGS = ("en", "zh")
 IGNORED_TOP = frozenset({"policy", "revision", "effective", "changes", "carried_over", "source", "explain"})
@@ -166,9 +166,8 @@ def _side(revision: Revision) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- schema
 
-@lru_cache(maxsize=1)
 def _schema() -> dict[str, Any]:
-    return json.loads((schemas_dir() / "policy.schema.json").read_text(encoding="utf-8"))
+    return schema("policy.schema.json")  # read once, shared with validation (never mutated here)
 
 
 def _lookup(ref: str) -> dict[str, Any]:

@@ -8,7 +8,6 @@ here knows a number of any SLA: they all come from the file.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from fractions import Fraction
@@ -19,10 +18,10 @@ from engine.lang.conditions import Condition, ConditionError, Vocabulary, compil
 from engine.errors import PathPart, PolicyError, Problem
 from engine.exact import to_fraction
 from engine.core.facts import FACTS
-from engine.core.records import FIELDS
-from engine.io.schemas import iter_problems
+from engine.core.records import record_fields
 from engine.timeutil import TimeFormatError, iso, parse_date, zone
-from engine.io.yamlload import Loaded, YamlProblem, load_yaml
+from engine.io.documents import load_document
+from engine.io.yamlload import Loaded
 
 Lang = str
 POLICY_SCHEMA = "policy.schema.json"
@@ -179,21 +178,8 @@ class Family:
 
 def load_revision(path: Path) -> Revision:
     """Read, validate and compile one policy file. Raises PolicyError with every problem."""
-    raw = path.read_bytes()
-    file = str(path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise PolicyError([Problem(f"not UTF-8 text (byte {exc.start})", file=file, line=line)]) from None
-    try:
-        loaded = load_yaml(text, file)
-    except YamlProblem as exc:
-        raise PolicyError([exc.problem]) from None
-    problems = [p.located(file=file, line=loaded.line_of(p.path)) for p in iter_problems(POLICY_SCHEMA, loaded.data)]
-    if problems:
-        raise PolicyError(problems)
-    return _Builder(path, hashlib.sha256(raw).hexdigest(), loaded).build()
+    document = load_document(path, POLICY_SCHEMA, PolicyError)
+    return _Builder(path, document.sha256, document.loaded).build()
 
 
 class _Builder:
@@ -339,7 +325,7 @@ class _Builder:
             if rule["id"] in seen:
                 self.problem(f"duplicate rule id {rule['id']!r} (also rules[{seen[rule['id']]}])", "rules", i, "id")
             seen[rule["id"]] = i
-            vocab = Vocabulary(frozenset(FACTS[rule["applies_to"]]), FIELDS[rule["applies_to"]], self.data)
+            vocab = Vocabulary(frozenset(FACTS[rule["applies_to"]]), record_fields(rule["applies_to"]), self.data)
             outcomes = []
             for j, spec in enumerate(rule["outcomes"]):
                 outcomes.append(self._outcome(spec, vocab, ("rules", i, "outcomes", j), j))

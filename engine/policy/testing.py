@@ -42,10 +42,10 @@ from engine.errors import PathPart, PolicyError, Problem, RecordError, SlaError
 from engine.core.evaluate import Decision, Finding, Options, evaluate
 from engine.policy.family import Family, Revision, load_family_dir
 from engine.core.records import RecordProblems, Source, parse_record, record_problems
+from engine.io.documents import read_document
 from engine.io.resources import policies_dir
-from engine.io.schemas import _registry, did_you_mean, iter_problems
+from engine.io.schemas import did_you_mean, schema
 from engine.timeutil import TimeFormatError, parse_date, parse_instant
-from engine.io.yamlload import YamlProblem, load_yaml
 
 TEST_SCHEMA = "policy-test.schema.json"
 SUFFIXES = (".yaml", ".yml")
@@ -111,9 +111,8 @@ class PolicyTestFile:
 @lru_cache(maxsize=1)
 def result_keys() -> dict[str, tuple[str, ...]]:
     """The keys of each record type's decision `result`, read from schemas/decision.schema.json."""
-    _, by_name = _registry()
     out: dict[str, tuple[str, ...]] = {}
-    for branch in by_name["decision.schema.json"].get("allOf", []):
+    for branch in schema("decision.schema.json").get("allOf", []):
         rtype = branch["if"]["properties"]["type"]["const"]
         out[rtype] = tuple(branch["then"]["properties"]["result"]["properties"])
     return out
@@ -129,21 +128,11 @@ def shown_path(path: Path) -> str:
 
 def load_test_file(path: Path, file: str | None = None) -> PolicyTestFile:
     """Read and check one test file. Raises InvalidTestFile with every problem, each with its line."""
-    file = file or str(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise InvalidTestFile([Problem(f"cannot read: {exc.strerror}", file=file)]) from None
-    except UnicodeDecodeError as exc:
-        raise InvalidTestFile([Problem(f"not UTF-8 text (byte {exc.start})", file=file)]) from None
-    try:
-        loaded = load_yaml(text, file)
-    except YamlProblem as exc:
-        raise InvalidTestFile([exc.problem]) from None
-    data = loaded.data
+    document = read_document(path, InvalidTestFile, file)
+    file, loaded, data = document.file, document.loaded, document.data
     if data is None:
         raise InvalidTestFile([Problem("the file is empty; a test file has `policy:` and `tests:`", file=file, line=1)])
-    problems = [p.located(file=file, line=loaded.line_of(p.path)) for p in iter_problems(TEST_SCHEMA, data)]
+    problems = document.schema_problems(TEST_SCHEMA)
     if problems:
         raise InvalidTestFile(problems)
 

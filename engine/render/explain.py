@@ -145,3 +145,46 @@ def _indented(text: str) -> list[str]:
     """A multi-line quote keeps its later lines under its first."""
     first, *rest = text.split("\n")
     return [first, *(INDENT + line for line in rest)]
+
+
+# --- the same trace as data ----------------------------------------------------
+
+
+def explain_data(decision: Decision, family: Family, lang: str) -> dict[str, Any]:
+    """The trace of one decision as JSON-ready data (for the API and the HTTP
+    service): the revisions chosen and why, every derived fact (exact values as
+    decimal text, instants in RFC 3339), each rule's outcomes as tried with the
+    clause quoted, and `text`, the same trace as `sla explain` prints it."""
+    return {
+        "revisions": [_selection_data(s) for s in decision.selections],
+        "facts": {name: _fact_data(name, value) for name, value in decision.facts.items()},
+        "rules": [_finding_data(f, lang) for f in decision.findings],
+        "text": explain(decision, family, lang),
+    }
+
+
+def _selection_data(selection: Selection) -> dict[str, Any]:
+    revision = selection.revision
+    return {"role": selection.role, "revision": revision.revision, "effective": revision.effective.isoformat(),
+            "starts_at": show(revision.starts_at), "anchor": selection.anchor, "anchor_value": selection.anchor_value,
+            "sha256": revision.sha256}
+
+
+def _fact_data(name: str, value: Any) -> Any:
+    if name == "tier_checks":
+        return [{"below": show(c.tier.below), "percent": show(c.tier.percent), "uptime_below": c.below, "chosen": c.chosen}
+                for c in value]
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, (tuple, list, frozenset, set)):
+        items = sorted(value, key=str) if isinstance(value, (frozenset, set)) else value
+        return [_fact_data(name, v) for v in items]
+    return show(value)
+
+
+def _finding_data(finding: Finding, lang: str) -> dict[str, Any]:
+    out = finding.to_json()
+    out["revision"] = finding.revision.revision
+    out["steps"] = [{"outcome": s.outcome, "condition": s.condition, "held": s.held} for s in finding.steps]
+    out["clause_text"] = finding.revision.clause_text(finding.clause, lang)
+    return out

@@ -29,7 +29,6 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from engine.api import explain_json
 from engine.core.outcomes import outcome_of
 from engine.errors import PolicyError, Problem, SlaError
 from engine.policy.diff import diff_revisions
@@ -86,15 +85,13 @@ class Service:
         snap = self.holder.current
 
         def decide() -> Any:
-            result = snap.engine.evaluate(records, policy=params.get("policy"), now=params.get("now"),
-                                          as_of=params.get("as_of"), lang=lang, source="body", explain=explain)
+            decide_all = snap.engine.explain if explain else snap.engine.evaluate  # explain: each trace under `explain`
+            result = decide_all(records, policy=params.get("policy"), now=params.get("now"), as_of=params.get("as_of"),
+                                lang=lang, source="body")
             if result.rejected:
                 self.metrics.decided((), len(result.rejected))
                 raise HttpProblem(400, "bad input", [p for r in result.rejected for p in r["problems"]])
             out = result.decisions
-            if explain:
-                family = snap.engine.family(params.get("policy"))
-                out = [{**d, "explain": explain_json(o, family, lang)} for d, o in zip(out, result.objects)]
             self.sink.write(rid, result.objects)
             self.metrics.decided(outcome_of(d) for d in result.objects)
             return json_bytes(out[0] if single else out)  # encoded here too: 1,000 decisions are not small

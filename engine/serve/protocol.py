@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from engine.api import problem_json
 from engine.errors import Problem
-from engine.io.inputs import decode_json
+from engine.io.jsontext import decode as decode_json
 
 BODY_NAME = "body"  # how problems name the request body (the CLI names the file)
 REQUEST_ID_HEADER = "x-request-id"

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.errors import Problem
-from engine.io.inputs import _DECODER
+from engine.io.jsontext import decode as decode_json
 from engine.core.records import Record, RecordProblems, Source, parse_record, record_problems
 from engine.io.schemas import did_you_mean
 from engine.timeutil import TimeFormatError, parse_instant
@@ -73,7 +73,7 @@ def parse_line(text: str, file: str, line: int) -> Parsed | list[Problem]:
     """One input line as a submitted case, a case event or a closing, or the problems with it."""
     where = {"file": file, "line": line}
     try:
-        data = _DECODER.decode(text)
+        data = decode_json(text)
     except ValueError as exc:
         return [Problem(f"not valid JSON: {exc}", **where)]
     if not isinstance(data, dict):
@@ -93,7 +93,7 @@ def submitted_id(text: str) -> str | None:
     """The case id a case_submitted line names, if it names one (to say later why
     events of a case whose submission was refused are not taken)."""
     try:
-        data = _DECODER.decode(text)
+        data = decode_json(text)
     except ValueError:
         return None
     case = data.get("case") if isinstance(data, dict) and data.get("type") == SUBMITTED else None

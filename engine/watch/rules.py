@@ -36,7 +36,7 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping
 
 from engine.policy.family import Revision
-from engine.io.schemas import _registry
+from engine.io.schemas import schema
 
 Action = Callable[[Any], None]
 DISCRIMINATORS = ("kind", "$timerName")
@@ -52,8 +52,7 @@ class GuardrailError(Exception):
 @lru_cache(maxsize=1)
 def case_event_types() -> tuple[str, ...]:
     """The event types of a case record, as the record schema lists them."""
-    _, by_name = _registry()
-    return tuple(by_name["records/case.schema.json"]["properties"]["events"]["items"]["properties"]["type"]["enum"])
+    return tuple(schema("records/case.schema.json")["properties"]["events"]["items"]["properties"]["type"]["enum"])
 
 
 def compile_ruleset(revision: Revision, action_for: Callable[[str], Action]) -> dict[str, dict[str, Any]]:

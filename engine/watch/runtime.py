@@ -71,6 +71,12 @@ def _durable() -> Any:
     return engine
 
 
+def require_durable() -> None:
+    """Raise ImportError, saying how to install it, when durable-rules cannot be imported
+    (what `sla watch` checks before it reads anything)."""
+    _durable()
+
+
 @dataclass(eq=False)
 class Session:
     """One open case's session: a session id in one shard."""
