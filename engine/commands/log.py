@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--month", metavar="YYYY-MM", help="only decisions about this month (a case: the month it was submitted)")
     p.add_argument("--outcome", choices=OUTCOMES, help="only decisions with this outcome")
     p.add_argument("--record", metavar="ID", help="only this record's decisions")
-    p.add_argument("--command", dest="by_command", choices=("evaluate", "replay"), help="only decisions logged by this command")
+    p.add_argument("--command", dest="by_command", choices=("evaluate", "replay", "serve"), help="only decisions logged by this command")
     p.add_argument("--limit", type=int, metavar="N", help="only the last N matching decisions")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
     p.add_argument("--verify", action="store_true",
