@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT, run_cli
 from engine.canonical import sha256_of
-from engine.disputes.receipt import SECTIONS, _receipt_hash
+from engine.disputes.receipt import SECTIONS, receipt_hash
 
 EXAMPLE = ROOT / "examples" / "disputes" / "01-simple-timely-claim.yaml"
 
@@ -39,7 +39,7 @@ def _reseal(data: dict) -> None:
     """Recompute every hash, as a forger who knows the format would."""
     for name in SECTIONS:
         data["sha256"][name] = sha256_of(data[name])
-    data["sha256"]["receipt"] = _receipt_hash(data["sha256"])
+    data["sha256"]["receipt"] = receipt_hash(data["sha256"])
 
 
 def test_a_fresh_receipt_verifies(receipt: Path):

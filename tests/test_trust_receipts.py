@@ -140,6 +140,20 @@ def test_a_what_if_replay_is_labelled_in_json_output_and_in_the_log(tmp_path: Pa
     assert table.count("WHAT-IF") == len([r for r in rows if r["what_if"]])
 
 
+def test_evaluate_as_of_labels_every_decision_and_table_row_a_what_if():
+    records = ROOT / "examples" / "records" / "cases.jsonl"
+    args = ("evaluate", str(records), "--now", "2026-01-01T00:00:00Z", "--fail-on", "none")
+    what_if = run_cli(*args, "--as-of", "2024-05-01", "--format", "jsonl")
+    decisions = [json.loads(line) for line in what_if.out.splitlines()]
+    assert decisions and {d["what_if"] for d in decisions} == {"as-of 2024-05-01"}
+    assert "WHAT-IF" in what_if.err
+    table = run_cli(*args, "--as-of", "2024-05-01", "--format", "table").out.splitlines()
+    assert all("WHAT-IF as-of 2024-05-01" in line for line in table[1:] if not line.startswith("    "))
+    real = run_cli(*args, "--format", "jsonl")
+    assert all("what_if" not in json.loads(line) for line in real.out.splitlines())
+    assert "WHAT-IF" not in real.err
+
+
 def test_control_characters_in_receipt_fields_reach_the_terminal_escaped(tmp_path: Path):
     out = tmp_path / "r.json"
     assert run_cli("replay", str(EXAMPLE), "--receipt", str(out)).code == 0

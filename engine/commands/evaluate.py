@@ -23,7 +23,7 @@ from engine.render.decisions import as_table
 from engine.commands._common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, Streams, add_record_options, as_of, engine, family, now
 from engine.commands._log import add_log_option, log_path, open_log
 from engine.io.inputs import expand
-from engine.disputes.bundle import what_if_label
+from engine.core.evaluate import what_if_label
 
 NAME, ORDER = "evaluate", 40
 

@@ -8,7 +8,7 @@ import json
 from engine.disputes import decisionlog
 from engine.io.atomic import write_atomic
 from engine.errors import UsageError
-from engine.disputes.bundle import what_if_label
+from engine.core.evaluate import what_if_label
 from engine.disputes.verdicttext import render_verdict, render_what_if
 from engine.disputes.whatif import all_revisions
 from engine.commands._common import EXIT_OK, Streams, add_record_options, engine

@@ -138,7 +138,14 @@ def evaluate(record: Record, family: Family, options: Options) -> Decision:
             findings += _run(revision.rules.get(anchor.rules, ()), revision, record, facts, options)
     result = kind.result(record, revisions, facts, findings, options.now)
     extra = None if kind.extra is None else kind.extra(revisions)
+    if options.as_of is not None:  # decided under the revision of another day: a what-if, labelled in every output
+        extra = {**(extra or {}), "what_if": what_if_label(options.as_of)}
     return _decision(record, revisions[-1], result, findings, facts, selections, extra)
+
+
+def what_if_label(as_of: date | None) -> str | None:
+    """How a what-if run is labelled (decisions, receipts, the log, output): "as-of DATE", or None for the decision."""
+    return f"as-of {as_of.isoformat()}" if as_of is not None else None
 
 
 _KINDS: dict[str, kinds.Kind] = {}  # the kinds looked up so far (a dict lookup on the hot path)

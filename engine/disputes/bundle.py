@@ -21,7 +21,7 @@ from typing import Any, Mapping
 
 from engine.canonical import canonical_json, sha256_of
 from engine.errors import PathPart, Problem, SlaError
-from engine.core.evaluate import Decision, Options, evaluate
+from engine.core.evaluate import Decision, Options, evaluate, what_if_label
 from engine.exact import decimal_text, to_fraction
 from engine.core.outcomes import outcome_of
 from engine.policy.family import Family
@@ -331,11 +331,6 @@ def _selection_json(decision: Decision, selection: Any) -> dict[str, Any]:
     return {"record": decision.record.id, "role": selection.role, "revision": selection.revision.revision,
             "effective": selection.revision.effective.isoformat(), "sha256": selection.revision.sha256,
             "anchor": selection.anchor, "anchor_value": selection.anchor_value}
-
-
-def what_if_label(as_of: Any) -> str | None:
-    """How a what-if run is labelled (receipts, the log, output): "as-of DATE", or None for the decision."""
-    return f"as-of {as_of.isoformat()}" if as_of is not None else None
 
 
 def replay(bundle: Bundle, family: Family, options: Options) -> Verdict:

@@ -44,7 +44,8 @@ from typing import Any, Iterator, Mapping
 from engine import __version__, kinds
 from engine.canonical import sha256_of
 from engine.disputes import signing
-from engine.disputes.bundle import Bundle, Verdict, bundle_from_data, replay, what_if_label
+from engine.core.evaluate import what_if_label
+from engine.disputes.bundle import Bundle, Verdict, bundle_from_data, replay
 from engine.errors import Problem, SlaError
 from engine.core.evaluate import Options
 from engine.policy.family import Family
@@ -137,9 +138,6 @@ SIGNED = "receipt"  # what a receipt's signature says it signs
 def receipt_hash(hashes: Mapping[str, Any]) -> str:
     """The hash over the format header and the section hashes (what a signature signs)."""
     return sha256_of({"receipt": KIND, "format": FORMAT, "sections": {n: hashes.get(n) for n in SECTIONS}})
-
-
-_receipt_hash = receipt_hash  # the name the older tests use
 
 
 # --- verifying ---------------------------------------------------------------

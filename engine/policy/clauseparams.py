@@ -65,7 +65,7 @@ def value_at(data: Any, dotted: str) -> Any:
 
 
 def numbers(value: Any) -> list[str]:
-    """The numbers in a parameter's value, as written (`30`, `99.0`, `10`)."""
+    """The numbers in a parameter's value, as written (`45`, `12.5`, `15`)."""
     if isinstance(value, bool):
         return []
     if isinstance(value, int) or (isinstance(value, str) and _NUMBER.match(value)):

@@ -38,7 +38,8 @@ def as_table(decisions: list[Decision], lang: str = "en") -> str:
     if not decisions:
         return ""
     header = tuple(_word(decisions[0], key, lang) for key in ("record", "type", "revision", "result"))
-    rows = [(d.record.id, d.revision.code_text(d.record.type, lang), _revisions(d), summary(d, lang)) for d in decisions]
+    rows = [(d.record.id, d.revision.code_text(d.record.type, lang), _revisions(d) + _what_if(d), summary(d, lang))
+            for d in decisions]
     widths = [max(_width(str(row[i])) for row in [header, *rows]) for i in range(3)]
     lines = [_line(header, widths)]
     for decision, row in zip(decisions, rows):
@@ -47,6 +48,12 @@ def as_table(decisions: list[Decision], lang: str = "en") -> str:
             if f.outcome in FAILING_OUTCOMES:
                 lines.append(f"    {_outcome_word(decision, f.outcome, lang).upper()} {f.rule} [{f.clause}]: {f.message}")
     return "\n".join(lines) + "\n"
+
+
+def _what_if(decision: Decision) -> str:
+    """A what-if decision (--as-of) says so on its own line of the table, not only on standard error."""
+    label = decision.extra.get("what_if")
+    return f" WHAT-IF {label}" if label else ""
 
 
 def _line(row: tuple[str, ...], widths: list[int]) -> str:
