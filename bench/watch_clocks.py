@@ -32,34 +32,9 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from procstat import cpu_seconds, settle, status_mb
+
 ROOT = Path(__file__).resolve().parent.parent
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def settle(pid: int, quiet: float = 1.0, limit: float = 300.0) -> None:
-    """Wait until the process has used no CPU for `quiet` seconds."""
-    end = time.time() + limit
-    last = cpu_seconds(pid)
-    still_since = time.time()
-    while time.time() < end:
-        time.sleep(0.2)
-        now = cpu_seconds(pid)
-        if now - last > 0.01:
-            last, still_since = now, time.time()
-        elif time.time() - still_since >= quiet:
-            return
 
 
 def cases(n: int, start: datetime, severity: int) -> str:
@@ -86,11 +61,11 @@ def open_clocks(n: int, idle: float) -> dict[str, float]:
         process = spawn(events, work, None)
         try:
             settle(process.pid)
-            cpu0, rss0 = cpu_seconds(process.pid), rss_mb(process.pid)
+            cpu0, rss0 = cpu_seconds(process.pid), status_mb(process.pid, "VmRSS")
             with events.open("a") as handle:
                 handle.write(cases(n, datetime.now(timezone.utc), severity=4))
             settle(process.pid)
-            cpu1, rss1 = cpu_seconds(process.pid), rss_mb(process.pid)
+            cpu1, rss1 = cpu_seconds(process.pid), status_mb(process.pid, "VmRSS")
             time.sleep(idle)
             cpu2 = cpu_seconds(process.pid)
         finally:

@@ -40,35 +40,16 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-TICKS = os.sysconf("SC_CLK_TCK")
+from procstat import cpu_seconds, settle as _settle, status_mb
+
 SEV1_TARGET = timedelta(minutes=10)  # the bundled policy's Sev1 target (read by the watcher from the YAML)
 
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def status_mb(pid: int, key: str) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def settle(pid: int, quiet: float = 1.5, limit: float = 900.0) -> None:
-    """Wait until the process has used no CPU for `quiet` seconds."""
-    end = time.time() + limit
-    last = cpu_seconds(pid)
-    still_since = time.time()
-    while time.time() < end:
-        time.sleep(0.2)
-        now = cpu_seconds(pid)
-        if now - last > 0.02:
-            last, still_since = now, time.time()
-        elif time.time() - still_since >= quiet:
-            return
+def settle(pid: int) -> None:
+    """Wait until the watcher has gone quiet (a long limit: 100,000 cases take minutes to take in)."""
+    _settle(pid, quiet=1.5, limit=900.0, busy=0.02)
 
 
 def iso(t: datetime) -> str:
