@@ -20,6 +20,7 @@ import re
 import resource
 import signal
 import subprocess
+import tempfile
 import sys
 import time
 from dataclasses import dataclass
@@ -133,16 +134,34 @@ def limit_memory(megabytes: int) -> Callable[[], None]:
     return apply
 
 
+# `python -m engine` that, as it exits, writes its own peak RSS (VmHWM of its own
+# memory) to the file $SLA_TEST_HWM names. wait4's ru_maxrss cannot be used for the
+# peak: Linux carries the high-water mark across fork and exec, so a child forked
+# from a large pytest process reports at least pytest's own size.
+_MEASURED = """
+import atexit, os, sys
+def _hwm():
+    with open("/proc/self/status") as status, open(os.environ["SLA_TEST_HWM"], "w") as out:
+        out.write(next(line for line in status if line.startswith("VmHWM:")).split()[1])
+atexit.register(_hwm)
+sys.argv[0] = "sla"
+from engine.cli import main
+sys.exit(main())
+"""
+
+
 def run_engine(args: list[str], *, timeout: float, memory_mb: int | None = None, stdin: bytes | None = None,
                stdin_file: Path | None = None, cwd: Path = ROOT, kill_after: float | None = None) -> Finished:
     """`python3 -m engine ARGS` in a child process, with a time limit, an
-    optional memory limit, and the child's own peak RSS (from wait4). Standard
+    optional memory limit, and the child's own peak RSS (its VmHWM at exit; from
+    wait4 when it was killed before it could say). Standard
     input is `stdin` (bytes) or the file `stdin_file`. With `kill_after`, the
     child is sent SIGKILL after that many seconds."""
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(ROOT)}
+    hwm_file = Path(tempfile.mkstemp(prefix="sla-hwm-")[1])
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(ROOT), "SLA_TEST_HWM": str(hwm_file)}
     env.pop("SLA_DEBUG", None)
     with _Capture() as capture, open(stdin_file or os.devnull, "rb") as given:
-        proc = subprocess.Popen([sys.executable, "-m", "engine", *args], cwd=cwd, env=env,
+        proc = subprocess.Popen([sys.executable, "-c", _MEASURED, *args], cwd=cwd, env=env,
                                 stdin=subprocess.PIPE if stdin is not None else given,
                                 stdout=capture.out, stderr=capture.err,
                                 preexec_fn=limit_memory(memory_mb) if memory_mb else None)
@@ -167,7 +186,10 @@ def run_engine(args: list[str], *, timeout: float, memory_mb: int | None = None,
             time.sleep(0.01)
         seconds = time.monotonic() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
-        return Finished(proc.returncode, capture.read_out(), capture.read_err(), seconds, usage.ru_maxrss / 1024)
+        own = hwm_file.read_text() if hwm_file.exists() else ""
+        hwm_file.unlink(missing_ok=True)
+        peak_kb = int(own) if own.strip().isdigit() else usage.ru_maxrss
+        return Finished(proc.returncode, capture.read_out(), capture.read_err(), seconds, peak_kb / 1024)
 
 
 class _Capture:
