@@ -19,3 +19,4 @@ Modules: `dialect` (every spelling that differs between DuckDB and Spark),
 `plan` (rules and decisions), one module per kind (stage and facts), `run`.
 Exact arithmetic only: integer microseconds, numerator/denominator pairs
 compared by cross-multiplication, the dialect's exact wide integer; never DOUBLE.
+"""
