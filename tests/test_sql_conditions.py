@@ -21,7 +21,7 @@ import tests.hypothesis_profiles  # noqa: F401  (registers the profiles)
 from engine.columnar.dialect import DUCKDB, SPARK
 from engine.lang import ast
 from engine.lang.backends.python import predicate
-from engine.lang.backends.sql import Uncompilable, condition, scope
+from engine.lang.backends.sql import Uncompilable, condition, field_column, scope
 from engine.lang.scope import Scope
 from engine.lang.values import normalize
 from engine.timeutil import micros
@@ -69,7 +69,7 @@ COLUMNS = {"int": "BIGINT", "instant": "BIGINT", "bool": "BOOLEAN", "text": "VAR
 
 def _table(con: "duckdb.DuckDBPyConnection", records: list[dict]) -> None:
     names, types = [], []
-    for name, kind in [*FACTS.items(), *((p.replace(".", "__"), k) for p, k in FIELDS.items())]:
+    for name, kind in [*FACTS.items(), *((field_column(p), k) for p, k in FIELDS.items())]:
         if kind == "frac":
             names += [f"{name}__n", f"{name}__d"]
             types += ["HUGEINT", "HUGEINT"]

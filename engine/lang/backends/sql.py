@@ -110,9 +110,13 @@ def column(name: str, kind: str, dialect: Dialect, qualifier: str = "") -> Value
     return Value(kind, prefix + dialect.ident(name))
 
 
+FIELD_PREFIX = "field__"  # fields next to facts: a claim has both a field and a fact `submitted_at`
+
+
 def field_column(path: str) -> str:
-    """The staged column of a record field path: `portal_case.customer_name` -> `portal_case__customer_name`."""
-    return path.replace(".", "__")
+    """The column of a record field path next to the facts: `portal_case.customer_name` ->
+    `field__portal_case__customer_name` (a staged relation names it without the prefix)."""
+    return FIELD_PREFIX + path.replace(".", "__")
 
 
 def scope(dialect: Dialect, fact_types: Mapping[str, str], field_types: Mapping[str, str] = {},
