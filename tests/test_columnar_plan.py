@@ -19,10 +19,10 @@ import pytest
 
 from engine.api import Engine
 from engine.columnar.dialect import DUCKDB
-from engine.columnar.plan import FactsShape, ResultField, compile_plan, revision_columns
+from engine.columnar.plan import FactsShape, ResultField, compile_plan, names_read, revision_columns
 from engine.lang.backends.sql import Uncompilable, field_column
 from engine.timeutil import micros
-from tests.check_helpers import generator
+from check_helpers import generator
 
 duckdb = pytest.importorskip("duckdb", reason="the columnar extra (duckdb) is not installed")
 
@@ -185,3 +185,9 @@ def test_a_rule_the_sql_cannot_express_is_refused_naming_the_rule(engine):
     with pytest.raises(Uncompilable) as caught:
         compile_plan(family, "case", DUCKDB, engine.options(NOW), narrow)
     assert caught.value.rule == "case.submission_channel" and "channel" in str(caught.value)
+
+
+@pytest.mark.parametrize("kind", ["case", "uptime", "credit_claim"])
+def test_the_names_rules_and_messages_read_are_the_columns_this_shape_holds(engine, kind):
+    read = names_read(engine.family(), kind)
+    assert read["fact"] <= set(FACT_TYPES[kind]) and read["field"] == set(FIELDS[kind])

@@ -17,7 +17,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings, strategies as st
 
-import tests.hypothesis_profiles  # noqa: F401  (registers the profiles)
+import hypothesis_profiles  # noqa: F401  (registers the profiles)
 from engine.columnar.dialect import DUCKDB, SPARK
 from engine.lang import ast
 from engine.lang.backends.python import predicate

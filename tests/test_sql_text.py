@@ -9,7 +9,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings, strategies as st
 
-import tests.hypothesis_profiles  # noqa: F401  (registers the profiles)
+import hypothesis_profiles  # noqa: F401  (registers the profiles)
 from engine.columnar import text
 from engine.columnar.dialect import DUCKDB
 from engine.core.evaluate import render_message

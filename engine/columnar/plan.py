@@ -58,6 +58,7 @@ from engine import kinds
 from engine.columnar import text
 from engine.columnar.dialect import Dialect
 from engine.core.evaluate import FAILING_OUTCOMES, Options, what_if_label
+from engine.lang import ast
 from engine.lang.backends.sql import SqlScope, Uncompilable, condition, scope
 from engine.policy.family import Family, Revision, Rule
 
@@ -103,6 +104,23 @@ def revision_columns(kind: str) -> tuple[str, ...]:
     """The revision column of each anchor of `kind`, in anchor order (the last is `rev`)."""
     count = len(kinds.get(kind).anchors)
     return tuple(f"rev_{i}" for i in range(count - 1)) + ("rev",)
+
+
+def names_read(family: Family, kind: str) -> dict[str, set[str]]:
+    """Every fact and field path ("fact" / "field" -> names) the kind's rules read in any
+    revision, and every fact their messages show: what a facts relation must hold."""
+    out: dict[str, set[str]] = {"fact": set(), "field": set()}
+    for anchor in kinds.get(kind).anchors:
+        for revision in family.revisions:
+            for rule in revision.rules.get(anchor.rules, ()):
+                for outcome in rule.outcomes:
+                    if outcome.when is not None:
+                        for what, name in ast.names(outcome.when.node):
+                            if what in out:
+                                out[what].add(name)
+                    for template in outcome.message.values():
+                        out["fact"] |= {name for _, name in text.template_parts(template) if name is not None}
+    return out
 
 
 def shape_of(kind: str, family: Family, dialect: Dialect, options: Options) -> FactsShape:
