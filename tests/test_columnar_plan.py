@@ -215,3 +215,13 @@ def test_the_same_plan_on_spark_decides_as_the_row_engine(engine, spark, kind, l
     got = spark.sql(plan.sql("facts") + " ORDER BY pos").collect()
     assert [json.loads(r["decision"]) for r in got] == [d.to_json() for d in decided]
     assert [r["failing"] for r in got] == [d.failing for d in decided]
+
+
+def test_a_facts_row_with_a_revision_outside_the_family_stops_the_query(engine):
+    decided = engine.evaluate(records()["case"][:2], now=NOW).objects
+    con = duckdb.connect()
+    facts_table(con, "case", engine.family(), decided)
+    con.execute("UPDATE facts SET rev = 99 WHERE pos = 1")
+    plan = compile_plan(engine.family(), "case", DUCKDB, engine.options(NOW), shape("case"))
+    with pytest.raises(duckdb.Error, match="revision index outside"):
+        con.execute(plan.sql("facts")).fetchall()
