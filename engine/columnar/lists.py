@@ -34,7 +34,7 @@ class Spell:
     def lam(self, params: str, body: str) -> str:
         """A lambda of one or two parameters (`x` or `x, i`)."""
         if self.spark:
-            return f"({params}) -> ({body})"
+            return f"({params}) -> ({body})" if "," in params else f"{params} -> ({body})"
         return f"lambda {params}: ({body})"
 
     def filter(self, items: str, var: str, cond: str) -> str:
