@@ -523,3 +523,25 @@ def test_spark_gives_the_same_facts_as_duckdb_from_the_parquet_shape(genesys, tm
     assert set(got) == set(expected) and expected
     for pos, row in expected.items():
         assert as_python(got[pos]) == as_python(row)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_spark_whole_decisions_through_the_plan_equal_the_row_engines(genesys, tmp_path, spark, lang):
+    import pyarrow.parquet as pq
+
+    from engine.columnar.dialect import SPARK
+    from engine.columnar.plan import compile_plan
+
+    options = Options(now=NOW, lang=lang)
+    rows = row_engine(HANDWRITTEN, genesys, options)
+    valid = [(json.loads(text), decision) for text, (ok, decision) in zip(HANDWRITTEN, rows) if ok]
+    table = pa.Table.from_pylist([{**r, "pos": i} for i, (r, _) in enumerate(valid)], schema=columnar_case.parquet_schema())
+    pq.write_table(table, tmp_path / "cases.parquet")
+    spark.read.parquet(str(tmp_path / "cases.parquet")).createOrReplaceTempView("raw")
+    spark.sql(stage_sql(SPARK, "raw", columns=table.column_names)).createOrReplaceTempView("staged")
+    spark.sql(facts_sql(genesys, SPARK, "staged", options)).createOrReplaceTempView("facts")
+    plan = compile_plan(genesys, "case", SPARK, options, columnar_case.shape(genesys, SPARK, options))
+    got = {r["pos"]: json.loads(r["decision"]) for r in spark.sql(plan.sql("facts")).collect()}
+    assert len(got) == sum(1 for _, d in valid if d is not None) - 1  # all but the one with more changes than compiled
+    for pos, decision in got.items():
+        assert decision == valid[pos][1].to_json()
