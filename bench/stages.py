@@ -21,10 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.check.work import _ENCODE as encode  # noqa: E402  (the encoder `sla check` writes decisions with)
+from engine.io.jsontext import decode, encode_compact as encode  # noqa: E402  (what `sla check` writes decisions with)
 from engine.core import evaluate as ev  # noqa: E402
 from engine.core.records import Source, parse_record, record_problems  # noqa: E402
-from engine.io.jsontext import decode  # noqa: E402
 from engine.policy.family import load_family_dir  # noqa: E402
 from engine.timeutil import parse_instant  # noqa: E402
 
@@ -59,7 +58,7 @@ def main() -> None:
 
     def facts_of(i: int):
         r, k = records[i], kinds[i]
-        revisions = tuple(ev._in_force(family, a.instant(r)) for a in k.anchors)
+        revisions = tuple(family.in_force(a.instant(r)) for a in k.anchors)
         return revisions, k.derive(r, revisions, options.now, family.revisions)
 
     derived = timed("revision + facts", facts_of, range(len(records)), table)
@@ -69,7 +68,7 @@ def main() -> None:
         revisions, facts = derived[i]
         out = ()
         for anchor, revision in zip(k.anchors, revisions):
-            out += ev._run(revision.rules.get(anchor.rules, ()), revision, r, facts, options)
+            out += ev.run_rules(revision.rules.get(anchor.rules, ()), revision, r, facts, options)
         return out
 
     timed("rules + messages", rules_of, range(len(records)), table)
