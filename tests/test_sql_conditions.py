@@ -180,3 +180,13 @@ def test_spark_decides_the_same_as_python(spark):
     facts = [dict(zip("i f s l".split(), (r[0], None if r[1] is None else Fraction(r[1]) / Fraction(r[2]), r[3], r[4])))
              for r in records]
     assert got == [predicate(SPARK_TREE)(Scope({}, f)) for f in facts] == [True, True, False]
+
+
+def test_spark_whole_match_does_not_accept_a_trailing_newline(spark):
+    """Java's `$` matches before a final newline; a whole match must not."""
+    from engine.columnar.dialect import dialect
+
+    spark_sql = dialect("spark")
+    whole = spark_sql.regex_full("'portal'", "[a-z]+")
+    newline = spark_sql.regex_full("'portal' || char(10)", "[a-z]+")
+    assert spark.sql(f"SELECT {whole}, {newline}").collect()[0] == (True, False)

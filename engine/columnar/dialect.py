@@ -133,7 +133,9 @@ class Dialect:
     def regex_full(self, expr: str, pattern: str) -> str:
         """Whether the whole of `expr` matches the regular expression `pattern`."""
         if self.spark:
-            return f"({expr} RLIKE {self.text('^(?:' + pattern + ')$')})"
+            # Java's `$` also matches before a final newline; `\z` is the true end.
+            anchored = "\\A(?:" + pattern + ")\\z"
+            return f"({expr} RLIKE {self.text(anchored)})"
         return f"regexp_full_match({expr}, {self.text(pattern)})"
 
     def json_string(self, expr: str) -> str:
