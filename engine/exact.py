@@ -45,21 +45,16 @@ def decimal_text(value: Fraction, places: int = SHOWN_PLACES) -> str:
     otherwise truncated toward zero, so a shown uptime never rounds up across a
     threshold (12.33999… shows 12.339999, not 12.34). Trailing zeros dropped."""
     n, d = value.numerator, value.denominator
-    if -_FAST_LIMIT < n < _FAST_LIMIT and d < _FAST_LIMIT:
-        # Integer arithmetic (the engine's hot path: several numbers per decision).
-        # With both terms below 10**24 the 60-digit division below cannot carry
-        # into the shown places, so both paths agree digit for digit.
-        if d == 1:
-            return str(n)
-        scale = 10**places
-        whole, part = divmod(abs(n) * scale // d, scale)
-        sign = "-" if n < 0 and (whole or part) else ""
-        if not part:
-            return f"{sign}{whole}"
-        return f"{sign}{whole}.{part:0{places}d}".rstrip("0")
-    shown = _quantize(value, places, ROUND_DOWN)
-    text = format(shown.normalize(), "f")
-    return "0" if text in ("-0", "") else text
+    # Integer arithmetic, exact at any size (Decimal's normalize() would round a
+    # number of more than 28 digits to its context's precision).
+    if d == 1:
+        return str(n)
+    scale = 10**places
+    whole, part = divmod(abs(n) * scale // d, scale)
+    sign = "-" if n < 0 and (whole or part) else ""
+    if not part:
+        return f"{sign}{whole}"
+    return f"{sign}{whole}.{part:0{places}d}".rstrip("0")
 
 
 def money_text(amount: Fraction, minor_units: int) -> str:

@@ -20,8 +20,7 @@ from engine.timeutil import iso, micros
 
 duckdb = pytest.importorskip("duckdb", reason="the columnar extra (duckdb) is not installed")
 
-# Terms below 10**24, where the row engine computes digits exactly (engine.exact's fast path; above it,
-# decimal_text keeps only 28 significant digits, which facts of this engine never reach).
+# Terms below 10**24: the SQL's exact integers (HUGEINT) hold their products with the shown places.
 fractions = st.builds(Fraction, st.integers(-(10**24) + 1, 10**24 - 1) | st.integers(-2000, 2000),
                       st.integers(1, 10**14) | st.sampled_from([1, 2, 3, 7, 12, 60_000_000, 3 * 10**6]))
 instants = st.datetimes(min_value=datetime(1001, 1, 1), max_value=datetime(8999, 12, 31),
@@ -96,3 +95,9 @@ def test_a_template_with_a_format_spec_or_an_unknown_fact_is_refused():
         text.message("{x:>4}", scope(DUCKDB, {"x": "int"}), DUCKDB)
     with pytest.raises(Uncompilable):
         text.message("{y}", scope(DUCKDB, {"x": "int"}), DUCKDB)
+
+
+def test_a_number_of_more_than_28_digits_shows_truncated_not_rounded():
+    """decimal_text is exact at any size (Decimal's normalize() once rounded such numbers to 28 digits)."""
+    assert decimal_text(Fraction(10**40, 3)) == "3" * 40 + "." + "3" * 6
+    assert decimal_text(Fraction(-(10**30) - 1, 7)) == "-142857142857142857142857142857.285714"
