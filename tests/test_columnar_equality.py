@@ -86,26 +86,23 @@ def assert_same_decisions(row_out: Path, other_out: Path) -> None:
     assert not summary, f"summaries differ: {summary[:10]}"
 
 
-FALLBACK = re.compile(r"(?i)(fell back|fallback|fall back)")
+REPORT = re.compile(r"^sla check --backend (\w+): ([\w-]+): ([\d,]+) decided by the SQL, ([\d,]+) by the row engine")
 
 
-def fallback_report(err: str) -> list[int]:
-    """The numbers of the once-per-run line saying how many records the SQL
-    decided and how many fell back to the row engine (at least two numbers)."""
-    lines = [line for line in err.splitlines() if FALLBACK.search(line)]
-    assert lines, f"no report of the records that fell back to the row engine on stderr:\n{err[-2000:]}"
-    numbers = [int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", lines[0])]
-    assert len(numbers) >= 2, f"the fallback report names no counts: {lines[0]!r}"
-    return numbers
+def fallback_report(err: str) -> dict[str, tuple[int, int]]:
+    """The once-per-run report on standard error: per source, (records the SQL decided, records
+    that fell back to the row engine)."""
+    found = {m[2]: (int(m[3].replace(",", "")), int(m[4].replace(",", ""))) for m in map(REPORT.match, err.splitlines()) if m}
+    assert found, f"no report of how many records the SQL decided and how many fell back on stderr:\n{err[-2000:]}"
+    return found
 
 
 def assert_reports_fallback(err: str, records: int, fell_back: int | None = None) -> None:
-    """The report counts every record once: decided by SQL + fell back = records."""
-    numbers = fallback_report(err)
-    assert any(a + b == records for a in numbers for b in numbers), (
-        f"the fallback report does not add up to the {records} records: {numbers}")
+    """Every record counted once: decided by the SQL + by the row engine = the records decided."""
+    report = fallback_report(err)
+    assert sum(sql + row for sql, row in report.values()) == records, f"the report does not add up to {records}: {report}"
     if fell_back is not None:
-        assert fell_back in numbers, f"expected {fell_back} records to fall back: {numbers}"
+        assert sum(row for _, row in report.values()) == fell_back, f"expected {fell_back} to fall back: {report}"
 
 
 @pytest.fixture(scope="module")
