@@ -1,0 +1,323 @@
+"""`sla check --backend duckdb|spark`: the same run as `sla check` (engine.check),
+with the records decided by the policy compiled to SQL.
+
+Everything around the decisions is the row backend's own code, so it cannot
+drift: the reading of contracts and incidents, duplicate ids, rejects,
+--keep-going, the summary, JUnit, HTML, exit codes, atomic outputs. What
+differs is how a chunk of rows becomes a `Chunk` (engine.check.work):
+
+1. the chunk is read into a raw Arrow relation (engine.columnar.inputs);
+2. one SELECT (stage -> facts -> plan, engine.columnar) decides every row the
+   SQL is sure of, in `pos` order;
+3. every other row (the stage was not sure, the line is not UTF-8 or not a
+   JSON object, the mapping refused it, a claim whose outages come from
+   --outages) is decided or rejected by the row engine in this process;
+4. both are spliced in input order into the chunk the row backend would have
+   made, and handed to the same code that writes it.
+
+A kind whose rules the SQL cannot express (`Uncompilable`), or whose SQL
+module is not there, is decided whole by the row engine. Standard error says
+once per run how many records each backend decided and why rows fell back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+from collections import Counter
+from types import SimpleNamespace
+from typing import Any
+
+from engine.check.junit import testcase
+from engine.check.mapping import default_mapping
+from engine.check.parallel import Evaluator
+from engine.check.rows import CaseRow, ClaimRow, Contribution, Decided, Task
+from engine.check.run import Check, Config
+from engine.check.summary import Summary
+from engine.check.work import Chunk, run_chunk, run_items
+from engine.columnar.inputs import RawChunk, jsonl_chunks, kind_of, mapped_chunks, parquet_chunks
+from engine.columnar.output import ParquetTarget
+from engine.columnar.session import open_session
+from engine.core.evaluate import FAILING_OUTCOMES, Options
+from engine.errors import UsageError
+from engine.io.nearids import NearIds
+from engine.io.seenids import SeenIds
+from engine.policy.family import Family
+
+KINDS = {"cases": "case", "claims": "credit_claim"}  # source -> record kind
+MODULES = {"case": "engine.columnar.case", "credit_claim": "engine.columnar.claim"}
+MICROS_PER_MINUTE = 60_000_000
+NOT_SURE = "the SQL stage was not sure of the row"
+JOINED = "its outages come from --outages (joined by the row engine)"
+SQL, ROW = "SQL", "row engine"
+
+
+@dataclasses.dataclass
+class Compiled:
+    """One kind's SQL over a chunk's `raw` relation: every candidate row with `sure`, and for
+    the sure ones `decision` (the JSON text) and the facts the summary needs."""
+
+    sql: str
+    facts: tuple[str, ...]
+    reason: bool  # whether the stage says why a row is not sure (a `why` column)
+
+
+class Tally:
+    """Who decided how many records of each source, and why rows fell back."""
+
+    def __init__(self) -> None:
+        self.decided: dict[str, Counter] = {}
+        self.reasons: dict[str, Counter] = {}
+
+    def add(self, source: str, who: str, n: int = 1, reason: str | None = None) -> None:
+        if n:
+            self.decided.setdefault(source, Counter())[who] += n
+            if reason is not None:
+                self.reasons.setdefault(source, Counter())[reason] += n
+
+    def lines(self, backend: str) -> list[str]:
+        out = []
+        for source, counts in self.decided.items():
+            text = f"sla check --backend {backend}: {source}: {counts[SQL]:,} decided by the SQL, {counts[ROW]:,} by the row engine"
+            reasons = self.reasons.get(source)
+            if reasons:
+                text += " (" + "; ".join(f"{n:,} {why}" for why, n in reasons.most_common()) + ")"
+            out.append(text)
+        return out
+
+
+class ColumnarCheck(Check):
+    """`sla check` whose record chunks are decided by SQL (see the module docstring)."""
+
+    def __init__(self, config: Config, family: Family, options: Options, io: Any, backend: str, threads: int,
+                 master: str | None):
+        self.parquet = ParquetTarget(config.output) if config.output and config.output.lower().endswith(".parquet") else None
+        if self.parquet is not None:
+            config = dataclasses.replace(config, output=self.parquet.jsonl)
+        super().__init__(config, family, options, io)
+        self.backend, self.threads, self.master = backend, threads, master
+        self.session: Any = None
+        self.tally = Tally()
+        self.compiled: dict[str, Compiled | str] = {}
+
+    def run(self) -> int:
+        try:
+            return super().run()
+        finally:
+            if self.session is not None:
+                self.session.close()
+            if self.parquet is not None:
+                self.parquet.cleanup()
+
+    # -- the SQL of each kind ----------------------------------------------------
+
+    def _session(self) -> Any:
+        if self.session is None:
+            self.session = open_session(self.backend, self.threads, self.master)
+        return self.session
+
+    def _compile(self, kind: str) -> Compiled | str:
+        """The kind's SQL, or why the row engine decides the whole kind."""
+        if kind not in self.compiled:
+            self.compiled[kind] = _compile(kind, self.family, self.backend, self.options,
+                                           joined=kind == "credit_claim" and bool(self.config.outages))
+            if not isinstance(self.compiled[kind], str):
+                self._session()  # started once something is to run on it
+        return self.compiled[kind]
+
+    # -- record sources ------------------------------------------------------------
+
+    def _stream(self, source: str, name: str, evaluator: Evaluator) -> None:
+        kind = KINDS[source]
+        fmt = kind_of(name)
+        mapping = self.config.mappings.get(source) or default_mapping(source)
+        if fmt not in ("jsonl", "csv", "parquet") or name == "-":
+            self._row_stream(source, name, evaluator, "standard input or a file type the SQL does not read")
+            return
+        if fmt == "parquet" and mapping.format != "core":
+            raise UsageError(f"--{source} {name}: a Parquet export holds core-format records; a column mapping is for CSV/JSONL")
+        compiled = self._compile(kind)
+        counts = self.summary.count(source)
+        self.seen[source] = SeenIds()
+        if self.config.near_duplicate_ids:
+            self.near[source] = NearIds()
+        opened = None
+        try:
+            if fmt == "parquet":
+                raws = parquet_chunks(source, name)
+            elif fmt == "jsonl" and mapping.format == "core":
+                raws = jsonl_chunks(source, name)
+            else:
+                opened = self._open(source, name, mapping)
+                raws = mapped_chunks(source, opened, mapping, max(self.config.chunk, 20_000))
+            for raw in raws:
+                chunk = self._decide(source, kind, compiled, raw)
+                self._chunk(source, raw.task.file, raw.task, chunk)
+                self.progress.update(source, counts.read, None, None)
+        finally:
+            if opened is not None:
+                opened.close()
+            self.seen[source].close()
+            if source in self.near:
+                self.near.pop(source).close()
+
+    def _row_stream(self, source: str, name: str, evaluator: Evaluator, why: str) -> None:
+        """The row backend's own streaming; the tally counts what it read."""
+        before = self.summary.count(source).read
+        super()._stream(source, name, evaluator)
+        self.tally.add(source, ROW, self.summary.count(source).read - before, why)
+
+    def _customer_months(self, evaluator: Evaluator) -> None:
+        """Customer-months are decided by the row engine until the uptime SQL is wired in here."""
+        before = self.summary.count("customer-months").read
+        super()._customer_months(evaluator)
+        self.tally.add("customer-months", ROW, self.summary.count("customer-months").read - before,
+                       "customer-months are built and decided by the row engine")
+
+    # -- one chunk -----------------------------------------------------------------
+
+    def _decide(self, source: str, kind: str, compiled: Compiled | str, raw: RawChunk) -> Chunk:
+        """The chunk the row backend would make of these rows."""
+        if isinstance(compiled, str):
+            self.tally.add(source, ROW, raw.count, compiled)
+            return run_chunk(raw.task)
+        result = self._session().query(compiled.sql, {"raw": raw.table}) if raw.table.num_rows else None
+        fallback = dict(raw.fallback)
+        sure: dict[int, dict[str, Any]] = {}
+        if result is not None:
+            columns = result.to_pydict()
+            whys = columns.get("why") or [None] * result.num_rows
+            for i, (pos, ok) in enumerate(zip(columns["pos"], columns["sure"])):
+                if ok and columns["decision"][i] is not None:
+                    sure[pos] = {name: columns[name][i] for name in columns}
+                else:
+                    fallback[pos] = columns["joined"][i] and JOINED or (f"{NOT_SURE}: {whys[i]}" if whys[i] else NOT_SURE)
+        return self._assemble(source, kind, raw.task, sure, fallback, raw)
+
+    def _assemble(self, source: str, kind: str, task: Task, sure: dict[int, dict[str, Any]], fallback: dict[int, str],
+                  raw: RawChunk) -> Chunk:
+        """Decisions of the SQL and of the row engine, spliced in input order into one Chunk."""
+        text: list[str] = []
+        ids: list[str] = []
+        lines: list[int] = []
+        xml: list[str] = []
+        bad = []
+        summary = Summary()
+        failures = rows = 0
+        junit = self.junit is not None
+        for pos in sorted(sure.keys() | fallback.keys()):
+            row = sure.get(pos)
+            if row is not None:
+                decision = json.loads(row["decision"])
+                contribution = _contribution(kind, decision, row)
+                text.append(row["decision"])
+                ids.append(decision["record"])
+                lines.append(pos)
+                summary.add(contribution)
+                failures += contribution.breached or contribution.violation
+                rows += 1
+                if junit:
+                    xml.append(testcase(source, _shim(decision, self.family), task.file, pos))
+                self.tally.add(source, SQL)
+                continue
+            self.tally.add(source, ROW, reason=fallback[pos])
+            for item in run_items(raw.single(pos)):
+                rows += 1
+                if type(item) is Decided:
+                    text.append(item.text)
+                    ids.append(item.id)
+                    lines.append(item.line)
+                    summary.add(item.row)
+                    failures += item.failing
+                else:
+                    bad.append(item)
+                if item.junit:
+                    xml.append(item.junit)
+        body = "\n".join(text) + "\n" if text and self.decisions is not None else ""
+        return Chunk(rows, body, ids, lines, "".join(xml), rows, failures, summary, bad)
+
+    # -- outputs -------------------------------------------------------------------
+
+    def _finish(self) -> int:
+        code = super()._finish()
+        if self.parquet is not None:
+            self.parquet.convert()
+        if not self.config.quiet:
+            for line in self.tally.lines(self.backend):
+                print(line, file=self.io.stderr)
+        return code
+
+
+def _compile(kind: str, family: Family, backend: str, options: Options, joined: bool) -> Compiled | str:
+    """Stage -> facts -> plan for one kind as one SELECT over `raw`, or why it cannot be."""
+    try:
+        dialect = importlib.import_module("engine.columnar.dialect").Dialect(backend)
+        module = importlib.import_module(MODULES[kind])
+        plan_module = importlib.import_module("engine.columnar.plan")
+        sql_backend = importlib.import_module("engine.lang.backends.sql")
+    except ImportError as exc:
+        return f"no SQL for {kind} records yet ({exc.name} is missing)"
+    try:
+        plan = plan_module.compile_plan(family, kind, dialect, options)
+        stage = module.stage_sql(dialect, "raw_in")
+        facts = module.facts_sql(family, dialect, "staged", options)
+    except sql_backend.Uncompilable as exc:
+        return f"rules the SQL cannot express ({exc})"
+    needed = tuple(_needed_facts(kind, module.FACT_TYPES))
+    keep = (f"NOT ({_has_key(dialect, 'outages')})" if joined else "FALSE")
+    fact_columns = "".join(f", f.{c}" for c in needed)
+    sql = (f"WITH raw_in AS (SELECT * FROM raw WHERE NOT ({keep})),\n"
+           f"staged AS ({stage}),\nfacts AS ({facts}),\ndecided AS ({plan.sql('facts')})\n"
+           f"SELECT s.pos AS pos, s.sure AS sure, FALSE AS joined, d.decision AS decision{fact_columns}\n"
+           f"FROM staged s LEFT JOIN decided d ON d.pos = s.pos LEFT JOIN facts f ON f.pos = s.pos\n"
+           f"UNION ALL SELECT pos, FALSE, TRUE, NULL{', NULL' * len(needed)} FROM raw WHERE {keep}\n"
+           f"ORDER BY pos")
+    return Compiled(sql, needed, False)
+
+
+def _has_key(dialect: Any, key: str) -> str:
+    """SQL: the JSON line `j` has a top-level `key` (a line that is not JSON counts as having it:
+    the stage is not sure of it anyway)."""
+    if dialect.name == "spark":
+        return f"(get_json_object(j, '$.{key}') IS NOT NULL OR json_object_keys(j) IS NULL OR array_contains(json_object_keys(j), '{key}'))"
+    return f"(NOT json_valid(j) OR json_type(j) <> 'OBJECT' OR list_contains(json_keys(j), '{key}'))"
+
+
+def _needed_facts(kind: str, types: dict[str, str]) -> list[str]:
+    """The fact columns the summary reads for a kind (engine.check.work's contributions)."""
+    if kind != "case":
+        return []
+    missing = [f for f in ("clock_severity", "response_minutes", "response_met") if f not in types]
+    if missing:
+        raise UsageError(f"the case SQL has no fact {', '.join(missing)} that the summary needs")
+    return ["clock_severity", "response_minutes__n", "response_minutes__d", "response_met"]
+
+
+def _contribution(kind: str, decision: dict[str, Any], row: dict[str, Any]) -> Contribution:
+    """What a decision of the SQL adds to the summary: the same fields engine.check.work takes."""
+    breached = any(f["outcome"] == "breached" for f in decision["findings"])
+    violation = any(f["outcome"] in FAILING_OUTCOMES and f["outcome"] != "breached" for f in decision["findings"])
+    result = decision["result"]
+    if kind == "case":
+        n, d = row["response_minutes__n"], row["response_minutes__d"]
+        micros = None if n is None else int(n) * MICROS_PER_MINUTE // int(d)
+        return CaseRow(breached, violation, int(row["clock_severity"]), micros, row["response_met"],
+                       result["response_target_minutes"])
+    return ClaimRow(breached, violation, result["eligible"], result["credit_amount"], result["currency"],
+                    tuple(result["reasons"]))
+
+
+def _shim(decision: dict[str, Any], family: Family) -> Any:
+    """The parts of a Decision a JUnit test case shows, from its JSON."""
+    label = f"{decision['policy']}@{decision['version']}"
+    revision = SimpleNamespace(label=label)
+    findings = [SimpleNamespace(outcome=f["outcome"], rule=f["rule"], clause=f["clause"], message=f["message"],
+                                revision=revision) for f in decision["findings"]]
+    return SimpleNamespace(record=SimpleNamespace(id=decision["record"]), findings=findings)
+
+
+def run_columnar(config: Config, family: Family, options: Options, io: Any, backend: str, threads: int,
+                 master: str | None) -> int:
+    """`sla check` on the duckdb or spark backend."""
+    return ColumnarCheck(config, family, options, io, backend, threads, master).run()
