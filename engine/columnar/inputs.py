@@ -208,7 +208,7 @@ def _json_rows(rows: list[dict[str, Any]]) -> list[str]:
 
 def _plain(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if v is not None or True}
+        return {k: _plain(v) for k, v in value.items() if v is not None}  # a null is an absent field in Parquet
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, datetime):

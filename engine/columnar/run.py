@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 import json
 from collections import Counter
 from types import SimpleNamespace
@@ -99,7 +100,7 @@ class ColumnarCheck(Check):
         self.backend, self.threads, self.master = backend, threads, master
         self.session: Any = None
         self.tally = Tally()
-        self.compiled: dict[str, Compiled | str] = {}
+        self.compiled: dict[tuple[str, tuple[str, ...] | None], Compiled | str] = {}
 
     def run(self) -> int:
         try:
@@ -117,14 +118,16 @@ class ColumnarCheck(Check):
             self.session = open_session(self.backend, self.threads, self.master)
         return self.session
 
-    def _compile(self, kind: str) -> Compiled | str:
-        """The kind's SQL, or why the row engine decides the whole kind."""
-        if kind not in self.compiled:
-            self.compiled[kind] = _compile(kind, self.family, self.backend, self.options,
-                                           joined=kind == "credit_claim" and bool(self.config.outages))
-            if not isinstance(self.compiled[kind], str):
+    def _compile(self, kind: str, columns: tuple[str, ...] | None) -> Compiled | str:
+        """The kind's SQL over JSONL lines (`columns` None) or a Parquet shape, or why the row
+        engine decides the whole kind."""
+        key = (kind, columns)
+        if key not in self.compiled:
+            self.compiled[key] = _compile(kind, self.family, self.backend, self.options, columns,
+                                          joined=kind == "credit_claim" and bool(self.config.outages))
+            if not isinstance(self.compiled[key], str):
                 self._session()  # started once something is to run on it
-        return self.compiled[kind]
+        return self.compiled[key]
 
     # -- record sources ------------------------------------------------------------
 
@@ -137,7 +140,6 @@ class ColumnarCheck(Check):
             return
         if fmt == "parquet" and mapping.format != "core":
             raise UsageError(f"--{source} {name}: a Parquet export holds core-format records; a column mapping is for CSV/JSONL")
-        compiled = self._compile(kind)
         counts = self.summary.count(source)
         self.seen[source] = SeenIds()
         if self.config.near_duplicate_ids:
@@ -152,7 +154,8 @@ class ColumnarCheck(Check):
                 opened = self._open(source, name, mapping)
                 raws = mapped_chunks(source, opened, mapping, max(self.config.chunk, 20_000))
             for raw in raws:
-                chunk = self._decide(source, kind, compiled, raw)
+                columns = tuple(raw.table.column_names) if fmt == "parquet" else None
+                chunk = self._decide(source, kind, self._compile(kind, columns), raw)
                 self._chunk(source, raw.task.file, raw.task, chunk)
                 self.progress.update(source, counts.read, None, None)
         finally:
@@ -249,7 +252,8 @@ class ColumnarCheck(Check):
         return code
 
 
-def _compile(kind: str, family: Family, backend: str, options: Options, joined: bool) -> Compiled | str:
+def _compile(kind: str, family: Family, backend: str, options: Options, columns: tuple[str, ...] | None,
+             joined: bool) -> Compiled | str:
     """Stage -> facts -> plan for one kind as one SELECT over `raw`, or why it cannot be."""
     try:
         dialect = importlib.import_module("engine.columnar.dialect").Dialect(backend)
@@ -260,10 +264,17 @@ def _compile(kind: str, family: Family, backend: str, options: Options, joined: 
         return f"no SQL for {kind} records yet ({exc.name} is missing)"
     try:
         plan = plan_module.compile_plan(family, kind, dialect, options)
-        stage = module.stage_sql(dialect, "raw_in")
+        if columns is None:
+            stage = module.stage_sql(dialect, "raw_in")
+        elif "columns" in inspect.signature(module.stage_sql).parameters:
+            stage = module.stage_sql(dialect, "raw_in", columns=list(columns))
+        else:
+            return f"no SQL staging of {kind} records from Parquet yet"
         facts = module.facts_sql(family, dialect, "staged", options)
     except sql_backend.Uncompilable as exc:
         return f"rules the SQL cannot express ({exc})"
+    except NotImplementedError as exc:
+        return f"not compiled for {backend} ({exc})"
     needed = tuple(_needed_facts(kind, module.FACT_TYPES))
     keep = (f"NOT ({_has_key(dialect, 'outages')})" if joined else "FALSE")
     fact_columns = "".join(f", f.{c}" for c in needed)

@@ -44,7 +44,9 @@ class DuckSession:
         for name, table in tables.items():
             self.conn.register(name, table)
         try:
-            return self.conn.execute(sql).fetch_arrow_table()
+            relation = self.conn.sql(sql)
+            # DuckDB 1.x calls it arrow(); 2.x to_arrow_table()
+            return relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
         finally:
             for name in tables:
                 self.conn.unregister(name)
