@@ -60,6 +60,10 @@ class Dialect:
         """A typed null of a fact kind."""
         return self.cast("NULL", self.column_type(kind if kind != "frac" else "int"))
 
+    def ident(self, name: str) -> str:
+        """A column name quoted (fact names such as `month` or `now` are keywords of SQL)."""
+        return f"`{name}`" if self.spark else f'"{name}"'
+
     # -- literals --------------------------------------------------------------
 
     def text(self, value: str) -> str:
