@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Sequence
 
+from engine.columnar.dialect import Dialect
 from engine.core.evaluate import Options
 from engine.core.facts.claim import WINDOW_CLOSE, window_at_close
 from engine.core.facts.uptime import month_window
@@ -89,10 +90,10 @@ def _window(claim_rev: Revision, month_end: Any, history: Sequence[Revision]) ->
     return claim_rev, month_end + timedelta(days=claim_rev.window_days)
 
 
-def values_sql(rows: Sequence[MonthRow], claims: bool) -> str:
+def values_sql(d: Dialect, rows: Sequence[MonthRow], claims: bool) -> str:
     """The month rows as an inline relation `(VALUES ...) AS mon(...)`."""
     def text(value: str | None) -> str:
-        return "CAST(NULL AS VARCHAR)" if value is None else "'" + value.replace("'", "''") + "'"
+        return d.null("text") if value is None else d.text(value)
 
     if claims:
         cols = "month, month_rev, claim_rev, ms, me, window_days, closes, window_revision"

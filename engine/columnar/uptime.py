@@ -29,7 +29,8 @@ from typing import Any, Iterator, Mapping, Sequence
 from engine.columnar import terms
 from engine.columnar.months import uptime_months, values_sql
 from engine.columnar.outages import union_sql
-from engine.columnar.stamps import money_d, money_n
+from engine.columnar.dialect import Dialect
+from engine.columnar.stamps import byte_length, finds, money_d, money_n
 from engine.check.months import Contract, OutageIndex
 from engine.core.evaluate import Options
 from engine.policy.family import Family
@@ -66,7 +67,7 @@ def contract_rows(contracts: Mapping[str, Contract]) -> Iterator[tuple[Any, ...]
 
 
 def create_sql(name: str, columns: Sequence[str], types: Sequence[str]) -> str:
-    """CREATE TABLE for one of the input relations."""
+    """CREATE TABLE for one of the input relations (DuckDB types)."""
     return f"CREATE TABLE {name} (" + ", ".join(f"{c} {t}" for c, t in zip(columns, types)) + ")"
 
 
@@ -80,84 +81,86 @@ def _customers_sql(incidents: str, contracts: str | None) -> str:
             f" UNION ALL SELECT * FROM ({from_incidents}) WHERE NOT EXISTS (SELECT 1 FROM {contracts})")
 
 
-def _intervals_sql(family: Family, incidents: str, platform: bool) -> str:
+def _intervals_sql(d: Dialect, family: Family, incidents: str, platform: bool) -> str:
     """The critical outages of each month (own: per customer too), clipped to it."""
     revisions = family.revisions
     who = "i.customer IS NULL" if platform else "i.customer IS NOT NULL"
     keys = "mon.month_idx" if platform else "i.customer, mon.month_idx"
     return f"""
   SELECT {keys}, GREATEST(i.s, mon.ms) AS s, LEAST(i.e, mon.me) AS e,
-    {terms.excluded('mon.month_rev', revisions, 'i.cause')} AS excluded
+    {terms.excluded(d, 'mon.month_rev', revisions, 'i.cause')} AS excluded
   FROM {incidents} i JOIN mon ON i.s < mon.me AND i.e > mon.ms
-  WHERE {who} AND {terms.critical('mon.month_rev', revisions, 'i.functions')}"""
+  WHERE {who} AND {terms.critical(d, 'mon.month_rev', revisions, 'i.functions')}"""
 
 
-def _checked_sql(family: Family, incidents: str, options: Options, months: Sequence[str], contracts: str | None) -> str:
+def _checked_sql(d: Dialect, family: Family, incidents: str, options: Options, months: Sequence[str], contracts: str | None) -> str:
     """Every customer-month with its counts, contract and `doubt` (why the row engine must decide it)."""
     rows = uptime_months(family, options, months)
+    none = d.null("text")
     contract_cols = ("c.billing, c.currency, c.monthly_commitment, c.annual_commitment, c.customer IS NOT NULL AS has_contract"
                      if contracts else
-                     "CAST(NULL AS VARCHAR) AS billing, CAST(NULL AS VARCHAR) AS currency, CAST(NULL AS VARCHAR) AS monthly_commitment,"
-                     " CAST(NULL AS VARCHAR) AS annual_commitment, FALSE AS has_contract")
+                     f"{none} AS billing, {none} AS currency, {none} AS monthly_commitment, {none} AS annual_commitment,"
+                     " FALSE AS has_contract")
     contract_join = f"LEFT JOIN {contracts} c ON c.customer = k.customer" if contracts else ""
     return f"""
-WITH mon AS (SELECT * FROM {values_sql(rows, claims=False)}),
+WITH mon AS (SELECT * FROM {values_sql(d, rows, claims=False)}),
 cust AS ({_customers_sql(incidents, contracts)}),
-plat_iv AS ({_intervals_sql(family, incidents, True)}),
-own_iv AS ({_intervals_sql(family, incidents, False)}),
+plat_iv AS ({_intervals_sql(d, family, incidents, True)}),
+own_iv AS ({_intervals_sql(d, family, incidents, False)}),
 own_keys AS (SELECT DISTINCT customer, month_idx FROM own_iv),
 mix_iv AS (SELECT * FROM own_iv UNION ALL
   SELECT k.customer, p.month_idx, p.s, p.e, p.excluded FROM own_keys k JOIN plat_iv p ON p.month_idx = k.month_idx),
 plat_u AS ({union_sql('plat_iv', ('month_idx',))}),
 mix_u AS ({union_sql('mix_iv', ('customer', 'month_idx'))})
-SELECT k.cust_idx * {len(rows)} + mon.month_idx AS pos, mon.month_rev AS rev, k.customer || '/' || mon.month AS id,
+SELECT k.cust_idx * {len(rows)} + mon.month_idx AS pos, mon.month_rev AS rev, {d.concat('k.customer', "'/'", 'mon.month')} AS id,
   k.customer, mon.month, mon.ms, mon.me,
   COALESCE(mu.b, pu.b, 0) AS b, COALESCE(mu.c, pu.c, 0) AS c, {contract_cols},
-  CASE WHEN strlen(k.customer) + 1 + length(mon.month) > {ID_LIMIT} THEN 'record id longer than the schema allows'
-       WHEN regexp_matches(k.customer, '{CONTROL}') THEN 'customer holds a control character' END AS doubt
+  CASE WHEN {byte_length(d, 'k.customer')} + 1 + length(mon.month) > {ID_LIMIT} THEN 'record id longer than the schema allows'
+       WHEN {finds(d, 'k.customer', CONTROL)} THEN 'customer holds a control character' END AS doubt
 FROM cust k CROSS JOIN mon
 LEFT JOIN mix_u mu ON mu.customer = k.customer AND mu.month_idx = mon.month_idx
 LEFT JOIN plat_u pu ON pu.month_idx = mon.month_idx
 {contract_join}"""
 
 
-def doubt_sql(family: Family, dialect: Any, staged: str, options: Options, *, months: Sequence[str],
+def doubt_sql(family: Family, dialect: Dialect, staged: str, options: Options, *, months: Sequence[str],
               contracts: str | None = None) -> str:
     """SELECT pos, id, doubt: the customer-months facts_sql leaves to the row engine, and why."""
-    return (f"SELECT pos, id, doubt FROM ({_checked_sql(family, staged, options, months, contracts)}) checked"
+    return (f"SELECT pos, id, doubt FROM ({_checked_sql(dialect, family, staged, options, months, contracts)}) checked"
             f" WHERE doubt IS NOT NULL")
 
 
-def facts_sql(family: Family, dialect: Any, staged: str, options: Options, *, months: Sequence[str],
+def facts_sql(family: Family, dialect: Dialect, staged: str, options: Options, *, months: Sequence[str],
               contracts: str | None = None) -> str:
     """One row per customer-month the SQL decides, in decision order: pos, rev (the month's
     revision), id, customer, every fact of FACT_TYPES, and the contract's credit terms under that
     revision for the month's credit owed (engine.check.months.credit_owed): has_contract, billing,
     currency, base_amount, settlement, credit_amount (when eligible), zero_amount.
     `staged` is the incidents relation (INCIDENT_COLUMNS), `contracts` the contracts'."""
-    revisions = family.revisions
+    d, revisions = dialect, family.revisions
     pn, pd = "((x.me - x.ms - x.b + x.c) * 100)", "(x.me - x.ms)"
-    tier_p = lambda part: terms.tier("x.rev", revisions, pn, pd, lambda t: t.percent if t else 0, part)  # noqa: E731
-    tier_b = lambda part: terms.tier("x.rev", revisions, pn, pd, lambda t: t.below if t else None, part)  # noqa: E731
-    amount = lambda field: (money_n(dialect, f"x.{field}"), money_d(dialect, f"x.{field}"))  # noqa: E731
-    base = lambda part: terms.contract_base("x.rev", revisions, "x.billing", amount, part)  # noqa: E731
-    minor = terms.minor_units("x.rev", revisions, "x.currency")
-    amount_n = f"(CAST({base('n')} AS HUGEINT) * {tier_p('n')})"
-    amount_d = f"(CAST({base('d')} AS HUGEINT) * {tier_p('d')} * 100)"
-    m = terms.MICROS_PER_MINUTE
+    tier_p = lambda part: terms.tier(d, "x.rev", revisions, pn, pd, lambda t: t.percent if t else 0, part)  # noqa: E731
+    tier_b = lambda part: terms.tier(d, "x.rev", revisions, pn, pd, lambda t: t.below if t else None, part)  # noqa: E731
+    amount = lambda field: (money_n(d, f"x.{field}"), money_d(d, f"x.{field}"))  # noqa: E731
+    base = lambda part: terms.contract_base(d, "x.rev", revisions, "x.billing", amount, part)  # noqa: E731
+    minor = terms.minor_units(d, "x.rev", revisions, "x.currency")
+    amount_n = f"({d.to_big(base('n'))} * {tier_p('n')})"
+    amount_d = f"({d.to_big(base('d'))} * {tier_p('d')} * 100)"
+    m = str(terms.MICROS_PER_MINUTE)
+    frac = lambda name, n, den: terms.fraction_columns(d, name, n, den)  # noqa: E731
     return f"""
 SELECT x.pos, x.rev, x.id, x.customer, x.month, x.ms AS month_start, x.me AS month_end,
-  {terms.fraction_columns('total_minutes', '(x.me - x.ms)', str(m))},
-  {terms.fraction_columns('unavailable_minutes', 'x.b', str(m))},
-  {terms.fraction_columns('excluded_minutes', 'x.c', str(m))},
-  {terms.fraction_columns('uptime_percent', pn, pd)},
-  {terms.fraction_columns('credit_percent', tier_p('n'), tier_p('d'))},
-  {terms.fraction_columns('tier_below', tier_b('n'), tier_b('d'))},
+  {frac('total_minutes', '(x.me - x.ms)', m)},
+  {frac('unavailable_minutes', 'x.b', m)},
+  {frac('excluded_minutes', 'x.c', m)},
+  {frac('uptime_percent', pn, pd)},
+  {frac('credit_percent', tier_p('n'), tier_p('d'))},
+  {frac('tier_below', tier_b('n'), tier_b('d'))},
   x.has_contract, x.billing, x.currency,
-  {terms.fraction_columns('base_amount', base('n'), base('d'))},
-  {terms.settlement('x.rev', revisions, 'x.billing')} AS settlement,
-  {terms.money_text(amount_n, amount_d, minor)} AS credit_amount,
-  {terms.money_text('0', '1', minor)} AS zero_amount
-FROM ({_checked_sql(family, staged, options, months, contracts)}) x
+  {frac('base_amount', base('n'), base('d'))},
+  {terms.settlement(d, 'x.rev', revisions, 'x.billing')} AS settlement,
+  {terms.money_text(d, amount_n, amount_d, minor)} AS credit_amount,
+  {terms.money_text(d, '0', '1', minor)} AS zero_amount
+FROM ({_checked_sql(d, family, staged, options, months, contracts)}) x
 WHERE x.doubt IS NULL
 ORDER BY x.pos"""
