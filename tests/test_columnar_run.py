@@ -58,7 +58,8 @@ def same(tmp: Path, *args: str, **kw) -> tuple[int, str]:
     assert duck[3].keys() == row[3].keys()
     for name in row[3]:
         assert duck[3][name] == row[3][name], name
-    return row[0], run_cli("check", *args, "--backend", "duckdb", "--now", NOW).err
+    rejects = ("--rejects", str(tmp / "tally-rejects.jsonl")) if "--keep-going" in args else ()
+    return row[0], run_cli("check", *args, *rejects, "--backend", "duckdb", "--now", NOW).err
 
 
 @pytest.fixture(scope="module")

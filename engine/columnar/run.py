@@ -262,6 +262,8 @@ def _compile(kind: str, family: Family, backend: str, options: Options, columns:
         sql_backend = importlib.import_module("engine.lang.backends.sql")
     except ImportError as exc:
         return f"no SQL for {kind} records yet ({exc.name} is missing)"
+    if not hasattr(module, "shape"):
+        return f"no SQL plan for {kind} records yet ({MODULES[kind]} gives no FactsShape)"
     try:
         plan = plan_module.compile_plan(family, kind, dialect, options)
         if columns is None:
