@@ -26,6 +26,8 @@ appender.console.name = console
 appender.console.target = SYSTEM_ERR
 appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = spark: %p %c{1}: %m%n
+logger.repl.name = org.apache.spark.repl.Main
+logger.repl.level = error
 """
 
 
@@ -68,8 +70,12 @@ class SparkSession:
         config = os.path.join(folder, "log4j2.properties")
         with open(config, "w", encoding="utf-8") as out:
             out.write(QUIET_LOG4J)
+        # The driver's JVM finds this logging (errors only) on its class path, from Spark's conf folder,
+        # unless the user has a conf folder of their own.
+        os.environ.setdefault("SPARK_CONF_DIR", folder)
         builder = (Builder.builder.master(master or f"local[{threads}]").appName("sla check")
                    .config("spark.ui.enabled", "false")
+                   .config("spark.ui.showConsoleProgress", "false")
                    .config("spark.sql.shuffle.partitions", str(max(threads, 1) * 2))
                    .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{config}")
                    .config("spark.sql.execution.arrow.pyspark.enabled", "true"))
