@@ -233,3 +233,31 @@ def test_jsonl_is_cut_into_the_row_readers_lines_whatever_the_block_size(tmp_pat
         for pos, line, j in zip(*(chunk.table.column(c).to_pylist() for c in ("pos", "line", "j"))):
             assert pos == line and j == expected[pos - 1].decode().rstrip("\r\n")
     assert lines == expected
+
+
+def readme_commands(marker: str) -> list[list[str]]:
+    """The commands of the README's shell block after `<!-- readme-example: MARKER -->`, one per (continued) line."""
+    import shlex
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split(f"<!-- readme-example: {marker} -->", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    return [shlex.split(line) for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+
+
+def test_the_readmes_duckdb_example_on_a_parquet_export_runs_and_matches_the_row_backend(tmp_path: Path):
+    import subprocess
+    import sys
+
+    commands = readme_commands("columnar")
+    assert [c[:3] for c in commands] == [["python", "-m", "engine.columnar.export"], ["sla", "check", "--backend"]]
+    for command in commands:
+        argv = [a.replace("/tmp/sla-demo", str(tmp_path)) for a in command]
+        argv = [sys.executable, *argv[1:]] if argv[0] == "python" else [sys.executable, "-m", "engine", *argv[1:]]
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    row = run_cli("check", "--cases", str(ROOT / "examples" / "records" / "cases.jsonl"), "-o", str(tmp_path / "row.jsonl"),
+                  "--summary", str(tmp_path / "row.json"), "--now", "2026-01-01T00:00:00Z", "--fail-on", "none")
+    assert row.code == 0
+    decisions = pq.read_table(tmp_path / "decisions.parquet").column("decision").to_pylist()
+    assert decisions == (tmp_path / "row.jsonl").read_text(encoding="utf-8").splitlines()
+    assert (tmp_path / "summary.json").read_bytes() == (tmp_path / "row.json").read_bytes()
