@@ -18,11 +18,12 @@ from typing import Any
 import pytest
 
 from engine.api import Engine
-from engine.columnar.dialect import DUCKDB
+from engine.columnar.dialect import DUCKDB, SPARK, Dialect
 from engine.columnar.plan import FactsShape, ResultField, compile_plan, names_read, revision_columns
 from engine.lang.backends.sql import Uncompilable, field_column
 from engine.timeutil import micros
 from check_helpers import generator
+from spark_helpers import spark  # noqa: F401  (the session fixture)
 
 duckdb = pytest.importorskip("duckdb", reason="the columnar extra (duckdb) is not installed")
 
@@ -62,13 +63,13 @@ FACT_TYPES = {"case": CASE_FACTS, "uptime": UPTIME_FACTS, "credit_claim": CLAIM_
 SQL_TYPES = {"int": "BIGINT", "instant": "BIGINT", "bool": "BOOLEAN", "text": "VARCHAR", "texts": "VARCHAR[]"}
 
 
-def shape(kind: str) -> FactsShape:
+def shape(kind: str, dialect: Dialect = DUCKDB) -> FactsShape:
     """The test's shape; a credit claim's eligibility and reasons come from the plan's `reasons`."""
     fields = []
     for key, kind_ in RESULTS[kind]:
         sql = None
         if kind == "credit_claim" and key == "eligible":
-            sql = "(len(reasons) = 0)"
+            sql = f"({dialect.list_len('reasons')} = 0)"
         elif kind == "credit_claim" and key == "reasons":
             sql = "reasons"
         fields.append(ResultField(key, kind_, sql))
@@ -191,3 +192,26 @@ def test_a_rule_the_sql_cannot_express_is_refused_naming_the_rule(engine):
 def test_the_names_rules_and_messages_read_are_the_columns_this_shape_holds(engine, kind):
     read = names_read(engine.family(), kind)
     assert read["fact"] <= set(FACT_TYPES[kind]) and read["field"] == set(FIELDS[kind])
+
+
+SPARK_TYPES = {"BIGINT": "BIGINT", "INTEGER": "INT", "VARCHAR": "STRING", "BOOLEAN": "BOOLEAN",
+               "HUGEINT": "DECIMAL(38,0)", "VARCHAR[]": "ARRAY<STRING>"}
+
+
+@pytest.mark.parametrize("kind, lang", [("case", "zh"), ("credit_claim", "en")])
+def test_the_same_plan_on_spark_decides_as_the_row_engine(engine, spark, kind, lang):
+    from decimal import Decimal
+
+    out = engine.evaluate(records()[kind], now=NOW, lang=lang)
+    decided = [d for d in out.objects if d.record.type == kind]
+    con = duckdb.connect()
+    facts_table(con, kind, engine.family(), decided)
+    described = con.execute("DESCRIBE facts").fetchall()
+    rows = [tuple(Decimal(v) if t == "HUGEINT" and v is not None else v for v, (_, t, *_) in zip(row, described))
+            for row in con.execute("SELECT * FROM facts ORDER BY pos").fetchall()]
+    schema = ", ".join(f"`{name}` {SPARK_TYPES[t]}" for name, t, *_ in described)
+    spark.createDataFrame(rows, schema).createOrReplaceTempView("facts")
+    plan = compile_plan(engine.family(), kind, SPARK, engine.options(NOW, None, lang), shape(kind, SPARK))
+    got = spark.sql(plan.sql("facts") + " ORDER BY pos").collect()
+    assert [json.loads(r["decision"]) for r in got] == [d.to_json() for d in decided]
+    assert [r["failing"] for r in got] == [d.failing for d in decided]

@@ -94,14 +94,33 @@ def stage_sql(dialect: Any, raw: str, columns: Sequence[str] | None = None) -> s
     `events` (a list of structs `at` BIGINT µs, `idx`, `type`, `via`, `to`, in the
     row engine's order: by time, then by place in the record).
 
-    `columns` None: `raw` is JSONL (`j`, `pos`); otherwise `raw` is Parquet-shaped
-    and `columns` lists its column names (an unknown one makes every row unsure)."""
+    `columns` None: `raw` is JSONL (`j`, `pos`); otherwise `raw` has the columns of
+    `parquet_schema()` (an optional one may be missing) and `columns` lists its
+    column names (an unknown one makes every row unsure)."""
     spell = Spell.of(dialect)
     if columns is None:
         if spell.spark:
             raise NotImplementedError("JSONL staging is compiled for DuckDB; Spark reads the Parquet shape")
         return _checked(spell, _json_fields(spell, raw))
     return _checked(spell, _parquet_fields(spell, raw, columns))
+
+
+def parquet_schema() -> Any:
+    """The Parquet (Arrow) layout of case records the Parquet staging reads: the
+    record's fields as typed columns, instants as RFC 3339 text (read like JSONL's),
+    a NULL for an absent optional field, `pos` the record's place in the input."""
+    import pyarrow as pa
+
+    event = pa.struct([("type", pa.string()), ("at", pa.string()), ("via", pa.string()), ("to", pa.int64()),
+                       ("note", pa.string())])
+    return pa.schema([
+        ("pos", pa.int64()), ("type", pa.string()), ("id", pa.string()), ("customer", pa.string()),
+        ("severity", pa.int64()), ("channel", pa.string()), ("submitted_at", pa.string()),
+        ("designated_contacts", pa.struct([(k, pa.int64()) for k in CONTACT_KEYS])),
+        ("initial_troubleshooting", pa.bool_()),
+        ("portal_case", pa.struct([(k, pa.bool_()) for k in PORTAL_KEYS])),
+        ("events", pa.list_(event)),
+    ])
 
 
 def _json_fields(spell: Spell, raw: str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+_SPARK_SECONDS = "yyyy-MM-dd'T'HH:mm:ss"  # Spark's datetime pattern of iso()'s seconds
 SQL_TYPES = ("int", "frac", "instant", "bool", "text", "texts")  # the typed columns of the facts relation
 
 # Spark settings the SQL of this package assumes (the runner sets them on its session).
@@ -178,7 +179,7 @@ class Dialect:
         """`YYYY-MM-DDTHH:MM:SS` of an instant in UTC (years 1000-9999)."""
         ts = self.micros_to_timestamp(micros)
         if self.spark:
-            return f"date_format({ts}, \"yyyy-MM-dd'T'HH:mm:ss\")"
+            return f"date_format({ts}, {self.text(_SPARK_SECONDS)})"
         return f"strftime({ts}, '%Y-%m-%dT%H:%M:%S')"
 
     # -- JSON input --------------------------------------------------------------
