@@ -229,3 +229,21 @@ def kind_of(name: str) -> str:
     suffix = Path(name).suffix.lower()
     return {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "csv",
             ".parquet": "parquet"}.get(suffix, "other")
+
+
+def months_tables(index: Any, contracts: Any) -> dict[str, Any]:
+    """The incidents and contracts the run accepted, as the Arrow relations engine.columnar.uptime reads
+    (`incidents`, and `contracts` when --contracts was given)."""
+    pa = _pa()
+    from engine.columnar import uptime
+
+    def table(columns: tuple[str, ...], types: list[Any], rows: list[tuple[Any, ...]]) -> Any:
+        return pa.table({c: pa.array([r[i] for r in rows], t) for i, (c, t) in enumerate(zip(columns, types))})
+
+    text, big = pa.string(), pa.int64()
+    tables = {"incidents": table(uptime.INCIDENT_COLUMNS, [big, text, big, big, pa.list_(text), text],
+                                 list(uptime.incident_rows(index)))}
+    if contracts is not None:
+        tables["contracts"] = table(uptime.CONTRACT_COLUMNS, [big, text, text, text, text, text],
+                                    list(uptime.contract_rows(contracts)))
+    return tables

@@ -27,21 +27,24 @@ import importlib
 import inspect
 import json
 from collections import Counter
+from fractions import Fraction
 from types import SimpleNamespace
 from typing import Any
 
 from engine.check.junit import testcase
 from engine.check.mapping import default_mapping
 from engine.check.parallel import Evaluator
-from engine.check.rows import CaseRow, ClaimRow, Contribution, Decided, Task
-from engine.check.run import Check, Config
+from engine.check.months import CustomerMonth
+from engine.check.rows import CaseRow, ClaimRow, Contribution, Decided, MonthRow, Task
+from engine.check.run import MONTHS_SOURCE, Check, Config
 from engine.check.summary import Summary
 from engine.check.work import Chunk, run_chunk, run_items
-from engine.columnar.inputs import RawChunk, jsonl_chunks, kind_of, mapped_chunks, parquet_chunks
+from engine.columnar.inputs import RawChunk, jsonl_chunks, kind_of, mapped_chunks, months_tables, parquet_chunks
 from engine.columnar.output import ParquetTarget
 from engine.columnar.session import open_session
 from engine.core.evaluate import FAILING_OUTCOMES, Options
 from engine.errors import UsageError
+from engine.exact import decimal_text
 from engine.io.nearids import NearIds
 from engine.io.seenids import SeenIds
 from engine.policy.family import Family
@@ -50,6 +53,9 @@ KINDS = {"cases": "case", "claims": "credit_claim"}  # source -> record kind
 MODULES = {"case": "engine.columnar.case", "credit_claim": "engine.columnar.claim"}
 MICROS_PER_MINUTE = 60_000_000
 NOT_SURE = "the SQL stage was not sure of the row"
+OWED = "credited months of a contract: the credit owed is worked out by the row engine"
+MONTH_FACTS = ("month", *(f"{f}__{p}" for f in ("total_minutes", "unavailable_minutes", "excluded_minutes", "tier_below")
+                          for p in ("n", "d")))
 JOINED = "its outages come from --outages (joined by the row engine)"
 SQL, ROW = "SQL", "row engine"
 
@@ -172,11 +178,75 @@ class ColumnarCheck(Check):
         self.tally.add(source, ROW, self.summary.count(source).read - before, why)
 
     def _customer_months(self, evaluator: Evaluator) -> None:
-        """Customer-months are decided by the row engine until the uptime SQL is wired in here."""
-        before = self.summary.count("customer-months").read
-        super()._customer_months(evaluator)
-        self.tally.add("customer-months", ROW, self.summary.count("customer-months").read - before,
-                       "customer-months are built and decided by the row engine")
+        """Customer-months decided by SQL over the incidents and contracts the run has read; the ones the
+        SQL leaves (its `doubt`), and credited months of a contract (their credit owed), by the row engine."""
+        source, months = "customer-months", len(self.months)
+        compiled = self._compile_months()
+        if isinstance(compiled, str):
+            before = self.summary.count(source).read
+            super()._customer_months(evaluator)
+            self.tally.add(source, ROW, self.summary.count(source).read - before, compiled)
+            return
+        sql, doubt_sql = compiled
+        tables = months_tables(self.index, self.contracts if self.config.contracts else None)
+        result = self._session().query(sql, tables).to_pydict()
+        doubts = dict(zip(*self._session().query(doubt_sql, tables).to_pydict().values())) if doubt_sql else {}
+        sure = {pos: {name: result[name][i] for name in result} for i, pos in enumerate(result["pos"])}
+        file = self.config.outages or MONTHS_SOURCE
+        total = len(self.customers) * months
+        step = max(self.config.chunk, 10_000)
+        for first in range(0, total, step):
+            positions = range(first, min(first + step, total))
+            chunk = self._month_chunk(file, positions, sure, doubts)
+            self._chunk(source, file, Task("months", file, "months", None, 0, []), chunk)
+
+    def _compile_months(self) -> tuple[str, str | None] | str:
+        """The customer-months' SQL (decisions with the facts the summary reads, and the doubts), or why not."""
+        try:
+            dialect = importlib.import_module("engine.columnar.dialect").Dialect(self.backend)
+            module = importlib.import_module("engine.columnar.uptime")
+            plan_module = importlib.import_module("engine.columnar.plan")
+            sql_backend = importlib.import_module("engine.lang.backends.sql")
+        except ImportError as exc:
+            return f"no SQL for customer-months yet ({exc.name} is missing)"
+        if not hasattr(module, "shape"):
+            return "no SQL plan for customer-months yet (engine.columnar.uptime gives no FactsShape)"
+        contracts = "contracts" if self.config.contracts else None
+        months = [m.month for m in self.months]
+        try:
+            plan = plan_module.compile_plan(self.family, "uptime", dialect, self.options)
+            facts = module.facts_sql(self.family, dialect, "incidents", self.options, months=months, contracts=contracts)
+            doubts = module.doubt_sql(self.family, dialect, "incidents", self.options, months=months, contracts=contracts)
+        except sql_backend.Uncompilable as exc:
+            return f"rules the SQL cannot express ({exc})"
+        except NotImplementedError as exc:
+            return f"not compiled for {self.backend} ({exc})"
+        self._session()
+        columns = ", ".join(f"f.{c}" for c in MONTH_FACTS)
+        sql = (f"WITH facts AS ({facts}),\ndecided AS ({plan.sql('facts')})\n"
+               f"SELECT d.pos AS pos, d.decision AS decision, f.has_contract AS has_contract, {columns}\n"
+               f"FROM decided d JOIN facts f ON f.pos = d.pos ORDER BY pos")
+        return sql, f"SELECT pos, doubt FROM ({doubts}) AS doubts"
+
+    def _month_chunk(self, file: str, positions: range, sure: dict[int, dict[str, Any]], doubts: dict[int, str]) -> Chunk:
+        """A run of customer-months (in decision order) as the Chunk the row backend would make."""
+        parts = _Parts(self.junit is not None, self.decisions is not None)
+        months = len(self.months)
+        for pos in positions:
+            row = sure.get(pos)
+            decision = json.loads(row["decision"]) if row is not None else None
+            if decision is not None and (decision["result"]["credit_percent"] == "0" or not row["has_contract"]):
+                parts.sql("customer-months", decision, row["decision"], _month_row(decision, row), self.family, file, None)
+                self.tally.add("customer-months", SQL)
+                continue
+            why = (OWED if decision is not None else
+                   f"{NOT_SURE}: {doubts[pos]}" if doubts.get(pos) else NOT_SURE)
+            self.tally.add("customer-months", ROW, reason=why)
+            customer, info = self.customers[pos // months], self.months[pos % months]
+            contract = self.contracts.get(customer)
+            payload = CustomerMonth(customer, info.month, self.index.outages(customer, info), contract.terms if contract else None)
+            parts.items(run_items(Task("months", file, "months", None, 0, [payload])))
+        return parts.chunk()
 
     # -- one chunk -----------------------------------------------------------------
 
@@ -201,44 +271,17 @@ class ColumnarCheck(Check):
     def _assemble(self, source: str, kind: str, task: Task, sure: dict[int, dict[str, Any]], fallback: dict[int, str],
                   raw: RawChunk) -> Chunk:
         """Decisions of the SQL and of the row engine, spliced in input order into one Chunk."""
-        text: list[str] = []
-        ids: list[str] = []
-        lines: list[int] = []
-        xml: list[str] = []
-        bad = []
-        summary = Summary()
-        failures = rows = 0
-        junit = self.junit is not None
+        parts = _Parts(self.junit is not None, self.decisions is not None)
         for pos in sorted(sure.keys() | fallback.keys()):
             row = sure.get(pos)
             if row is not None:
                 decision = json.loads(row["decision"])
-                contribution = _contribution(kind, decision, row)
-                text.append(row["decision"])
-                ids.append(decision["record"])
-                lines.append(pos)
-                summary.add(contribution)
-                failures += contribution.breached or contribution.violation
-                rows += 1
-                if junit:
-                    xml.append(testcase(source, _shim(decision, self.family), task.file, pos))
+                parts.sql(source, decision, row["decision"], _contribution(kind, decision, row), self.family, task.file, pos)
                 self.tally.add(source, SQL)
                 continue
             self.tally.add(source, ROW, reason=fallback[pos])
-            for item in run_items(raw.single(pos)):
-                rows += 1
-                if type(item) is Decided:
-                    text.append(item.text)
-                    ids.append(item.id)
-                    lines.append(item.line)
-                    summary.add(item.row)
-                    failures += item.failing
-                else:
-                    bad.append(item)
-                if item.junit:
-                    xml.append(item.junit)
-        body = "\n".join(text) + "\n" if text and self.decisions is not None else ""
-        return Chunk(rows, body, ids, lines, "".join(xml), rows, failures, summary, bad)
+            parts.items(run_items(raw.single(pos)))
+        return parts.chunk()
 
     # -- outputs -------------------------------------------------------------------
 
@@ -250,6 +293,52 @@ class ColumnarCheck(Check):
             for line in self.tally.lines(self.backend):
                 print(line, file=self.io.stderr)
         return code
+
+
+class _Parts:
+    """A chunk put together in input order from decisions of the SQL and items of the row engine."""
+
+    def __init__(self, junit: bool, text: bool):
+        self.junit, self.want_text = junit, text
+        self.text: list[str | None] = []
+        self.ids: list[str] = []
+        self.lines: list[int | None] = []
+        self.xml: list[str] = []
+        self.bad: list[Any] = []
+        self.summary = Summary()
+        self.failures = self.rows = 0
+
+    def sql(self, source: str, decision: dict[str, Any], text: str, contribution: Contribution, family: Family, file: str,
+            line: int | None) -> None:
+        """A decision of the SQL (its JSON text and parse) with what it adds to the summary."""
+        self.text.append(text)
+        self.ids.append(decision["record"])
+        self.lines.append(line)
+        self.summary.add(contribution)
+        self.failures += contribution.breached or contribution.violation
+        self.rows += 1
+        if self.junit:
+            self.xml.append(testcase(source, _shim(decision, family), file, line))
+
+    def items(self, items: list[Any]) -> None:
+        """The row engine's items for a row (none for a blank line), as engine.check.work.run_chunk adds them."""
+        for item in items:
+            self.rows += 1
+            if type(item) is Decided:
+                self.text.append(item.text)
+                self.ids.append(item.id)
+                self.lines.append(item.line)
+                self.summary.add(item.row)
+                self.failures += item.failing
+            else:
+                self.bad.append(item)
+            if item.junit:
+                self.xml.append(item.junit)
+
+    def chunk(self) -> Chunk:
+        body = "\n".join(self.text) + "\n" if self.text and self.want_text else ""  # type: ignore[arg-type]
+        return Chunk(self.rows, body, self.ids, self.lines, "".join(self.xml), self.rows, self.failures, self.summary,
+                     self.bad)
 
 
 def _compile(kind: str, family: Family, backend: str, options: Options, columns: tuple[str, ...] | None,
@@ -319,6 +408,20 @@ def _contribution(kind: str, decision: dict[str, Any], row: dict[str, Any]) -> C
                        result["response_target_minutes"])
     return ClaimRow(breached, violation, result["eligible"], result["credit_amount"], result["currency"],
                     tuple(result["reasons"]))
+
+
+def _month_row(decision: dict[str, Any], row: dict[str, Any]) -> MonthRow:
+    """What a customer-month the SQL decided adds to the summary (no credit owed: see _month_chunk)."""
+    def micros(name: str) -> int:
+        return int(row[f"{name}__n"]) * MICROS_PER_MINUTE // int(row[f"{name}__d"])
+
+    result = decision["result"]
+    breached = any(f["outcome"] == "breached" for f in decision["findings"])
+    violation = any(f["outcome"] in FAILING_OUTCOMES and f["outcome"] != "breached" for f in decision["findings"])
+    n, d = row["tier_below__n"], row["tier_below__d"]
+    tier = None if n is None else decimal_text(Fraction(int(n), int(d)))
+    return MonthRow(breached, violation, decision["customer"], row["month"], micros("unavailable_minutes") - micros("excluded_minutes"),
+                    micros("total_minutes"), result["uptime_percent"], result["credit_percent"], tier, decision["version"], None)
 
 
 def _shim(decision: dict[str, Any], family: Family) -> Any:
