@@ -52,7 +52,7 @@ class RawChunk:
     for the row engine (`fallback`: pos -> reason), with the Task that re-reads
     any of them; `count` rows in all (blank lines excluded)."""
 
-    task: Task
+    task: Any  # Task, or ParquetTask
     table: Any  # pyarrow.Table
     fallback: dict[int, str] = field(default_factory=dict)
     count: int = 0
@@ -60,6 +60,8 @@ class RawChunk:
     def single(self, pos: int) -> Task:
         """The task that re-reads one row (pos) in the row engine."""
         t = self.task
+        if isinstance(t, ParquetTask):
+            return Task(t.source, t.file, t.kind, t.header, pos, [_json_rows([t.batch.slice(pos - t.first, 1).to_pylist()[0]])[0]])
         if t.kind == "csv":
             row = next(r for r in t.rows if r[0] == pos)
             return Task(t.source, t.file, t.kind, t.header, pos, [row])
@@ -195,9 +197,25 @@ def parquet_chunks(source: str, name: str, rows: int = PARQUET_ROWS) -> Iterator
             n = batch.num_rows
             pos = pa.array(range(first, first + n), pa.int64())
             table = pa.Table.from_batches([batch]).append_column("pos", pos).append_column("line", pos)
-            texts = _json_rows(table.drop_columns(["pos", "line"]).to_pylist()) if n else []
-            yield RawChunk(Task(source, name, "jsonl", None, first, texts), table, {}, n)
+            yield RawChunk(ParquetTask(source, name, first, batch), table, {}, n)
             first += n
+
+
+class ParquetTask:
+    """The Task (engine.check.rows) of a Parquet batch: its rows as the JSON lines the row engine reads,
+    made only when the row engine is asked for them (a fallback row, a duplicate id)."""
+
+    kind, header = "jsonl", None
+
+    def __init__(self, source: str, file: str, first: int, batch: Any):
+        self.source, self.file, self.first, self.batch = source, file, first, batch
+        self._rows: list[str] | None = None
+
+    @property
+    def rows(self) -> list[str]:
+        if self._rows is None:
+            self._rows = _json_rows(self.batch.to_pylist())
+        return self._rows
 
 
 def _json_rows(rows: list[dict[str, Any]]) -> list[str]:
