@@ -8,12 +8,11 @@ engine must both come out exactly as the row engine's."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from check_helpers import generate, generator, jsonl
+from check_helpers import generate, generator
 from conftest import ROOT, run_cli
 
 pytest.importorskip("duckdb", reason="the columnar extra (duckdb) is not installed: pip install 'sla-engine[columnar]'")
@@ -261,3 +260,33 @@ def test_the_readmes_duckdb_example_on_a_parquet_export_runs_and_matches_the_row
     decisions = pq.read_table(tmp_path / "decisions.parquet").column("decision").to_pylist()
     assert decisions == (tmp_path / "row.jsonl").read_text(encoding="utf-8").splitlines()
     assert (tmp_path / "summary.json").read_bytes() == (tmp_path / "row.json").read_bytes()
+
+
+@pytest.mark.parametrize("kind, args", [
+    ("case", ("--cases", "cases.jsonl")),
+    ("credit_claim", ("--claims", "claims.jsonl")),
+    ("uptime", ("--outages", "incidents.csv", "--contracts", "contracts.csv", "--months", "MONTHS")),
+])
+def test_the_summary_reads_outcomes_and_results_from_the_decision_text_as_python_parses_them(tmp_path: Path, export: Path,
+                                                                                           kind: str, args: tuple):
+    import duckdb
+    import pyarrow as pa
+
+    from engine.columnar.run import SUMMARY_VALUES, summary_columns
+
+    argv = [months() if a == "MONTHS" else str(export / a) if "." in a else a for a in args]
+    assert run_cli("check", *argv, "-o", str(tmp_path / "d.jsonl"), "--now", NOW).code in (0, 1)
+    lines = (tmp_path / "d.jsonl").read_text(encoding="utf-8").splitlines()
+    decisions = pa.table({"decision": lines})  # noqa: F841  (read by the query)
+    got = duckdb.sql(f"SELECT {', '.join(summary_columns('duckdb', kind, 'decision'))} FROM decisions").fetchall()
+    for text, row in zip(lines, got):
+        d = json.loads(text)
+        outcomes = [f["outcome"] for f in d["findings"]]
+        values = []
+        for path, type_ in SUMMARY_VALUES[kind].values():
+            value: object = d
+            for key in path[2:].split("."):
+                value = value[key]  # type: ignore[index]
+            values.append(value)
+        assert row == ("breached" in outcomes, "violation" in outcomes, d["record"], *values)
+    assert len(got) == len(lines) > 10

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+
 
 
 def jsonl_to_parquet(source: str | Path, target: str | Path, rows_per_group: int = 100_000) -> int:

@@ -42,7 +42,7 @@ from engine.check.work import Chunk, run_chunk, run_items
 from engine.columnar.inputs import RawChunk, jsonl_chunks, kind_of, mapped_chunks, months_tables, parquet_chunks
 from engine.columnar.output import ParquetTarget
 from engine.columnar.session import open_session
-from engine.core.evaluate import FAILING_OUTCOMES, Options
+from engine.core.evaluate import Options
 from engine.errors import UsageError
 from engine.exact import decimal_text
 from engine.io.nearids import NearIds
@@ -224,7 +224,8 @@ class ColumnarCheck(Check):
         self._session()
         columns = ", ".join(f"f.{c}" for c in MONTH_FACTS)
         sql = (f"WITH facts AS ({facts}),\ndecided AS ({plan.sql('facts')})\n"
-               f"SELECT d.pos AS pos, d.decision AS decision, f.has_contract AS has_contract, {columns}\n"
+               f"SELECT d.pos AS pos, d.decision AS decision, f.has_contract AS has_contract, {columns}, "
+               f"{', '.join(summary_columns(self.backend, 'uptime', 'd.decision'))}\n"
                f"FROM decided d JOIN facts f ON f.pos = d.pos ORDER BY pos")
         return sql, f"SELECT pos, doubt FROM ({doubts}) AS doubts"
 
@@ -234,12 +235,11 @@ class ColumnarCheck(Check):
         months = len(self.months)
         for pos in positions:
             row = sure.get(pos)
-            decision = json.loads(row["decision"]) if row is not None else None
-            if decision is not None and (decision["result"]["credit_percent"] == "0" or not row["has_contract"]):
-                parts.sql("customer-months", decision, row["decision"], _month_row(decision, row), self.family, file, None)
+            if row is not None and (row["credit"] == "0" or not row["has_contract"]):
+                parts.sql("customer-months", row["record"], row["decision"], _month_row(row), file, None)
                 self.tally.add("customer-months", SQL)
                 continue
-            why = (OWED if decision is not None else
+            why = (OWED if row is not None else
                    f"{NOT_SURE}: {doubts[pos]}" if doubts.get(pos) else NOT_SURE)
             self.tally.add("customer-months", ROW, reason=why)
             customer, info = self.customers[pos // months], self.months[pos % months]
@@ -275,8 +275,7 @@ class ColumnarCheck(Check):
         for pos in sorted(sure.keys() | fallback.keys()):
             row = sure.get(pos)
             if row is not None:
-                decision = json.loads(row["decision"])
-                parts.sql(source, decision, row["decision"], _contribution(kind, decision, row), self.family, task.file, pos)
+                parts.sql(source, row["record"], row["decision"], _contribution(kind, row), task.file, pos)
                 self.tally.add(source, SQL)
                 continue
             self.tally.add(source, ROW, reason=fallback[pos])
@@ -308,17 +307,16 @@ class _Parts:
         self.summary = Summary()
         self.failures = self.rows = 0
 
-    def sql(self, source: str, decision: dict[str, Any], text: str, contribution: Contribution, family: Family, file: str,
-            line: int | None) -> None:
-        """A decision of the SQL (its JSON text and parse) with what it adds to the summary."""
+    def sql(self, source: str, record: str, text: str, contribution: Contribution, file: str, line: int | None) -> None:
+        """A decision of the SQL (its JSON text) with what it adds to the summary."""
         self.text.append(text)
-        self.ids.append(decision["record"])
+        self.ids.append(record)
         self.lines.append(line)
         self.summary.add(contribution)
         self.failures += contribution.breached or contribution.violation
         self.rows += 1
-        if self.junit:
-            self.xml.append(testcase(source, _shim(decision, family), file, line))
+        if self.junit:  # the test case from the decision as written (parsed only when JUnit is asked for)
+            self.xml.append(testcase(source, _shim(json.loads(text)), file, line))
 
     def items(self, items: list[Any]) -> None:
         """The row engine's items for a row (none for a blank line), as engine.check.work.run_chunk adds them."""
@@ -368,7 +366,7 @@ def _compile(kind: str, family: Family, backend: str, options: Options, columns:
         return f"not compiled for {backend} ({exc})"
     needed = tuple(_needed_facts(kind, module.FACT_TYPES))
     keep = (f"NOT ({_has_key(dialect, 'outages')})" if joined else "FALSE")
-    fact_columns = "".join(f", f.{c}" for c in needed)
+    fact_columns = "".join(f", f.{c}" for c in needed) + "".join(f", {sql}" for sql in summary_columns(backend, kind, "d.decision"))
     sql = (f"WITH raw_in AS (SELECT * FROM raw WHERE NOT ({keep})),\n"
            f"staged AS ({stage}),\nfacts AS ({facts}),\ndecided AS ({plan.sql('facts')})\n"
            f"SELECT s.pos AS pos, s.sure AS sure, FALSE AS joined, d.decision AS decision{fact_columns}\n"
@@ -376,6 +374,40 @@ def _compile(kind: str, family: Family, backend: str, options: Options, columns:
            f"UNION ALL SELECT pos, FALSE, TRUE, NULL{', NULL' * len(needed)} FROM raw WHERE {keep}\n"
            f"ORDER BY pos")
     return Compiled(sql, needed, False)
+
+
+# Values of a decision's JSON the summary reads (besides its facts): column -> (JSON path, "text" | "bool" | "texts").
+SUMMARY_VALUES = {
+    "case": {"target": ("$.result.response_target_minutes", "text")},
+    "credit_claim": {"eligible": ("$.result.eligible", "bool"), "amount": ("$.result.credit_amount", "text"),
+                     "currency": ("$.result.currency", "text"), "reasons": ("$.result.reasons", "texts")},
+    "uptime": {"customer": ("$.customer", "text"), "uptime": ("$.result.uptime_percent", "text"),
+               "credit": ("$.result.credit_percent", "text"), "version": ("$.version", "text")},
+}
+
+
+def summary_columns(backend: str, kind: str, decision: str) -> list[str]:
+    """SQL reading what the summary needs from the decision's JSON text, so that Python parses no
+    decision: `record`, `breached` and `violation` (some finding has that outcome), and the kind's
+    SUMMARY_VALUES."""
+    spark = backend == "spark"
+    out = []
+    for outcome in ("breached", "violation"):
+        if spark:
+            out.append(f"exists(from_json({decision}, 'findings ARRAY<STRUCT<outcome: STRING>>').findings, "
+                       f"x -> x.outcome = '{outcome}') AS {outcome}")
+        else:
+            out.append(f"list_contains(json_extract_string({decision}, '$.findings[*].outcome'), '{outcome}') AS {outcome}")
+    for name, (path, kind_) in {"record": ("$.record", "text"), **SUMMARY_VALUES[kind]}.items():
+        if kind_ == "texts":
+            sql = (f"from_json(get_json_object({decision}, '{path}'), 'ARRAY<STRING>')" if spark
+                   else f"json_extract_string({decision}, '{path}[*]')")
+        else:
+            sql = f"get_json_object({decision}, '{path}')" if spark else f"json_extract_string({decision}, '{path}')"
+            if kind_ == "bool":
+                sql = f"({sql} = 'true')"
+        out.append(f"{sql} AS {name}")
+    return out
 
 
 def _has_key(dialect: Any, key: str) -> str:
@@ -396,35 +428,30 @@ def _needed_facts(kind: str, types: dict[str, str]) -> list[str]:
     return ["clock_severity", "response_minutes__n", "response_minutes__d", "response_met"]
 
 
-def _contribution(kind: str, decision: dict[str, Any], row: dict[str, Any]) -> Contribution:
-    """What a decision of the SQL adds to the summary: the same fields engine.check.work takes."""
-    breached = any(f["outcome"] == "breached" for f in decision["findings"])
-    violation = any(f["outcome"] in FAILING_OUTCOMES and f["outcome"] != "breached" for f in decision["findings"])
-    result = decision["result"]
+def _contribution(kind: str, row: dict[str, Any]) -> Contribution:
+    """What a decision of the SQL adds to the summary: the same fields engine.check.work takes, from the
+    facts and the decision's values (summary_columns)."""
     if kind == "case":
         n, d = row["response_minutes__n"], row["response_minutes__d"]
         micros = None if n is None else int(n) * MICROS_PER_MINUTE // int(d)
-        return CaseRow(breached, violation, int(row["clock_severity"]), micros, row["response_met"],
-                       result["response_target_minutes"])
-    return ClaimRow(breached, violation, result["eligible"], result["credit_amount"], result["currency"],
-                    tuple(result["reasons"]))
+        return CaseRow(row["breached"], row["violation"], int(row["clock_severity"]), micros, row["response_met"],
+                       row["target"])
+    return ClaimRow(row["breached"], row["violation"], row["eligible"], row["amount"], row["currency"], tuple(row["reasons"]))
 
 
-def _month_row(decision: dict[str, Any], row: dict[str, Any]) -> MonthRow:
+def _month_row(row: dict[str, Any]) -> MonthRow:
     """What a customer-month the SQL decided adds to the summary (no credit owed: see _month_chunk)."""
     def micros(name: str) -> int:
         return int(row[f"{name}__n"]) * MICROS_PER_MINUTE // int(row[f"{name}__d"])
 
-    result = decision["result"]
-    breached = any(f["outcome"] == "breached" for f in decision["findings"])
-    violation = any(f["outcome"] in FAILING_OUTCOMES and f["outcome"] != "breached" for f in decision["findings"])
     n, d = row["tier_below__n"], row["tier_below__d"]
     tier = None if n is None else decimal_text(Fraction(int(n), int(d)))
-    return MonthRow(breached, violation, decision["customer"], row["month"], micros("unavailable_minutes") - micros("excluded_minutes"),
-                    micros("total_minutes"), result["uptime_percent"], result["credit_percent"], tier, decision["version"], None)
+    return MonthRow(row["breached"], row["violation"], row["customer"], row["month"],
+                    micros("unavailable_minutes") - micros("excluded_minutes"), micros("total_minutes"), row["uptime"],
+                    row["credit"], tier, row["version"], None)
 
 
-def _shim(decision: dict[str, Any], family: Family) -> Any:
+def _shim(decision: dict[str, Any]) -> Any:
     """The parts of a Decision a JUnit test case shows, from its JSON."""
     label = f"{decision['policy']}@{decision['version']}"
     revision = SimpleNamespace(label=label)
