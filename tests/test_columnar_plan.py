@@ -47,7 +47,8 @@ FIELDS = {
     "case": {"initial_troubleshooting": "bool", "portal_case.customer_name": "bool",
              "portal_case.organisation_id": "bool", "portal_case.impact_description": "bool"},
     "uptime": {},
-    "credit_claim": {"contract.billing": "text", "submitted_at": "instant", "support_case": "text"},
+    "credit_claim": {"contract.billing": "text", "contract.currency": "text", "submitted_at": "instant",
+                     "support_case": "text"},
 }
 RESULTS = {
     "case": (("severity", "int"), ("current_severity", "int"), ("response_target_minutes", "text"),
@@ -191,7 +192,7 @@ def test_a_rule_the_sql_cannot_express_is_refused_naming_the_rule(engine):
 @pytest.mark.parametrize("kind", ["case", "uptime", "credit_claim"])
 def test_the_names_rules_and_messages_read_are_the_columns_this_shape_holds(engine, kind):
     read = names_read(engine.family(), kind)
-    assert read["fact"] <= set(FACT_TYPES[kind]) and read["field"] == set(FIELDS[kind])
+    assert read["fact"] <= set(FACT_TYPES[kind]) and read["field"] == set(FIELDS[kind]) - {"contract.currency"}
 
 
 SPARK_TYPES = {"BIGINT": "BIGINT", "INTEGER": "INT", "VARCHAR": "STRING", "BOOLEAN": "BOOLEAN",
@@ -215,3 +216,39 @@ def test_the_same_plan_on_spark_decides_as_the_row_engine(engine, spark, kind, l
     got = spark.sql(plan.sql("facts") + " ORDER BY pos").collect()
     assert [json.loads(r["decision"]) for r in got] == [d.to_json() for d in decided]
     assert [r["failing"] for r in got] == [d.failing for d in decided]
+
+
+def test_a_facts_row_with_a_revision_outside_the_family_stops_the_query(engine):
+    decided = engine.evaluate(records()["case"][:2], now=NOW).objects
+    con = duckdb.connect()
+    facts_table(con, "case", engine.family(), decided)
+    con.execute("UPDATE facts SET rev = 99 WHERE pos = 1")
+    plan = compile_plan(engine.family(), "case", DUCKDB, engine.options(NOW), shape("case"))
+    with pytest.raises(duckdb.Error, match="revision index outside"):
+        con.execute(plan.sql("facts")).fetchall()
+
+
+def test_a_new_revision_written_in_yaml_flows_into_the_plan(tmp_path):
+    """A revision with another Sev1 target, a new tier, a longer window, a new severity and a
+    new rule (engine unchanged): records on both sides of it decide as the row engine decides."""
+    from conftest import case, claim, outage
+    from test_new_revision_without_code import BUNDLED, new_revision_text
+
+    folder = tmp_path / "genesys-cloud"
+    folder.mkdir()
+    (folder / "2024-10-01.yaml").write_text(BUNDLED.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "2025-06-01.yaml").write_text(new_revision_text(BUNDLED.read_text(encoding="utf-8")), encoding="utf-8")
+    engine = Engine.load(tmp_path)
+    reply = lambda at: [{"type": "human_response", "at": at, "via": "phone"}]  # noqa: E731
+    cases = [case(id="OLD", severity=1, channel="phone", submitted_at="2025-05-31T23:50:00Z", events=reply("2025-06-01T00:04:00Z")),
+             case(id="NEW", severity=1, channel="phone", submitted_at="2025-06-02T09:00:00Z", events=reply("2025-06-02T09:15:00Z")),
+             case(id="SEV5", severity=5, channel="portal", submitted_at="2025-06-03T09:00:00Z")]
+    down = [outage("2025-05-12T02:00:00Z", "2025-05-12T04:00:00Z")]
+    claims = [claim(id="K-OLD", month="2025-04", submitted_at="2025-05-10T00:00:00Z", outages=[]),
+              claim(id="K-SPAN", month="2025-05", submitted_at="2025-06-20T00:00:00Z", outages=down),
+              claim(id="K-EUR", month="2025-05", submitted_at="2025-06-21T00:00:00Z", outages=down,
+                    contract={"billing": "annual_prepaid", "annual_commitment": "120000", "currency": "EUR"})]
+    assert _agree(engine, "case", cases) == 3
+    assert _agree(engine, "credit_claim", claims, "zh") == 3
+    plan = compile_plan(engine.family(), "credit_claim", DUCKDB, engine.options(NOW), shape("credit_claim"))
+    assert any("claim.currency_usd" in sql for sql in [plan.decision]) and "currency_not_usd" in plan.reasons

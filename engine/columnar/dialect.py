@@ -97,6 +97,10 @@ class Dialect:
         q = f"FLOOR(({a}) / ({b}))"
         return f"CAST(CASE WHEN {q} * ({b}) > ({a}) THEN {q} - 1 ELSE {q} END AS {self.big})"
 
+    def intdiv_small(self, a: str, b: str) -> str:
+        """floor(a / b) for BIGINT a >= 0 and b > 0 (exact in both engines)."""
+        return f"(({a}) div ({b}))" if self.spark else f"(({a}) // ({b}))"
+
     def mod(self, a: str, b: str) -> str:
         """a mod b for a >= 0, b > 0."""
         return f"(({a}) % ({b}))"
@@ -104,8 +108,12 @@ class Dialect:
     # -- strings ---------------------------------------------------------------
 
     def concat(self, *parts: str) -> str:
-        """Strings joined; null when any part is null."""
-        return "(" + " || ".join(parts) + ")" if len(parts) > 1 else parts[0]
+        """Non-null strings joined (DuckDB's concat() skips a null, Spark's gives null: never pass one)."""
+        return "concat(" + ", ".join(parts) + ")" if len(parts) > 1 else parts[0]
+
+    def fail(self, message: str) -> str:
+        """An expression that stops the query with `message` (a row the plan must never see)."""
+        return f"raise_error({self.text(message)})" if self.spark else f"error({self.text(message)})"
 
     def concat_ws(self, sep: str, *parts: str) -> str:
         """Parts joined by the literal `sep`, null parts left out."""

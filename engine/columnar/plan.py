@@ -165,6 +165,7 @@ def compile_plan(family: Family, kind: str, dialect: Dialect, options: Options,
     anchors = kinds.get(kind).anchors
     columns = revision_columns(kind)
     codes = {i: (r.code_words(options.lang) if options.lang != "en" else None) for i, r in enumerate(family.revisions)}
+    count = len(family.revisions)
     outcome_columns: list[tuple[str, str]] = []
     findings, reasons, failing = [], [], []
     for a, (anchor, rev) in enumerate(zip(anchors, columns)):
@@ -172,25 +173,34 @@ def compile_plan(family: Family, kind: str, dialect: Dialect, options: Options,
         for j in range(max((len(v) for v in rules.values()), default=0)):
             name = f"_o{a}_{j}"
             outcome_columns.append((name, _per_revision(dialect, rev, {
-                k: _outcome_index(rule[j], where, dialect) for k, rule in rules.items() if j < len(rule)}, "-1")))
+                k: _outcome_index(rule[j], where, dialect) for k, rule in rules.items() if j < len(rule)}, "-1", count)))
         findings.append(_per_revision(dialect, rev, {
-            k: _findings(rs, a, family.revisions[k], where, dialect, options.lang, codes[k]) for k, rs in rules.items()}, "NULL"))
+            k: _findings(rs, a, family.revisions[k], where, dialect, options.lang, codes[k]) for k, rs in rules.items()}, "NULL", count))
         reasons += [_per_revision(dialect, rev, {k: _reason(rs[j], f"_o{a}_{j}", dialect) for k, rs in rules.items()
-                                                 if j < len(rs)}, "NULL")
+                                                 if j < len(rs)}, "NULL", count)
                     for j in range(max((len(v) for v in rules.values()), default=0))]
-        failing += [_per_revision(dialect, rev, {k: _failing(rs, a, dialect) for k, rs in rules.items()}, "FALSE")]
+        failing += [_per_revision(dialect, rev, {k: _failing(rs, a, dialect) for k, rs in rules.items()}, "FALSE", count)]
     reasons_sql = dialect.list_filter(dialect.list_of(*reasons), "x", "x IS NOT NULL") if reasons else dialect.texts(())
     failing_sql = "(" + " OR ".join(failing) + ")" if failing else "FALSE"
     decision = _decision(family, kind, shape, dialect, options, columns, findings)
     return Plan(kind, dialect, tuple(outcome_columns), reasons_sql, failing_sql, decision, shape.outcome)
 
 
-def _per_revision(dialect: Dialect, column: str, branches: Mapping[int, str], otherwise: str) -> str:
-    """`CASE column WHEN k THEN branch ... ELSE otherwise END` (one branch: still tested, never assumed)."""
+def _per_revision(dialect: Dialect, column: str, branches: Mapping[int, str], otherwise: str,
+                  revisions: int | None = None) -> str:
+    """`CASE WHEN column = k THEN branch ... ELSE otherwise END`, revisions with the same SQL
+    sharing one branch; just the branch when every one of the `revisions` has it (rules
+    and messages unchanged between revisions compile to the same SQL)."""
     if not branches:
         return otherwise
-    whens = " ".join(f"WHEN {k} THEN {sql}" for k, sql in branches.items())
-    return f"(CASE {dialect.ident(column)} {whens} ELSE {otherwise} END)"
+    groups: dict[str, list[int]] = {}
+    for k, sql in branches.items():
+        groups.setdefault(sql, []).append(k)
+    if revisions is not None and len(groups) == 1 and len(branches) == revisions:
+        return next(iter(groups))
+    ident = dialect.ident(column)
+    whens = " ".join(f"WHEN {ident} IN ({', '.join(map(str, ks))}) THEN {sql}" for sql, ks in groups.items())
+    return f"(CASE {whens} ELSE {otherwise} END)"
 
 
 def _outcome_index(rule: Rule, where: SqlScope, dialect: Dialect) -> str:
@@ -216,12 +226,12 @@ def _findings(rules: tuple[Rule, ...], anchor: int, revision: Revision, where: S
         for i, outcome in enumerate(rule.outcomes):
             head = {"rule": rule.id, "outcome": outcome.outcome, "clause": rule.clause}
             try:
-                message = text.message(outcome.message[lang], where, dialect, codes, json_escaped=True)
+                message = text.message_pieces(outcome.message[lang], where, dialect, codes, json_escaped=True)
             except Uncompilable as exc:
                 raise exc.for_rule(rule.id) from None
             tail = f',"reason":{json.dumps(outcome.reason, ensure_ascii=False)}' if outcome.reason else ""
             opening = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1] + ',"message":"'
-            whens.append(f"WHEN {i} THEN {dialect.concat(dialect.text(opening), message, dialect.text(chr(34) + tail + '}'))}")
+            whens.append(f"WHEN {i} THEN {text.joined([(True, opening), *message, (True, chr(34) + tail + '}')], dialect)}")
         objects.append(f"(CASE {dialect.ident(f'_o{anchor}_{j}')} {' '.join(whens)} ELSE NULL END)")
     if not objects:
         return "NULL"
@@ -259,7 +269,9 @@ def _decision(family: Family, kind: str, shape: FactsShape, dialect: Dialect, op
         head = {"policy": own.family, "version": own.revision, "sha256": own.sha256, **extra}
         heads[combo] = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[1:-1]
     condition_of = (lambda combo: " AND ".join(f"{dialect.ident(c)} = {k}" for c, k in zip(columns, combo)))
-    head_sql = "(CASE " + " ".join(f"WHEN {condition_of(c)} THEN {dialect.text(h)}" for c, h in heads.items()) + " ELSE NULL END)"
+    stray = dialect.fail(f"a {kind} facts row has a revision index outside 0-{len(family.revisions) - 1}")
+    head_sql = ("(CASE " + " ".join(f"WHEN {condition_of(c)} THEN {dialect.text(h)}" for c, h in heads.items())
+                + f" ELSE {stray} END)")
     opening = dialect.concat(dialect.text('{"record":'), dialect.json_string(dialect.ident("record")),
                              dialect.text(f',"type":{json.dumps(kind)},"customer":'),
                              f"COALESCE({dialect.json_string(dialect.ident('customer'))}, 'null')", "','", head_sql)

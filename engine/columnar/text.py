@@ -32,11 +32,26 @@ _FORMATTER = string.Formatter()
 MICROS = 1_000_000
 
 
+SMALL = 9 * 10**12  # below it, n * 10**6 fits a BIGINT: the faster integer path
+
+
 def decimal_text(n: str, d: str, dialect: Dialect, places: int = SHOWN_PLACES) -> str:
-    """SQL of `decimal_text(n / d)` for integer SQL n and d > 0 (null when n is null)."""
+    """SQL of `decimal_text(n / d)` for integer SQL n and d > 0 (null when n is null):
+    in BIGINT arithmetic when both terms are small enough, else in the exact wide type."""
+    if places != SHOWN_PLACES:
+        return _decimal_text(n, d, dialect, places, big=True)
+    small = f"abs({n}) < {SMALL} AND {d} < {SMALL}"
+    return (f"(CASE WHEN {d} = 1 THEN {dialect.to_text(n)} WHEN {small} THEN {_decimal_text(n, d, dialect, places, False)} "
+            f"ELSE {_decimal_text(n, d, dialect, places, True)} END)")
+
+
+def _decimal_text(n: str, d: str, dialect: Dialect, places: int, big: bool) -> str:
     scale = 10**places
-    scaled = dialect.intdiv(f"abs({dialect.to_big(n)}) * {scale}", dialect.to_big(d))
-    whole = dialect.to_text(dialect.intdiv(scaled, str(scale)))
+    if big:
+        divide, scaled = dialect.intdiv, dialect.intdiv(f"abs({dialect.to_big(n)}) * {scale}", dialect.to_big(d))
+    else:
+        divide, scaled = dialect.intdiv_small, dialect.intdiv_small(f"abs(CAST({n} AS BIGINT)) * {scale}", f"CAST({d} AS BIGINT)")
+    whole = dialect.to_text(divide(scaled, str(scale)))
     part = dialect.mod(scaled, str(scale))
     digits = dialect.rtrim(dialect.lpad(dialect.to_text(part), places, "0"), "0")
     return (f"(CASE WHEN {n} < 0 AND {scaled} > 0 THEN '-' ELSE '' END || {whole} || "
@@ -111,14 +126,30 @@ def template_parts(template: str) -> list[tuple[str, str | None]]:
     return parts
 
 
-def message(template: str, where: SqlScope, dialect: Dialect, codes: Mapping[str, str] | None = None,
-            json_escaped: bool = False) -> str:
-    """SQL of the message the row engine renders from `template` with the facts in
-    `where`; with `json_escaped`, already escaped for inside a JSON string."""
-    pieces: list[str] = []
+Piece = tuple[bool, str]  # (True, literal text) or (False, SQL of a text)
+
+
+def joined(pieces: list[Piece], dialect: Dialect) -> str:
+    """SQL concatenating the pieces, adjacent literals merged into one (null when an SQL piece is null)."""
+    merged: list[Piece] = []
+    for literal, body in pieces:
+        if literal and merged and merged[-1][0]:
+            merged[-1] = (True, merged[-1][1] + body)
+        elif not literal or body:
+            merged.append((literal, body))
+    if not merged:
+        return "''"
+    return dialect.concat(*(dialect.text(body) if literal else body for literal, body in merged))
+
+
+def message_pieces(template: str, where: SqlScope, dialect: Dialect, codes: Mapping[str, str] | None = None,
+                   json_escaped: bool = False) -> list[Piece]:
+    """The pieces of the message the row engine renders from `template` with the facts in
+    `where`; with `json_escaped`, each already escaped for inside a JSON string."""
+    pieces: list[Piece] = []
     for literal, name in template_parts(template):
         if literal:
-            pieces.append(dialect.text(json.dumps(literal, ensure_ascii=False)[1:-1] if json_escaped else literal))
+            pieces.append((True, json.dumps(literal, ensure_ascii=False)[1:-1] if json_escaped else literal))
         if name is not None:
             if name not in where.facts:
                 raise Uncompilable(f"message {template!r} shows fact {name!r}, which has no SQL column")
@@ -126,5 +157,12 @@ def message(template: str, where: SqlScope, dialect: Dialect, codes: Mapping[str
             text = shown(value, dialect, codes)
             if json_escaped and value.type in ("text", "texts"):
                 text = json_inner(text, dialect)  # digits, instants and booleans need no escaping
-            pieces.append(text)
-    return dialect.concat(*pieces) if pieces else "''"
+            pieces.append((False, text))
+    return pieces
+
+
+def message(template: str, where: SqlScope, dialect: Dialect, codes: Mapping[str, str] | None = None,
+            json_escaped: bool = False) -> str:
+    """SQL of the message the row engine renders from `template` with the facts in
+    `where`; with `json_escaped`, already escaped for inside a JSON string."""
+    return joined(message_pieces(template, where, dialect, codes, json_escaped), dialect)
