@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+_SPARK_SECONDS = "yyyy-MM-dd'T'HH:mm:ss"  # Spark's datetime pattern of iso()'s seconds
 SQL_TYPES = ("int", "frac", "instant", "bool", "text", "texts")  # the typed columns of the facts relation
 
 # Spark settings the SQL of this package assumes (the runner sets them on its session).
@@ -59,6 +60,10 @@ class Dialect:
     def null(self, kind: str) -> str:
         """A typed null of a fact kind."""
         return self.cast("NULL", self.column_type(kind if kind != "frac" else "int"))
+
+    def ident(self, name: str) -> str:
+        """A column name quoted (fact names such as `month` or `now` are keywords of SQL)."""
+        return f"`{name}`" if self.spark else f'"{name}"'
 
     # -- literals --------------------------------------------------------------
 
@@ -174,7 +179,7 @@ class Dialect:
         """`YYYY-MM-DDTHH:MM:SS` of an instant in UTC (years 1000-9999)."""
         ts = self.micros_to_timestamp(micros)
         if self.spark:
-            return f"date_format({ts}, \"yyyy-MM-dd'T'HH:mm:ss\")"
+            return f"date_format({ts}, {self.text(_SPARK_SECONDS)})"
         return f"strftime({ts}, '%Y-%m-%dT%H:%M:%S')"
 
     # -- JSON input --------------------------------------------------------------

@@ -98,27 +98,32 @@ class SqlScope:
     fields: Mapping[str, Value]
 
 
-def column(name: str, kind: str, qualifier: str = "") -> Value:
-    """The Value of a column `name` of type `kind` (a frac is `name__n`, `name__d`)."""
+def column(name: str, kind: str, dialect: Dialect, qualifier: str = "") -> Value:
+    """The Value of a column `name` of type `kind` (a frac is `name__n`, `name__d`), quoted."""
     if kind not in TYPES:
         raise ValueError(f"unknown column type {kind!r}; expected one of {', '.join(TYPES)}")
     if not _IDENT.match(name):
         raise ValueError(f"{name!r} is not a plain SQL column name")
     prefix = f"{qualifier}." if qualifier else ""
     if kind == "frac":
-        return Value("frac", f"{prefix}{name}__n", f"{prefix}{name}__d")
-    return Value(kind, prefix + name)
+        return Value("frac", prefix + dialect.ident(f"{name}__n"), prefix + dialect.ident(f"{name}__d"))
+    return Value(kind, prefix + dialect.ident(name))
+
+
+FIELD_PREFIX = "field__"  # fields next to facts: a claim has both a field and a fact `submitted_at`
 
 
 def field_column(path: str) -> str:
-    """The staged column of a record field path: `portal_case.customer_name` -> `portal_case__customer_name`."""
-    return path.replace(".", "__")
+    """The column of a record field path next to the facts: `portal_case.customer_name` ->
+    `field__portal_case__customer_name` (a staged relation names it without the prefix)."""
+    return FIELD_PREFIX + path.replace(".", "__")
 
 
-def scope(fact_types: Mapping[str, str], field_types: Mapping[str, str] = {}, qualifier: str = "") -> SqlScope:
+def scope(dialect: Dialect, fact_types: Mapping[str, str], field_types: Mapping[str, str] = {},
+          qualifier: str = "") -> SqlScope:
     """A scope over one relation holding the facts and fields with the given types."""
-    return SqlScope({n: column(n, t, qualifier) for n, t in fact_types.items()},
-                    {p: column(field_column(p), t, qualifier) for p, t in field_types.items()})
+    return SqlScope({n: column(n, t, dialect, qualifier) for n, t in fact_types.items()},
+                    {p: column(field_column(p), t, dialect, qualifier) for p, t in field_types.items()})
 
 
 # -- operands ----------------------------------------------------------------
