@@ -103,7 +103,7 @@ def sql_months(check: Check, family: Family, options: Options, months: str, dial
 
 
 def month_row(family: Family, row: Mapping[str, Any]) -> dict[str, Any]:
-    entry = read_sql(uptime_sql.FACT_TYPES, row) | {"id": row["id"], "rev": family.revisions[row["rev"]].revision, "pos": row["pos"]}
+    entry = read_sql(uptime_sql.FACT_TYPES, row) | {"id": row["record"], "rev": family.revisions[row["rev"]].revision, "pos": row["pos"]}
     if row["has_contract"]:
         entry |= {"credit_amount": row["credit_amount"], "zero_amount": row["zero_amount"], "settlement": row["settlement"]}
     return entry
@@ -204,3 +204,12 @@ def spark_session() -> Any:
     for key, value in SPARK_CONF.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
+
+
+def plan_decisions(con: Any, family: Family, kind: str, facts: str, options: Options,
+                   dialect: Dialect = DUCKDB) -> dict[int, dict[str, Any]]:
+    """The decisions the compiled plan (engine.columnar.plan) makes of a facts query, parsed, by pos."""
+    from engine.columnar.plan import compile_plan
+
+    plan = compile_plan(family, kind, dialect, options)
+    return {r["pos"]: json.loads(r["decision"]) for r in rows(con, f"WITH facts AS ({facts}) {plan.sql('facts')}")}

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from check_helpers import generate
-from columnar_facts_helpers import (claim_facts_python, claim_facts_sql, claim_line, compare_claims, python_claim, rows,
-                                    spark_session, stage_claims)
+from columnar_facts_helpers import (claim_facts_python, claim_facts_sql, claim_line, compare_claims, plan_decisions,
+                                    python_claim, rows, spark_session, stage_claims)
 from conftest import ROOT, claim, outage
 from engine.columnar import claim as claim_sql
 from engine.columnar.dialect import DUCKDB, SPARK
@@ -98,6 +98,7 @@ def test_claims_under_as_of_have_the_row_engines_facts(genesys) -> None:
 
 def test_doubtful_lines_are_not_sure_and_go_to_the_row_engine(genesys) -> None:
     lines = [claim_line(r) for r in DOUBTFUL] + [claim_line(claim())[:-1] + ', "id": "K-2"}', "{not json", "[1, 2]",
+                                                 claim_line(claim())[:-1] + ", }", claim_line(claim(outages=[]))[:-3] + "[ ,]}",
                                                  claim_line(claim(id="K-\\u0041")).replace("\\\\", "\\")]
     counts = compare_claims(lines, genesys, NOW)
     assert counts["sure"] == 0
@@ -121,6 +122,21 @@ def test_example_claims_have_the_row_engines_facts(genesys) -> None:
     lines = [claim_line(r.data) for r in records]
     assert lines
     assert compare_claims(lines, genesys, NOW)["decided"] == len(lines)
+
+
+def test_claim_decisions_through_the_compiled_plan_equal_the_row_engines(genesys, tmp_path: Path) -> None:
+    import duckdb
+
+    data = generate(tmp_path / "data", cases=5, customers=20, claims=300, seed=9)
+    generated = (data / "claims.jsonl").read_text(encoding="utf-8").splitlines()
+    for lines, options in [(_boundary_claims(genesys), NOW), (generated, NOW), (generated[:60], Options(now=NOW.now, lang="zh")),
+                           (_boundary_claims(genesys), Options(now=NOW.now, as_of=date(2021, 6, 1)))]:
+        con = duckdb.connect()
+        stage_claims(con, lines)
+        got = plan_decisions(con, genesys, "credit_claim", claim_sql.facts_sql(genesys, DUCKDB, "staged", options), options)
+        assert sorted(got) == list(range(len(lines)))
+        for pos, line in enumerate(lines):
+            assert got[pos] == python_claim(line, genesys, options).to_json(), f"line {pos}"
 
 
 def test_claims_from_json_text_are_not_staged_on_spark() -> None:

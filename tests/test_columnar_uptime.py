@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from check_helpers import generate, write
-from columnar_facts_helpers import (assert_months_equal, month_row, python_months, read_check, rows, spark_session,
-                                    sql_months)
+from columnar_facts_helpers import (assert_months_equal, month_row, plan_decisions, python_months, read_check, rows,
+                                    spark_session, sql_months)
 from engine.columnar import uptime as uptime_sql
 from engine.columnar.dialect import SPARK
 from engine.core.evaluate import Options
@@ -99,6 +99,29 @@ def test_generated_customer_months_have_the_row_engines_facts(genesys, tmp_path:
     python = python_months(check, genesys, NOW)
     assert len(python) == 40 * 12 and any(r["credit_percent"] > 0 for r in python)
     assert_months_equal(python, sql_months(check, genesys, NOW, "2024-01..2024-12"))
+
+
+def test_customer_month_decisions_through_the_compiled_plan_equal_the_row_engines(genesys, boundary, tmp_path: Path) -> None:
+    import duckdb
+    from engine.check.months import customer_months, uptime_record
+    from engine.columnar.dialect import DUCKDB
+    from engine.core.evaluate import evaluate
+    from engine.core.records import Source, parse_record
+
+    data = generate(tmp_path / "data", cases=5, customers=15, claims=5, seed=3)
+    inputs = [boundary, (str(data / "incidents.csv"), str(data / "contracts.csv"))]
+    for (incidents, contracts), options in zip(inputs * 2, [NOW, NOW, Options(now=NOW.now, lang="zh"),
+                                                             Options(now=NOW.now, as_of=date(2024, 5, 1))]):
+        months = "2023-12..2025-01"
+        check = read_check(genesys, options, incidents, contracts, months)
+        con = duckdb.connect()
+        sql_months(check, genesys, options, months, con=con)  # loads the inputs into `inc` and `con`
+        facts = uptime_sql.facts_sql(genesys, DUCKDB, "inc", options, months=parse_months(months), contracts="con")
+        got = plan_decisions(con, genesys, "uptime", facts, options)
+        customers = list(check.contracts) or list(check.index.customers)
+        want = [evaluate(parse_record(uptime_record(cm.customer, cm.month, cm.outages), Source("m", None)), genesys, options).to_json()
+                for cm in customer_months(customers, check.months, check.index, check.contracts)]
+        assert [got[pos] for pos in range(len(want))] == want
 
 
 def test_a_customer_whose_record_id_the_schema_refuses_is_left_to_the_row_engine(genesys, tmp_path: Path) -> None:

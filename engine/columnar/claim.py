@@ -23,7 +23,9 @@ from engine.columnar.months import claim_months, values_sql
 from engine.columnar.outages import union_sql
 from engine.columnar.stamps import (MONEY_SHAPE, MONTH_SHAPE, NAME_SHAPE, all_of, any_of, byte_length, explode, finds,
                                     has_all, instant_sure, instant_us, money_d, money_n)
-from engine.lang.backends.sql import Uncompilable
+from engine.columnar import text
+from engine.columnar.plan import FactsShape, ResultField
+from engine.lang.backends.sql import Uncompilable, field_column
 from engine.core.evaluate import Options
 from engine.policy.family import Family, Revision
 from engine.timeutil import micros
@@ -37,12 +39,15 @@ FACT_TYPES: dict[str, str] = {
     "settlement": "text",
 }
 
+FIELD_TYPES: dict[str, str] = {"contract.billing": "text", "submitted_at": "instant", "support_case": "text"}
+
 CLAIM_KEYS = ("contract", "customer", "id", "month", "outages", "submitted_at", "support_case", "type")
 CONTRACT_KEYS = ("annual_commitment", "billing", "currency", "monthly_commitment")
 OUTAGE_KEYS = ("cause", "end", "functions", "id", "note", "start")
 # Characters that make a record doubtful as a whole: escapes (surrogates, control characters)
 # and raw control characters or line separators (engine.io.schemas.CONTROL_CHARACTERS).
 DOUBTFUL_TEXT = r"[\x00-\x1f\x7f-\x{9f}\x{2028}\x{2029}\\]"
+TRAILING_COMMA = r",[ \t\n\r]*[]}]"  # DuckDB reads `[1,]` and `{"a": 1,}`; the engine's decoder does not
 YEARS_AHEAD = 5  # claim months tabled past the later of the latest revision and now; later ones go to the row engine
 ID_LIMIT = 200
 
@@ -135,7 +140,7 @@ def stage_sql(dialect: Dialect, raw: str) -> str:
     """SELECT over `raw` (pos, j): the staged claim columns and `sure` (FALSE for any doubt)."""
     j = _Json(dialect)
     d = dialect
-    sure = f"(NOT {finds(d, 'j', DOUBTFUL_TEXT)} AND {_checks(j)})"
+    sure = f"(NOT {finds(d, 'j', DOUBTFUL_TEXT)} AND NOT {finds(d, 'j', TRAILING_COMMA)} AND {_checks(j)})"
     sub = j.str_("j", "$.submitted_at")
     cols = {"id": j.str_("j", "$.id"), "customer": j.str_("j", "$.customer"), "month": j.str_("j", "$.month"),
             "submitted_at": sub, "submitted_us": instant_us(d, sub), "support_case": j.str_("j", "$.support_case"),
@@ -189,10 +194,11 @@ def doubt_sql(family: Family, dialect: Dialect, staged: str, options: Options) -
 
 
 def facts_sql(family: Family, dialect: Dialect, staged: str, options: Options) -> str:
-    """One row per sure claim the SQL decides (see doubt_sql for the others), in input order: pos,
-    rev (the claim's revision, the decision's), month_rev, the record's columns, every fact of
-    FACT_TYPES, and what the result needs: uptime_version, uptime_sha256 (the month's revision),
-    minor_units, credit_amount (the credit when eligible, as money text) and zero_amount."""
+    """One row per sure claim the SQL decides (see doubt_sql for the others), in input order, as
+    engine.columnar.plan.FactsShape says: pos, rev (the claim's revision, the decision's), rev_0
+    (the month's), record, customer, every fact of FACT_TYPES, the fields the rules read
+    (FIELD_TYPES), and what the result needs: uptime_version, uptime_sha256 (the month's
+    revision), minor_units, credit_amount (the credit when eligible, as money text), zero_amount."""
     d, revisions = dialect, family.revisions
     checked = _checked_sql(family, d, staged, options)
     crit = terms.critical(d, "x.month_rev", revisions, "o.functions")
@@ -216,7 +222,7 @@ iv AS (
   FROM ov x
   WHERE {crit} AND GREATEST(o.s, x.ms) < LEAST(o.e, x.me)),
 u AS ({union_sql('iv', ('pos',))})
-SELECT x.pos, x.rev, x.month_rev, x.id, x.customer, x.month,
+SELECT x.pos, x.rev, x.month_rev AS rev_0, x.id AS record, x.customer, x.month,
   x.ms AS month_start, x.me AS month_end,
   {frac('total_minutes', '(x.me - x.ms)', m)},
   {frac('unavailable_minutes', 'COALESCE(u.b, 0)', m)},
@@ -225,8 +231,9 @@ SELECT x.pos, x.rev, x.month_rev, x.id, x.customer, x.month,
   {frac('credit_percent', tier_p('n'), tier_p('d'))},
   {frac('tier_below', tier_b('n'), tier_b('d'))},
   x.submitted_us AS submitted_at, x.support_case,
-  x.contract__billing, x.contract__currency,
   x.contract__billing AS billing, x.contract__currency AS currency,
+  x.contract__billing AS {field_column('contract.billing')}, x.submitted_us AS {field_column('submitted_at')},
+  x.support_case AS {field_column('support_case')},
   {frac('base_amount', base('n'), base('d'))},
   x.window_days, x.closes AS window_closes_at, x.window_revision,
   {terms.settlement(d, 'x.rev', revisions, 'x.contract__billing')} AS settlement,
@@ -235,3 +242,24 @@ SELECT x.pos, x.rev, x.month_rev, x.id, x.customer, x.month,
   {terms.money_text(d, '0', '1', minor)} AS zero_amount
 FROM x LEFT JOIN u ON u.pos = x.pos
 ORDER BY x.pos"""
+
+
+def shape(family: Family, dialect: Dialect, options: Options) -> FactsShape:
+    """What facts_sql's relation holds for the plan: the result as engine.kinds.credit_claim
+    writes it, eligibility and amount from the reasons the plan's rules give (engine.core.credit.settle)."""
+    d = dialect
+    eligible = f"({d.list_len('reasons')} = 0)"
+    shown = lambda name: text.decimal_text(f"{name}__n", f"{name}__d", d)  # noqa: E731
+    result = (
+        ResultField("eligible", "bool", eligible),
+        ResultField("credit_percent", "text", shown("credit_percent")),
+        ResultField("credit_amount", "text", f"(CASE WHEN {eligible} THEN credit_amount ELSE zero_amount END)"),
+        ResultField("currency", "text", "currency"),
+        ResultField("settlement", "text", f"(CASE WHEN {eligible} THEN settlement END)"),
+        ResultField("reasons", "texts", "reasons"),
+        ResultField("uptime_version", "text", "uptime_version"),
+        ResultField("uptime_percent", "text", shown("uptime_percent")),
+        ResultField("window_closes_at", "text", text.iso("window_closes_at", d)),
+    )
+    return FactsShape("credit_claim", FACT_TYPES, FIELD_TYPES, result,
+                      outcome=f"(CASE WHEN {eligible} THEN 'eligible' ELSE 'not_eligible' END)")

@@ -29,7 +29,9 @@ from typing import Any, Iterator, Mapping, Sequence
 from engine.columnar import terms
 from engine.columnar.months import uptime_months, values_sql
 from engine.columnar.outages import union_sql
+from engine.columnar import text
 from engine.columnar.dialect import Dialect
+from engine.columnar.plan import FactsShape, ResultField
 from engine.columnar.stamps import byte_length, finds, money_d, money_n
 from engine.check.months import Contract, OutageIndex
 from engine.core.evaluate import Options
@@ -132,8 +134,9 @@ def doubt_sql(family: Family, dialect: Dialect, staged: str, options: Options, *
 
 def facts_sql(family: Family, dialect: Dialect, staged: str, options: Options, *, months: Sequence[str],
               contracts: str | None = None) -> str:
-    """One row per customer-month the SQL decides, in decision order: pos, rev (the month's
-    revision), id, customer, every fact of FACT_TYPES, and the contract's credit terms under that
+    """One row per customer-month the SQL decides, in decision order, as engine.columnar.plan.FactsShape
+    says: pos, rev (the month's revision), record, customer, every fact of FACT_TYPES, and the
+    contract's credit terms under that
     revision for the month's credit owed (engine.check.months.credit_owed): has_contract, billing,
     currency, base_amount, settlement, credit_amount (when eligible), zero_amount.
     `staged` is the incidents relation (INCIDENT_COLUMNS), `contracts` the contracts'."""
@@ -149,7 +152,7 @@ def facts_sql(family: Family, dialect: Dialect, staged: str, options: Options, *
     m = str(terms.MICROS_PER_MINUTE)
     frac = lambda name, n, den: terms.fraction_columns(d, name, n, den)  # noqa: E731
     return f"""
-SELECT x.pos, x.rev, x.id, x.customer, x.month, x.ms AS month_start, x.me AS month_end,
+SELECT x.pos, x.rev, x.id AS record, x.customer, x.month, x.ms AS month_start, x.me AS month_end,
   {frac('total_minutes', '(x.me - x.ms)', m)},
   {frac('unavailable_minutes', 'x.b', m)},
   {frac('excluded_minutes', 'x.c', m)},
@@ -164,3 +167,14 @@ SELECT x.pos, x.rev, x.id, x.customer, x.month, x.ms AS month_start, x.me AS mon
 FROM ({_checked_sql(d, family, staged, options, months, contracts)}) x
 WHERE x.doubt IS NULL
 ORDER BY x.pos"""
+
+
+RESULT = ("total_minutes", "unavailable_minutes", "excluded_minutes", "uptime_percent", "credit_percent")
+
+
+def shape(family: Family, dialect: Dialect, options: Options) -> FactsShape:
+    """What facts_sql's relation holds for the plan: the result as engine.kinds.uptime writes it
+    (exact decimal texts), the outcome credit_due when the credit percent is above zero."""
+    result = tuple(ResultField(name, "text", text.decimal_text(f"{name}__n", f"{name}__d", dialect)) for name in RESULT)
+    return FactsShape("uptime", FACT_TYPES, {}, result,
+                      outcome="(CASE WHEN credit_percent__n > 0 THEN 'credit_due' ELSE 'no_credit' END)")
