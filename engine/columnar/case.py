@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from engine.columnar.instant import instant_sql
+from engine.columnar.instant import instant_from_parts, instant_parts
 from engine.columnar.lists import Spell
 
 # The clock is unrolled at compile time for this many severity-change events; a
@@ -124,84 +124,101 @@ def parquet_schema() -> Any:
 
 
 def _json_fields(spell: Spell, raw: str) -> str:
-    """One row per line: each field as its JSON type and value (still unchecked)."""
+    """One row per line: each field typed, with `<field>_ok` saying its JSON type is
+    the schema's (or it is absent), and the events as (ok, idx, type, at_text, via, to).
+
+    Built in layers so each JSON value is parsed and typed once: the line's keys and
+    values, then each value's JSON type, then the typed columns."""
     paths = ", ".join(spell.quote(f"$.{k}") for k in TOP_KEYS)
-    top = (f"SELECT pos, j, v, json_type(v) = 'OBJECT' AS obj, "
+    top = (f"SELECT pos, j, json_type(v) = 'OBJECT' AS obj, "
            f"CASE WHEN json_type(v) = 'OBJECT' THEN json_keys(v) END AS keys, "
            f"CASE WHEN json_type(v) = 'OBJECT' THEN json_extract(v, [{paths}]) END AS x "
            f"FROM (SELECT pos, j, TRY_CAST(j AS JSON) AS v FROM {raw})")
-    x = {k: f"x[{i}]" for i, k in enumerate(TOP_KEYS, 1)}
+    typed_layer = ", ".join(f"x[{i}] AS j_{k}, json_type(x[{i}]) AS t_{k}" for i, k in enumerate(TOP_KEYS, 1))
+    values = f"SELECT pos, j, obj, keys, {typed_layer} FROM ({top})"
     trailing_comma = spell.contains_match("j", TRAILING_COMMA)
     surrogate = spell.contains_match("j", SURROGATE_ESCAPE)
     cols = [
         "pos",
         f"(obj AND {_keys_ok(spell, 'keys', TOP_KEYS)} AND NOT {trailing_comma} AND NOT {surrogate}) AS shape_ok",
-        *_json_text("type", x["type"]), *_json_text("id", x["id"]), *_json_text("customer", x["customer"]),
-        *_json_text("channel", x["channel"]), *_json_text("submitted_at", x["submitted_at"]),
-        *_json_int("severity", x["severity"]),
-        *_json_object("designated_contacts", x["designated_contacts"], CONTACT_KEYS, _json_int),
-        *_json_object("portal_case", x["portal_case"], PORTAL_KEYS, _json_bool),
-        *_json_bool("initial_troubleshooting", x["initial_troubleshooting"]),
-        f"(json_type({x['events']}) IS NULL OR json_type({x['events']}) = 'ARRAY') AS events_ok",
-        f"CASE WHEN json_type({x['events']}) = 'ARRAY' THEN {_json_events(spell, x['events'])}"
-        f" ELSE []::STRUCT(ok BOOLEAN, idx BIGINT, type VARCHAR, at_text VARCHAR, via VARCHAR, \"to\" BIGINT)[] END AS ev",
+        *_json_text("type"), *_json_text("id"), *_json_text("customer"), *_json_text("channel"), *_json_text("submitted_at"),
+        *_json_int("severity"),
+        *_json_object(spell, "designated_contacts", CONTACT_KEYS, "BIGINT"),
+        *_json_object(spell, "portal_case", PORTAL_KEYS, "BOOLEAN"),
+        *_json_bool("initial_troubleshooting"),
+        "(t_events IS NULL OR t_events = 'ARRAY') AS events_ok",
+        f"CASE WHEN t_events = 'ARRAY' THEN {_json_events(spell, 'j_events')} ELSE {EMPTY_EVENTS} END AS ev",
     ]
-    return f"SELECT {', '.join(cols)} FROM ({top})"
+    return f"SELECT {', '.join(cols)} FROM ({values})"
 
 
-def _json_text(name: str, value: str) -> list[str]:
-    return [f"(json_type({value}) IS NULL OR json_type({value}) = 'VARCHAR') AS {name}_ok",
-            f"CASE WHEN json_type({value}) = 'VARCHAR' THEN {value} ->> '$' END AS {name}"]
+EMPTY_EVENTS = "[]::STRUCT(ok BOOLEAN, idx BIGINT, type VARCHAR, at_text VARCHAR, via VARCHAR, \"to\" BIGINT)[]"
+INTEGER_TYPES = "('BIGINT', 'UBIGINT')"
 
 
-def _json_int(name: str, value: str) -> list[str]:
+def _json_text(name: str) -> list[str]:
+    return [f"(t_{name} IS NULL OR t_{name} = 'VARCHAR') AS {name}_ok",
+            f"CASE WHEN t_{name} = 'VARCHAR' THEN j_{name} ->> '$' END AS {name}"]
+
+
+def _json_int(name: str) -> list[str]:
     """A JSON integer that fits BIGINT (json_type BIGINT/UBIGINT; the cast refuses a larger one)."""
-    number = f"CASE WHEN json_type({value}) IN ('BIGINT', 'UBIGINT') THEN TRY_CAST({value} AS BIGINT) END"
-    return [f"(json_type({value}) IS NULL OR ({number}) IS NOT NULL) AS {name}_ok", f"{number} AS {name}"]
+    number = f"CASE WHEN t_{name} IN {INTEGER_TYPES} THEN TRY_CAST(j_{name} AS BIGINT) END"
+    return [f"(t_{name} IS NULL OR ({number}) IS NOT NULL) AS {name}_ok", f"{number} AS {name}"]
 
 
-def _json_bool(name: str, value: str) -> list[str]:
-    return [f"(json_type({value}) IS NULL OR json_type({value}) = 'BOOLEAN') AS {name}_ok",
-            f"CASE WHEN json_type({value}) = 'BOOLEAN' THEN CAST({value} AS BOOLEAN) END AS {name}"]
+def _json_bool(name: str) -> list[str]:
+    return [f"(t_{name} IS NULL OR t_{name} = 'BOOLEAN') AS {name}_ok",
+            f"CASE WHEN t_{name} = 'BOOLEAN' THEN CAST(j_{name} AS BOOLEAN) END AS {name}"]
 
 
-def _json_object(name: str, value: str, keys: tuple[str, ...], typed: Any) -> list[str]:
-    """An optional object of known keys, each typed by `typed`; absent -> every column NULL."""
-    spell = Spell("duckdb")
-    inner: list[str] = []
-    oks = []
+def _json_object(spell: Spell, name: str, keys: tuple[str, ...], sql_type: str) -> list[str]:
+    """An optional object of known keys, each a BIGINT (>= 0 is checked later) or a
+    BOOLEAN; absent -> every column NULL."""
+    wanted = INTEGER_TYPES if sql_type == "BIGINT" else "('BOOLEAN')"
+    value = f"j_{name}"
+    inner, oks = [], []
     for key in keys:
-        ok, col = typed(f"{name}__{key}", f"json_extract({value}, {spell.quote('$.' + key)})")
-        inner.append(col)
-        oks.append(ok.rsplit(" AS ", 1)[0])
-    listed = f"json_keys({value})"
-    shape = (f"(json_type({value}) IS NULL OR (json_type({value}) = 'OBJECT' AND {_keys_ok(spell, listed, keys)}"
+        field = f"json_extract({value}, {spell.quote('$.' + key)})"
+        cast = "TRY_CAST" if sql_type == "BIGINT" else "CAST"
+        typed = f"CASE WHEN json_type({field}) IN {wanted} THEN {cast}({field} AS {sql_type}) END"
+        inner.append(f"CASE WHEN t_{name} = 'OBJECT' THEN {typed} END AS {name}__{key}")
+        oks.append(f"(json_type({field}) IS NULL OR ({typed}) IS NOT NULL)")
+    shape = (f"(t_{name} IS NULL OR (t_{name} = 'OBJECT' AND {_keys_ok(spell, f'json_keys({value})', keys)}"
              f" AND {' AND '.join(oks)})) AS {name}_ok")
     return [shape, *inner]
 
 
 def _json_events(spell: Spell, events: str) -> str:
-    """Each event as (ok, idx, type, at_text, via, to); `ok` covers its keys and types."""
-    e = "e"
-    fields = {k: f"json_extract({e}, {spell.quote('$.' + k)})" for k in EVENT_KEYS}
-    typ, at, via, to, note = (fields[k] for k in EVENT_KEYS)
-    ok = (f"json_type({e}) = 'OBJECT' AND {_keys_ok(spell, f'json_keys({e})', EVENT_KEYS)}"
-          f" AND json_type({typ}) = 'VARCHAR' AND ({typ} ->> '$') IN ({', '.join(spell.quote(t) for t in EVENT_TYPES)})"
-          f" AND json_type({at}) = 'VARCHAR'"
-          f" AND (json_type({via}) IS NULL OR (json_type({via}) = 'VARCHAR' AND {spell.full_match(f'({via} ->> {chr(39)}${chr(39)})', NAME)}))"
-          f" AND (json_type({via}) IS NOT NULL OR ({typ} ->> '$') NOT IN ({', '.join(spell.quote(t) for t in NEEDS_VIA)}))"
-          f" AND (json_type({to}) IS NULL OR (json_type({to}) IN ('BIGINT', 'UBIGINT') AND TRY_CAST({to} AS BIGINT) >= 1))"
-          f" AND (json_type({to}) IS NOT NULL OR ({typ} ->> '$') <> 'severity_change')"
-          f" AND (json_type({note}) IS NULL OR json_type({note}) = 'VARCHAR')")
-    body = spell.struct({
-        "ok": f"coalesce({ok}, FALSE)",
-        "idx": "i",
-        "type": f"{typ} ->> '$'",
-        "at_text": f"{at} ->> '$'",
-        "via": f"CASE WHEN json_type({via}) = 'VARCHAR' THEN {via} ->> '$' END",
-        "to": f"CASE WHEN json_type({to}) IN ('BIGINT', 'UBIGINT') THEN TRY_CAST({to} AS BIGINT) END",
-    })
-    return spell.transform(f"CAST({events} AS JSON[])", "e, i", body)
+    """Each event as (ok, idx, type, at_text, via, to); `ok` covers its keys and
+    types (the instant is read later). Three passes: keys and values, their JSON
+    types, the checks."""
+    paths = ", ".join(spell.quote(f"$.{k}") for k in EVENT_KEYS)
+    raw = spell.transform(f"CAST({events} AS JSON[])", "e, i", spell.struct({
+        "idx": "i", "obj": "json_type(e) = 'OBJECT'",
+        "keys": "CASE WHEN json_type(e) = 'OBJECT' THEN json_keys(e) END",
+        "x": f"CASE WHEN json_type(e) = 'OBJECT' THEN json_extract(e, [{paths}]) END",
+    }))
+    typed = spell.transform(raw, "e", spell.struct({
+        "idx": "e.idx", "obj": "e.obj", "keys": "e.keys",
+        **{f"t_{k}": f"json_type(e.x[{i}])" for i, k in enumerate(EVENT_KEYS, 1)},
+        "type": "e.x[1] ->> '$'", "at": "e.x[2] ->> '$'", "via": "e.x[3] ->> '$'",
+        "to": f"CASE WHEN json_type(e.x[4]) IN {INTEGER_TYPES} THEN TRY_CAST(e.x[4] AS BIGINT) END",
+    }))
+    to = "e." + spell.ident("to")
+    needs_via = ", ".join(spell.quote(t) for t in NEEDS_VIA)
+    ok = (f"e.obj AND {_keys_ok(spell, 'e.keys', EVENT_KEYS)}"
+          f" AND e.t_type = 'VARCHAR' AND e.type IN ({', '.join(spell.quote(t) for t in EVENT_TYPES)})"
+          f" AND e.t_at = 'VARCHAR'"
+          f" AND (e.t_via IS NULL OR (e.t_via = 'VARCHAR' AND {spell.full_match('e.via', NAME)}))"
+          f" AND (e.t_via IS NOT NULL OR e.type NOT IN ({needs_via}))"
+          f" AND (e.t_to IS NULL OR {to} >= 1)"
+          f" AND (e.t_to IS NOT NULL OR e.type <> 'severity_change')"
+          f" AND (e.t_note IS NULL OR e.t_note = 'VARCHAR')")
+    return spell.transform(typed, "e", spell.struct({
+        "ok": f"coalesce({ok}, FALSE)", "idx": "e.idx", "type": "e.type", "at_text": "e.at",
+        "via": "CASE WHEN e.t_via = 'VARCHAR' THEN e.via END", "to": to,
+    }))
 
 
 def _keys_ok(spell: Spell, keys: str, allowed: tuple[str, ...]) -> str:
@@ -261,26 +278,35 @@ def _parquet_fields(spell: Spell, raw: str, columns: Sequence[str]) -> str:
 
 
 def _checked(spell: Spell, fields: str) -> str:
-    """Typed staged columns and `sure` from the per-field checks of `fields`."""
-    ok_sub, sub_us = instant_sql(spell, "submitted_at")
-    ev_ok, ev_us = instant_sql(spell, "e.at_text")
-    parsed = spell.transform("ev", "e", spell.struct({
-        "at": f"CASE WHEN {ev_ok} THEN {ev_us} END", "idx": "e.idx", "type": "e.type", "via": "e.via", "to": f"e.{spell.ident('to')}",
+    """Typed staged columns and `sure` from the per-field checks of `fields`: the
+    instants' parts computed once (a layer), then read; events sorted by (time, place)."""
+    sub_parts = instant_parts(spell, "submitted_at")
+    ev_parts = spell.transform("ev", "e", spell.struct({
+        "ok": "e.ok", "idx": "e.idx", "type": "e.type", "via": "e.via", "to": f"e.{spell.ident('to')}",
+        "p": spell.struct(instant_parts(spell, "e.at_text")),
     }))
-    events_bad = spell.none("ev", "e", f"NOT (e.ok AND {ev_ok})")
-    changes = spell.size(spell.filter("ev", "e", "e.type = 'severity_change'"))
+    parts = f"SELECT *, {', '.join(f'{v} AS sp_{k}' for k, v in sub_parts.items())}, {ev_parts} AS evp FROM ({fields})"
+    ok_sub, sub_us = instant_from_parts(spell, {k: f"sp_{k}" for k in sub_parts})
+    ev_ok, ev_us = instant_from_parts(spell, {k: f"e.p.{k}" for k in sub_parts})
+    read = spell.transform("evp", "e", spell.struct({
+        "ok": f"(e.ok AND {ev_ok})", "at": ev_us, "idx": "e.idx", "type": "e.type", "via": "e.via", "to": f"e.{spell.ident('to')}",
+    }))
+    instants = f"SELECT *, {ok_sub} AS submitted_ok, {sub_us} AS submitted_us, {read} AS evt FROM ({parts})"
+    events_bad = spell.none("evt", "e", "NOT e.ok")
+    changes = spell.size(spell.filter("evt", "e", "e.type = 'severity_change'"))
     sure = " AND ".join([
         "shape_ok", *(f"{k}_ok" for k in ("type", "id", "customer", "channel", "submitted_at", "severity",
                                           "designated_contacts", "portal_case", "initial_troubleshooting", "events")),
         "type = 'case'",
         "length(id) BETWEEN 1 AND 200", f"NOT {spell.contains_match('id', CONTROL)}",
         "length(customer) BETWEEN 1 AND 200", f"NOT {spell.contains_match('customer', CONTROL)}",
-        "severity >= 1", spell.full_match("channel", NAME), ok_sub,
+        "severity >= 1", spell.full_match("channel", NAME), "submitted_ok",
         "coalesce(designated_contacts__primary >= 0, TRUE)", "coalesce(designated_contacts__backup >= 0, TRUE)",
         events_bad, f"{changes} <= {MAX_CHANGES}",
     ])
-    typed = (f"SELECT *, coalesce({sure}, FALSE) AS pre_sure, CASE WHEN {ok_sub} THEN {sub_us} END AS submitted_us, "
-             f"{spell.sort(parsed)} AS events_us FROM ({fields})")
+    ordered = spell.sort(spell.transform("evt", "e", spell.struct({
+        "at": "e.at", "idx": "e.idx", "type": "e.type", "via": "e.via", "to": f"e.{spell.ident('to')}"})))
+    typed = f"SELECT *, coalesce({sure}, FALSE) AS pre_sure, {ordered} AS events_us FROM ({instants})"
     not_before = spell.none("events_us", "e", "e.at < submitted_us")
     out = ["pos", f"coalesce(pre_sure AND {not_before}, FALSE) AS sure", "type", "id", "customer", "severity", "channel",
            "submitted_us AS submitted_at", "designated_contacts__primary", "designated_contacts__backup",

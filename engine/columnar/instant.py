@@ -20,33 +20,46 @@ SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9}
 
 
 def instant_sql(spell: Spell, s: str) -> tuple[str, str]:
-    """(ok, micros) SQL expressions for the text column or expression `s`.
+    """(ok, micros) SQL expressions for the text column or expression `s` (parts
+    inlined; see `instant_parts` and `instant_from_parts` to compute them once)."""
+    parts = instant_parts(spell, s)
+    return instant_from_parts(spell, {name: f"({expr})" for name, expr in parts.items()})
 
-    `micros` is meaningful only where `ok` is TRUE (elsewhere NULL or junk); `ok`
-    is never NULL for a non-NULL `s`."""
+
+def instant_parts(spell: Spell, s: str) -> dict[str, str]:
+    """The pieces of `s` as SQL expressions (name -> expression): whether it has the
+    schema's shape, the integers of the date, time and offset, and the fraction."""
     def part(start: int, length: int) -> str:
         return spell.to_int(f"substr({s}, {start}, {length})")
 
-    year, month, day = part(1, 4), part(6, 2), part(9, 2)
-    hour, minute, second = part(12, 2), part(15, 2), part(18, 2)
     frac = f"(CASE WHEN substr({s}, 20, 1) = '.' THEN regexp_extract({s}, {spell.quote(r'^.{19}[.]([0-9]+)')}, 1) ELSE '' END)"
-    utc = f"(upper(substr({s}, length({s}), 1)) = 'Z')"
-    off_h, off_m = spell.to_int(f"substr({s}, length({s}) - 4, 2)"), spell.to_int(f"substr({s}, length({s}) - 1, 2)")
-    sign = f"(CASE WHEN substr({s}, length({s}) - 5, 1) = '-' THEN -1 ELSE 1 END)"
-    offset = f"(CASE WHEN {utc} THEN 0 ELSE {sign} * ({off_h} * 3600 + {off_m} * 60) END)"
-    micro = f"(CASE WHEN {frac} = '' THEN 0 ELSE {spell.to_int(f'rpad(substr({frac}, 1, 6), 6, {spell.quote(chr(48))})')} END)"
+    return {
+        "shape": f"coalesce({spell.full_match(s, SHAPE)}, FALSE)",
+        "y": part(1, 4), "mo": part(6, 2), "d": part(9, 2), "h": part(12, 2), "mi": part(15, 2), "sec": part(18, 2),
+        "utc": f"(upper(substr({s}, length({s}), 1)) = 'Z')",
+        "oh": spell.to_int(f"substr({s}, length({s}) - 4, 2)"), "om": spell.to_int(f"substr({s}, length({s}) - 1, 2)"),
+        "neg": f"(substr({s}, length({s}) - 5, 1) = '-')",
+        "micro": f"coalesce({spell.to_int(f'rpad(substr({frac}, 1, 6), 6, {spell.quote(chr(48))})')}, 0)",
+        "finer": spell.contains_match(f"substr({frac}, 7)", "[1-9]"),
+    }
+
+
+def instant_from_parts(spell: Spell, p: dict[str, str]) -> tuple[str, str]:
+    """(ok, micros) from the parts of `instant_parts`, each given as an SQL
+    reference (a column or struct field) so it is computed once."""
+    year, month, day = p["y"], p["mo"], p["d"]
     leap = f"({year} % 4 = 0 AND ({year} % 100 <> 0 OR {year} % 400 = 0))"
     month_days = (f"(CASE WHEN {month} = 2 THEN (CASE WHEN {leap} THEN 29 ELSE 28 END) "
                   f"WHEN {month} IN (4, 6, 9, 11) THEN 30 ELSE 31 END)")
-    ok = (f"(coalesce({spell.full_match(s, SHAPE)}"
-          f" AND {year} > {FIRST_YEAR} AND {year} < {LAST_YEAR}"
+    ok = (f"coalesce({p['shape']} AND {year} > {FIRST_YEAR} AND {year} < {LAST_YEAR}"
           f" AND {month} BETWEEN 1 AND 12 AND {day} >= 1 AND {day} <= {month_days}"
-          f" AND {hour} <= 23 AND {minute} <= 59 AND {second} <= 59"
-          f" AND ({utc} OR ({off_h} <= 23 AND {off_m} <= 59))"
-          f" AND NOT {spell.contains_match(f'substr({frac}, 7)', '[1-9]')}, FALSE))")
+          f" AND {p['h']} <= 23 AND {p['mi']} <= 59 AND {p['sec']} <= 59"
+          f" AND ({p['utc']} OR ({p['oh']} <= 23 AND {p['om']} <= 59)) AND NOT {p['finer']}, FALSE)")
+    minutes = f"({p['oh']} * 3600 + {p['om']} * 60)"
+    offset = f"(CASE WHEN {p['utc']} THEN 0 WHEN {p['neg']} THEN -{minutes} ELSE {minutes} END)"
     days = _days_from_civil(spell, year, month, day)
-    micros = f"((({days}) * 86400 + {hour} * 3600 + {minute} * 60 + {second} - {offset}) * 1000000 + {micro})"
-    return ok, micros
+    micros = f"(({days} * 86400 + {p['h']} * 3600 + {p['mi']} * 60 + {p['sec']} - {offset}) * 1000000 + {p['micro']})"
+    return f"({ok})", f"(CASE WHEN {ok} THEN {micros} END)"
 
 
 def _days_from_civil(spell: Spell, year: str, month: str, day: str) -> str:
