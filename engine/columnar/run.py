@@ -42,6 +42,7 @@ from engine.check.work import Chunk, run_chunk, run_items
 from engine.columnar.inputs import RawChunk, jsonl_chunks, kind_of, mapped_chunks, months_tables, parquet_chunks
 from engine.columnar.output import ParquetTarget
 from engine.columnar.session import open_session
+from engine import kinds
 from engine.core.evaluate import Options
 from engine.errors import UsageError
 from engine.exact import decimal_text
@@ -231,7 +232,7 @@ class ColumnarCheck(Check):
 
     def _month_chunk(self, file: str, positions: range, sure: dict[int, dict[str, Any]], doubts: dict[int, str]) -> Chunk:
         """A run of customer-months (in decision order) as the Chunk the row backend would make."""
-        parts = _Parts(self.junit is not None, self.decisions is not None)
+        parts = _Parts(self.junit is not None, self.decisions is not None, self.family)
         months = len(self.months)
         for pos in positions:
             row = sure.get(pos)
@@ -271,7 +272,7 @@ class ColumnarCheck(Check):
     def _assemble(self, source: str, kind: str, task: Task, sure: dict[int, dict[str, Any]], fallback: dict[int, str],
                   raw: RawChunk) -> Chunk:
         """Decisions of the SQL and of the row engine, spliced in input order into one Chunk."""
-        parts = _Parts(self.junit is not None, self.decisions is not None)
+        parts = _Parts(self.junit is not None, self.decisions is not None, self.family)
         for pos in sorted(sure.keys() | fallback.keys()):
             row = sure.get(pos)
             if row is not None:
@@ -297,8 +298,8 @@ class ColumnarCheck(Check):
 class _Parts:
     """A chunk put together in input order from decisions of the SQL and items of the row engine."""
 
-    def __init__(self, junit: bool, text: bool):
-        self.junit, self.want_text = junit, text
+    def __init__(self, junit: bool, text: bool, family: Family):
+        self.junit, self.want_text, self.family = junit, text, family
         self.text: list[str | None] = []
         self.ids: list[str] = []
         self.lines: list[int | None] = []
@@ -316,7 +317,7 @@ class _Parts:
         self.failures += contribution.breached or contribution.violation
         self.rows += 1
         if self.junit:  # the test case from the decision as written (parsed only when JUnit is asked for)
-            self.xml.append(testcase(source, _shim(json.loads(text)), file, line))
+            self.xml.append(testcase(source, _shim(json.loads(text), self.family), file, line))
 
     def items(self, items: list[Any]) -> None:
         """The row engine's items for a row (none for a blank line), as engine.check.work.run_chunk adds them."""
@@ -366,12 +367,12 @@ def _compile(kind: str, family: Family, backend: str, options: Options, columns:
         return f"not compiled for {backend} ({exc})"
     needed = tuple(_needed_facts(kind, module.FACT_TYPES))
     keep = (f"NOT ({_has_key(dialect, 'outages')})" if joined else "FALSE")
-    fact_columns = "".join(f", f.{c}" for c in needed) + "".join(f", {sql}" for sql in summary_columns(backend, kind, "d.decision"))
+    extra = [f"f.{c}" for c in needed] + summary_columns(backend, kind, "d.decision")
     sql = (f"WITH raw_in AS (SELECT * FROM raw WHERE NOT ({keep})),\n"
            f"staged AS ({stage}),\nfacts AS ({facts}),\ndecided AS ({plan.sql('facts')})\n"
-           f"SELECT s.pos AS pos, s.sure AS sure, FALSE AS joined, d.decision AS decision{fact_columns}\n"
+           f"SELECT s.pos AS pos, s.sure AS sure, FALSE AS joined, d.decision AS decision, {', '.join(extra)}\n"
            f"FROM staged s LEFT JOIN decided d ON d.pos = s.pos LEFT JOIN facts f ON f.pos = s.pos\n"
-           f"UNION ALL SELECT pos, FALSE, TRUE, NULL{', NULL' * len(needed)} FROM raw WHERE {keep}\n"
+           f"UNION ALL SELECT pos, FALSE, TRUE, NULL{', NULL' * len(extra)} FROM raw WHERE {keep}\n"
            f"ORDER BY pos")
     return Compiled(sql, needed, False)
 
@@ -451,12 +452,19 @@ def _month_row(row: dict[str, Any]) -> MonthRow:
                     row["credit"], tier, row["version"], None)
 
 
-def _shim(decision: dict[str, Any]) -> Any:
-    """The parts of a Decision a JUnit test case shows, from its JSON."""
+def _shim(decision: dict[str, Any], family: Family) -> Any:
+    """The parts of a Decision a JUnit test case shows, from its JSON. A finding names the revision of
+    its anchor: a credit claim's uptime rules run under the month's revision (result.uptime_version)."""
     label = f"{decision['policy']}@{decision['version']}"
-    revision = SimpleNamespace(label=label)
+    earlier = {}
+    for anchor in kinds.get(decision["type"]).anchors[:-1]:
+        key = f"{anchor.rules}_version"  # e.g. a claim's result.uptime_version
+        version = decision.get(key) or (decision.get("result") or {}).get(key)
+        if version is not None:
+            earlier.update({rule.id: f"{decision['policy']}@{version}" for r in family.revisions
+                            for rule in r.rules.get(anchor.rules, ())})
     findings = [SimpleNamespace(outcome=f["outcome"], rule=f["rule"], clause=f["clause"], message=f["message"],
-                                revision=revision) for f in decision["findings"]]
+                                revision=SimpleNamespace(label=earlier.get(f["rule"], label))) for f in decision["findings"]]
     return SimpleNamespace(record=SimpleNamespace(id=decision["record"]), findings=findings)
 
 
