@@ -1,0 +1,308 @@
+"""The plan: a kind's rules, findings and decision as one SQL query over its facts.
+
+`compile_plan(family, kind, dialect, options)` compiles, for every revision of
+the family and every anchor of the kind, each rule that `applies_to` the anchor's
+rules (in file order, as engine.core.evaluate runs them) into an outcome index
+
+    CASE WHEN c1 THEN 0 WHEN c2 THEN 1 ... ELSE -1 END     (-1: no outcome held, no finding)
+
+chosen per revision (`CASE rev WHEN k THEN ... END`: params and literals are
+constants of revision k), and assembles the decision as JSON text whose parse
+equals the row engine's `Decision.to_json()`: record, type, customer, policy,
+version, sha256, the kind's extra keys (worked out at compile time for every
+combination of the anchors' revisions, e.g. a claim's uptime_sha256) and the
+what-if label under --as-of, result, findings (rule, outcome, clause, message
+from the same template in the --lang language, reason). `Plan.sql(relation)`
+is the SELECT over the facts relation. A rule the SQL backend cannot express
+raises `Uncompilable` naming the rule and where it was written.
+
+## What a kind's facts relation holds (`FactsShape`)
+
+One row per record the SQL decides, with these columns:
+
+- `pos` BIGINT: the record's place in the input (decisions keep input order);
+- `rev` INTEGER: index into `family.revisions` of the decision's revision (the
+  kind's last anchor); a kind with more anchors also has `rev_0`, `rev_1`, ...
+  for each earlier anchor, in the order of `Kind.anchors` (credit_claim:
+  `rev_0` = the month's revision for its uptime rules, `rev` = the claim's);
+- `record` VARCHAR (the record's id), `customer` VARCHAR;
+- one column per fact in `fact_types`, named by the fact: "int" BIGINT, "bool"
+  BOOLEAN, "text" VARCHAR, "texts" list of VARCHAR (no null element), "instant"
+  BIGINT microseconds since the epoch (UTC), and "frac" as two exact integer
+  columns `NAME__n`, `NAME__d` (d > 0; any exact integer type);
+- one column per record field the rules read, typed as `field_types` says,
+  named `field__` + the path with "." -> "__" (`field__portal_case__customer_name`;
+  the prefix keeps a field apart from a fact of the same name, as a claim's
+  `submitted_at`);
+- one column `result__KEY` per `ResultField` without its own `sql`, holding the
+  value as the decision's `result` shows it (texts already as the kind writes
+  them, e.g. `decimal_text` of a Fraction: engine.columnar.text has the SQL).
+
+The plan adds, for `ResultField.sql` and `outcome` expressions to read:
+`reasons` (list of VARCHAR: the `reason` of each finding that has one, in
+finding order) and `failing` (BOOLEAN: a finding is breached or violation).
+
+The query's output columns: `pos`, `record`, `decision` (JSON text), `failing`,
+`reasons`, and `outcome` (the one-word outcome, when the shape gives its SQL).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Any, Mapping
+
+from engine import kinds
+from engine.columnar import text
+from engine.columnar.dialect import Dialect
+from engine.core.evaluate import FAILING_OUTCOMES, Options, what_if_label
+from engine.lang import ast
+from engine.lang.backends.sql import SqlScope, Uncompilable, condition, scope
+from engine.policy.family import Family, Revision, Rule
+
+RESULT_TYPES = ("text", "int", "bool", "texts", "json")
+
+# The module of each built-in kind's stage and facts SQL (see FactsShape).
+KIND_MODULES = {"case": "engine.columnar.case", "uptime": "engine.columnar.uptime",
+                "credit_claim": "engine.columnar.claim"}
+
+
+@dataclass(frozen=True)
+class ResultField:
+    """One key of the decision's `result`, in the kind's order.
+
+    type: how its SQL value becomes JSON: "text" a string, "int" a number, "bool"
+    true/false, "texts" a list of strings, "json" JSON text as it is; SQL NULL is
+    JSON null. sql: an expression over the facts relation's columns, `reasons`
+    and `failing`; None reads the column `result__KEY`."""
+
+    key: str
+    type: str
+    sql: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.type not in RESULT_TYPES:
+            raise ValueError(f"result field {self.key!r}: type {self.type!r} is not one of {', '.join(RESULT_TYPES)}")
+
+
+@dataclass(frozen=True)
+class FactsShape:
+    """What a kind's facts relation holds for the plan (see the module docstring).
+
+    A kind module (KIND_MODULES) provides it as `shape(family, dialect, options)`."""
+
+    kind: str
+    fact_types: Mapping[str, str]  # fact name -> "int" | "frac" | "instant" | "bool" | "text" | "texts"
+    field_types: Mapping[str, str] = field(default_factory=dict)  # dotted field path -> type, for the fields rules read
+    result: tuple[ResultField, ...] = ()
+    outcome: str | None = None  # SQL of the one-word outcome (engine.core.outcomes), over the same columns as ResultField.sql
+
+
+def revision_columns(kind: str) -> tuple[str, ...]:
+    """The revision column of each anchor of `kind`, in anchor order (the last is `rev`)."""
+    count = len(kinds.get(kind).anchors)
+    return tuple(f"rev_{i}" for i in range(count - 1)) + ("rev",)
+
+
+def names_read(family: Family, kind: str) -> dict[str, set[str]]:
+    """Every fact and field path ("fact" / "field" -> names) the kind's rules read in any
+    revision, and every fact their messages show: what a facts relation must hold."""
+    out: dict[str, set[str]] = {"fact": set(), "field": set()}
+    for anchor in kinds.get(kind).anchors:
+        for revision in family.revisions:
+            for rule in revision.rules.get(anchor.rules, ()):
+                for outcome in rule.outcomes:
+                    if outcome.when is not None:
+                        for what, name in ast.names(outcome.when.node):
+                            if what in out:
+                                out[what].add(name)
+                    for template in outcome.message.values():
+                        out["fact"] |= {name for _, name in text.template_parts(template) if name is not None}
+    return out
+
+
+def shape_of(kind: str, family: Family, dialect: Dialect, options: Options) -> FactsShape:
+    """The FactsShape the kind's columnar module gives."""
+    if kind not in KIND_MODULES:
+        raise Uncompilable(f"kind {kind!r} has no columnar module")
+    try:
+        module = importlib.import_module(KIND_MODULES[kind])
+    except ImportError as exc:
+        raise Uncompilable(f"kind {kind!r}: its columnar module cannot be loaded ({exc})") from None
+    return module.shape(family, dialect, options)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A compiled plan: `sql(relation)` decides every row of a facts relation."""
+
+    kind: str
+    dialect: Dialect
+    outcome_columns: tuple[tuple[str, str], ...]  # (column, SQL of the rule's outcome index)
+    reasons: str
+    failing: str
+    decision: str
+    outcome: str | None
+
+    def sql(self, facts: str) -> str:
+        """The SELECT deciding each row of the relation (a table name or a parenthesised query) `facts`."""
+        d = self.dialect
+        indices = ", ".join(f"{sql} AS {d.ident(name)}" for name, sql in self.outcome_columns)
+        inner = f"SELECT *{', ' + indices if indices else ''} FROM {facts}"
+        middle = f"SELECT *, {self.reasons} AS reasons, {self.failing} AS failing FROM ({inner}) AS _rules"
+        outcome = f", {self.outcome} AS outcome" if self.outcome else ""
+        return (f"SELECT pos, record, {self.decision} AS decision, failing, reasons{outcome} "
+                f"FROM ({middle}) AS _decided")
+
+
+def compile_plan(family: Family, kind: str, dialect: Dialect, options: Options,
+                 shape: FactsShape | None = None) -> Plan:
+    """The plan of `kind`'s records under `family` (see the module docstring)."""
+    shape = shape or shape_of(kind, family, dialect, options)
+    where = scope(dialect, shape.fact_types, shape.field_types)
+    anchors = kinds.get(kind).anchors
+    columns = revision_columns(kind)
+    codes = {i: (r.code_words(options.lang) if options.lang != "en" else None) for i, r in enumerate(family.revisions)}
+    count = len(family.revisions)
+    outcome_columns: list[tuple[str, str]] = []
+    findings, reasons, failing = [], [], []
+    for a, (anchor, rev) in enumerate(zip(anchors, columns)):
+        rules = {k: r.rules.get(anchor.rules, ()) for k, r in enumerate(family.revisions)}
+        for j in range(max((len(v) for v in rules.values()), default=0)):
+            name = f"_o{a}_{j}"
+            outcome_columns.append((name, _per_revision(dialect, rev, {
+                k: _outcome_index(rule[j], where, dialect) for k, rule in rules.items() if j < len(rule)}, "-1", count)))
+        findings.append(_per_revision(dialect, rev, {
+            k: _findings(rs, a, family.revisions[k], where, dialect, options.lang, codes[k]) for k, rs in rules.items()}, "NULL", count))
+        reasons += [_per_revision(dialect, rev, {k: _reason(rs[j], f"_o{a}_{j}", dialect) for k, rs in rules.items()
+                                                 if j < len(rs)}, "NULL", count)
+                    for j in range(max((len(v) for v in rules.values()), default=0))]
+        failing += [_per_revision(dialect, rev, {k: _failing(rs, a, dialect) for k, rs in rules.items()}, "FALSE", count)]
+    reasons_sql = dialect.list_filter(dialect.list_of(*reasons), "x", "x IS NOT NULL") if reasons else dialect.texts(())
+    failing_sql = "(" + " OR ".join(failing) + ")" if failing else "FALSE"
+    decision = _decision(family, kind, shape, dialect, options, columns, findings)
+    return Plan(kind, dialect, tuple(outcome_columns), reasons_sql, failing_sql, decision, shape.outcome)
+
+
+def _per_revision(dialect: Dialect, column: str, branches: Mapping[int, str], otherwise: str,
+                  revisions: int | None = None) -> str:
+    """`CASE WHEN column = k THEN branch ... ELSE otherwise END`, revisions with the same SQL
+    sharing one branch; just the branch when every one of the `revisions` has it (rules
+    and messages unchanged between revisions compile to the same SQL)."""
+    if not branches:
+        return otherwise
+    groups: dict[str, list[int]] = {}
+    for k, sql in branches.items():
+        groups.setdefault(sql, []).append(k)
+    if revisions is not None and len(groups) == 1 and len(branches) == revisions:
+        return next(iter(groups))
+    ident = dialect.ident(column)
+    whens = " ".join(f"WHEN {ident} IN ({', '.join(map(str, ks))}) THEN {sql}" for sql, ks in groups.items())
+    return f"(CASE {whens} ELSE {otherwise} END)"
+
+
+def _outcome_index(rule: Rule, where: SqlScope, dialect: Dialect) -> str:
+    """The index of the rule's first outcome that holds, or -1."""
+    whens = []
+    for i, outcome in enumerate(rule.outcomes):
+        try:
+            test = "TRUE" if outcome.when is None else condition(outcome.when.node, where, dialect)
+        except Uncompilable as exc:
+            raise exc.for_rule(rule.id) from None
+        whens.append(f"WHEN {test} THEN {i}")
+        if outcome.when is None:
+            break
+    return f"(CASE {' '.join(whens)} ELSE -1 END)"
+
+
+def _findings(rules: tuple[Rule, ...], anchor: int, revision: Revision, where: SqlScope, dialect: Dialect,
+              lang: str, codes: Mapping[str, str] | None) -> str:
+    """The findings of one anchor's rules under one revision, as JSON objects joined by commas (NULL for none)."""
+    objects = []
+    for j, rule in enumerate(rules):
+        whens = []
+        for i, outcome in enumerate(rule.outcomes):
+            head = {"rule": rule.id, "outcome": outcome.outcome, "clause": rule.clause}
+            try:
+                message = text.message_pieces(outcome.message[lang], where, dialect, codes, json_escaped=True)
+            except Uncompilable as exc:
+                raise exc.for_rule(rule.id) from None
+            tail = f',"reason":{json.dumps(outcome.reason, ensure_ascii=False)}' if outcome.reason else ""
+            opening = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1] + ',"message":"'
+            whens.append(f"WHEN {i} THEN {text.joined([(True, opening), *message, (True, chr(34) + tail + '}')], dialect)}")
+        objects.append(f"(CASE {dialect.ident(f'_o{anchor}_{j}')} {' '.join(whens)} ELSE NULL END)")
+    if not objects:
+        return "NULL"
+    return f"NULLIF({dialect.concat_ws(',', *objects)}, '')"
+
+
+def _reason(rule: Rule, column: str, dialect: Dialect) -> str:
+    """The reason of the rule's finding, or NULL."""
+    whens = " ".join(f"WHEN {i} THEN {dialect.text(o.reason)}" for i, o in enumerate(rule.outcomes) if o.reason)
+    return f"(CASE {dialect.ident(column)} {whens} ELSE NULL END)" if whens else dialect.null("text")
+
+
+def _failing(rules: tuple[Rule, ...], anchor: int, dialect: Dialect) -> str:
+    """Whether one of the rules' findings under one revision is breached or a violation."""
+    tests = []
+    for j, rule in enumerate(rules):
+        bad = [str(i) for i, o in enumerate(rule.outcomes) if o.outcome in FAILING_OUTCOMES]
+        if bad:
+            tests.append(f"{dialect.ident(f'_o{anchor}_{j}')} IN ({', '.join(bad)})")
+    return "(" + " OR ".join(tests) + ")" if tests else "FALSE"
+
+
+def _decision(family: Family, kind: str, shape: FactsShape, dialect: Dialect, options: Options,
+              columns: tuple[str, ...], findings: list[str]) -> str:
+    """The decision's JSON text (keys in the order of Decision.to_json)."""
+    heads = {}
+    extra_of = kinds.get(kind).extra
+    indices = range(len(family.revisions))
+    for combo in product(indices, repeat=len(columns)):
+        revisions = tuple(family.revisions[k] for k in combo)
+        own = revisions[-1]
+        extra: dict[str, Any] = dict(extra_of(revisions)) if extra_of is not None else {}
+        if options.as_of is not None:
+            extra["what_if"] = what_if_label(options.as_of)
+        head = {"policy": own.family, "version": own.revision, "sha256": own.sha256, **extra}
+        heads[combo] = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[1:-1]
+    condition_of = (lambda combo: " AND ".join(f"{dialect.ident(c)} = {k}" for c, k in zip(columns, combo)))
+    stray = dialect.fail(f"a {kind} facts row has a revision index outside 0-{len(family.revisions) - 1}")
+    head_sql = ("(CASE " + " ".join(f"WHEN {condition_of(c)} THEN {dialect.text(h)}" for c, h in heads.items())
+                + f" ELSE {stray} END)")
+    opening = dialect.concat(dialect.text('{"record":'), dialect.json_string(dialect.ident("record")),
+                             dialect.text(f',"type":{json.dumps(kind)},"customer":'),
+                             f"COALESCE({dialect.json_string(dialect.ident('customer'))}, 'null')", "','", head_sql)
+    result = _result(shape, dialect)
+    listed = f"COALESCE({dialect.concat_ws(',', *findings)}, '')" if findings else "''"
+    return dialect.concat(opening, dialect.text(',"result":'), result, dialect.text(',"findings":['), listed, "']}'")
+
+
+def _result(shape: FactsShape, dialect: Dialect) -> str:
+    """The `result` object's JSON text."""
+    if not shape.result:
+        return "'{}'"
+    parts = []
+    for n, f in enumerate(shape.result):
+        value = f.sql if f.sql is not None else dialect.ident(f"result__{f.key}")
+        parts.append(dialect.text(("{" if n == 0 else ",") + json.dumps(f.key, ensure_ascii=False) + ":"))
+        parts.append(_json_value(value, f.type, dialect))
+    return dialect.concat(*parts, "'}'")
+
+
+def _json_value(sql: str, kind: str, dialect: Dialect) -> str:
+    """SQL of a value's JSON text (NULL -> null)."""
+    if kind == "text":
+        shown = dialect.json_string(sql)
+    elif kind == "int":
+        shown = dialect.to_text(sql)
+    elif kind == "bool":
+        shown = f"(CASE WHEN {sql} THEN 'true' WHEN NOT {sql} THEN 'false' END)"
+    elif kind == "texts":
+        items = dialect.list_join(dialect.list_transform(sql, "x", dialect.json_string("x")), ",")
+        shown = f"('[' || {items} || ']')"
+    else:
+        shown = sql
+    return f"COALESCE({shown}, 'null')"
