@@ -281,7 +281,7 @@ def _write_inputs(folder: Path, drawn: dict[str, Any]) -> tuple[dict[str, str], 
 
 
 @given(drawn_inputs())
-@examples(20)
+@examples(10)
 def test_duckdb_decides_the_property_generators_records_as_the_row_engine_does(cached_bundled_policies, scratch, drawn):
     folder = scratch
     files, records = _write_inputs(folder, drawn)
@@ -311,7 +311,7 @@ def fuzzed_inputs(draw: Any) -> tuple[str, list[Any]]:
 
 
 @given(fuzzed_inputs())
-@examples(20)
+@examples(10)
 def test_duckdb_rejects_or_decides_fuzzed_records_exactly_as_the_row_engine_does(cached_bundled_policies, scratch, drawn):
     """Valid records get the same decisions; a bad one stops both runs with the same exit code and
     the same problem lines, and neither leaves a decisions file behind."""
@@ -358,18 +358,22 @@ def spark_check(files: dict[str, Path], out: Path, threads: int, *more: str) -> 
     return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
+SPARK_SMALL = {"cases": 60, "customers": 3, "claims": 15}  # a JVM and a Spark job per source: seconds each, so few rows
+
+
 @pytest.fixture(scope="module")
 def spark_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A smaller generated set (300 cases, 10 customers x 12 months, 60 claims) and the row engine's decisions on it."""
+    """A small generated set and the row engine's decisions on it."""
     folder = tmp_path_factory.mktemp("spark-small")
-    _bench_module("generate").generate(folder, 300, 10, 60, 13, parquet=True)
+    _bench_module("generate").generate(folder, SPARK_SMALL["cases"], SPARK_SMALL["customers"], SPARK_SMALL["claims"], 13,
+                                       parquet=True)
     out = folder / "row.jsonl"
     result = check("row", {k: folder / v for k, v in TEXT.items()}, out)
     assert result.code == 0, result.err
     return folder, out
 
 
-@pytest.mark.parametrize(("source", "threads"), [("parquet", 2), ("jsonl", 1)])
+@pytest.mark.parametrize(("source", "threads"), [("parquet", 2), pytest.param("jsonl", 1, marks=pytest.mark.slow)])
 def test_spark_local_mode_decides_a_small_set_as_the_row_engine_does(spark_data, tmp_path, source, threads):
     spark_or_skip()
     folder, row_out = spark_data
@@ -377,7 +381,7 @@ def test_spark_local_mode_decides_a_small_set_as_the_row_engine_does(spark_data,
     result = spark_check(files, tmp_path / "spark.jsonl", threads)
     assert result.returncode == 0, result.stderr[-3000:]
     assert_same_decisions(row_out, tmp_path / "spark.jsonl")
-    assert_reports_fallback(result.stderr, 300 + 10 * 12 + 60)
+    assert_reports_fallback(result.stderr, SPARK_SMALL["cases"] + SPARK_SMALL["customers"] * 12 + SPARK_SMALL["claims"])
 
 
 # ---------------------------------------------------------------- larger runs (slow)
