@@ -48,13 +48,14 @@ def competitors(backends: list[str]) -> list[Competitor]:
     return out
 
 
-def inputs(data: Path, source: str, cases_only: bool = False) -> dict[str, Path]:
-    """The files a run reads: the Parquet copies, or the text the row engine reads (JSONL, CSV)."""
-    if source == "parquet":
-        files = {"cases": "cases.parquet", "outages": "incidents.parquet", "contracts": "contracts.parquet",
-                 "claims": "claims.parquet"}
-    else:
-        files = {"cases": "cases.jsonl", "outages": "incidents.csv", "contracts": "contracts.csv", "claims": "claims.jsonl"}
+PARQUET = {"cases": "cases.parquet", "outages": "incidents.parquet", "contracts": "contracts.parquet", "claims": "claims.parquet"}
+TEXT = {"cases": "cases.jsonl", "outages": "incidents.csv", "contracts": "contracts.csv", "claims": "claims.jsonl"}
+
+
+def inputs(data: Path, source: str, cases_only: bool = False, parquet_sources: tuple[str, ...] = tuple(PARQUET)) -> dict[str, Path]:
+    """The files a run reads: the Parquet copies (of `parquet_sources`; the others as text), or the
+    text the row engine reads (JSONL, CSV)."""
+    files = {name: (PARQUET if source == "parquet" and name in parquet_sources else TEXT)[name] for name in TEXT}
     if cases_only:
         files = {"cases": files["cases"]}
     return {name: data / file for name, file in files.items()}
@@ -99,7 +100,8 @@ def measure_all(a: Any, records: int, tmp: Path, env: dict[str, str], reference:
         backends.remove("spark")
     for c in competitors(backends):
         out, summary = tmp / "columnar.jsonl", tmp / "columnar.summary.json"
-        m = run(command(c, inputs(a.data, c.source), out, summary), env=env, cwd=str(Path(__file__).resolve().parent.parent))
+        sources = tuple(x for x in a.parquet_sources.split(",") if x)
+        m = run(command(c, inputs(a.data, c.source, parquet_sources=sources), out, summary), env=env, cwd=str(Path(__file__).resolve().parent.parent))
         if m.returncode != 0:
             problems.append(f"{c.name}: exit {m.returncode}: {m.stderr.strip()[-600:]}")
             continue

@@ -92,6 +92,8 @@ def main() -> int:
     p.add_argument("--flat", default="1000000,10000000", help="case counts for duckdb's peak memory against size ('' for none)")
     p.add_argument("--flat-data", type=Path, default=HERE / "data-10m", help="cases-only data for --flat (generated when missing)")
     p.add_argument("--flat-output", default=".parquet", choices=[".parquet", ".jsonl"], help="decisions format of the --flat runs")
+    p.add_argument("--parquet-sources", default="cases,claims,outages,contracts",
+                   help="which sources the 'Parquet' runs read as Parquet (the others as JSONL/CSV)")
     p.add_argument("--markdown", type=Path, help="also write the table as Markdown to this file")
     a = p.parse_args()
 

@@ -218,10 +218,14 @@ class ParquetTask:
         return self._rows
 
 
+NULL_VALUED = ("support_case",)  # top-level fields the core format requires and allows to be null: a null there is that null
+
+
 def _json_rows(rows: list[dict[str, Any]]) -> list[str]:
     """Parquet rows as the JSON lines the row engine reads (for its fallback): instants as ISO text,
     decimals as their exact digits; a naive timestamp stays naive and is rejected as such."""
-    return [json.dumps(_plain(r), ensure_ascii=False) for r in rows]
+    return [json.dumps({k: _plain(v) for k, v in r.items() if v is not None or k in NULL_VALUED}, ensure_ascii=False)
+            for r in rows]
 
 
 def _plain(value: Any) -> Any:
