@@ -125,6 +125,8 @@ def main() -> int:
     if (tmp / "hand.jsonl").read_bytes() != (tmp / "engine-1.jsonl").read_bytes():
         problems.append("the hand-written script's decisions differ from the engine's")
 
+    minimal_row = run_minimal(a.data, tmp, records, env, rows, problems)
+
     zen_row = None
     if not a.no_zen:
         zen = run([sys.executable, str(HERE / "zen_bench.py"), "--cases", str(a.data / "cases.jsonl"), "--outages",
@@ -150,6 +152,9 @@ def main() -> int:
     print(f"  engine / hand-written, one core (CPU time):  {e1['cpu_per_second'] / hw['cpu_per_second']:.2f}x  (target >= 0.5x; "
           f"wall clock {e1['per_second'] / hw['per_second']:.2f}x)")
     print(f"  engine, --jobs {a.jobs} / --jobs 1 (wall clock):    {en['per_second'] / e1['per_second']:.2f}x  (target >= 1.8x on 2 cores)")
+    if minimal_row:
+        print(f"  engine / minimal script, one core (records per CPU-s): {e1['cpu_per_second'] / minimal_row['cpu_per_second']:.2f}x  "
+              f"(target >= 0.5x; wall clock {e1['per_second'] / minimal_row['per_second']:.2f}x)")
     if zen_row:
         print(f"  engine / zen-engine, one core (records/s):   {e1['per_second'] / zen_row['per_second']:.2f}x  (target > 1x)")
     print(f"  peak memory, engine --jobs 1 / --jobs {a.jobs}:    RSS {e1['rss_mb']:.0f} MB / {en['rss_mb']:.0f} MB, "
@@ -179,6 +184,76 @@ def main() -> int:
         print(f"PROBLEM: {line}")
     subprocess.run(["rm", "-rf", str(tmp)])
     return 1 if problems else 0
+
+
+# -- the minimal script (bench/minimal.py): verdict fields only -----------------------------------------------------
+
+
+def run_minimal(data: Path, tmp: Path, records: int, env: dict, rows: list[dict], problems: list[str]) -> dict | None:
+    """Run bench/minimal.py on the same inputs, add its row, and check every verdict
+    against the engine's --jobs 1 decisions (0 disagreements required)."""
+    out = tmp / "minimal.jsonl"
+    m = run([sys.executable, str(HERE / "minimal.py"), "--cases", str(data / "cases.jsonl"), "--outages",
+             str(data / "incidents.csv"), "--contracts", str(data / "contracts.csv"), "--claims", str(data / "claims.jsonl"),
+             "--months", MONTHS, "--now", NOW, "-o", str(out)], env=env)
+    if m.returncode != 0:
+        problems.append(f"minimal script failed: {m.stderr.strip()[-400:]}")
+        return None
+    r = row("minimal script (1 core)", records, m)
+    rows.append(r)
+    problems += compare_minimal(out, tmp / "engine-1.jsonl")
+    return r
+
+
+def minimal_expected(decision: dict) -> list:
+    """The verdict bench/minimal.py writes for a record, taken from the engine's decision."""
+    r = decision["result"]
+    if decision["type"] == "case":
+        return [r["response_met"], r["response_minutes"]]
+    if decision["type"] == "uptime":
+        return [r["uptime_percent"], r["credit_percent"]]
+    return [r["eligible"], r["credit_percent"], r["credit_amount"]]
+
+
+def minimal_shown(verdict: list) -> list:
+    """A minimal-script verdict in the engine's words (exact decimal text, six places truncated)."""
+    sys.path.insert(0, str(ROOT))
+    from engine.exact import decimal_text  # the engine's own rendering of an exact number
+    from fractions import Fraction
+
+    if len(verdict) == 3:  # case: [id, met, waited microseconds]
+        _, met, waited = verdict
+        return [met, None if waited is None else decimal_text(Fraction(waited, 60_000_000))]
+    if isinstance(verdict[1], bool):  # claim: [id, eligible, credit percent, owed in minor units]
+        return [verdict[1], verdict[2], verdict[3]]
+    _, up, total, credit = verdict  # customer-month: [id, up, total, credit percent]
+    return [decimal_text(Fraction(up * 100, total)), credit]
+
+
+def compare_minimal(minimal_out: Path, engine_out: Path) -> list[str]:
+    """Every verdict of the minimal script against the engine's decision for the same record."""
+    expected: dict[str, list] = {}
+    with open(engine_out, encoding="utf-8") as fh:
+        for line in fh:
+            d = json.loads(line)
+            expected[d["record"]] = minimal_expected(d)
+    wrong = seen = 0
+    with open(minimal_out, encoding="utf-8") as fh:
+        for line in fh:
+            v = json.loads(line)
+            want = expected.get(v[0])
+            got = minimal_shown(v)
+            if want is not None and len(want) == 3:  # a claim's amount: the engine shows "12.50", the script 1250
+                want = [want[0], want[1], int(want[2].replace(".", ""))]
+            seen += 1
+            if want != got:
+                wrong += 1
+                if wrong <= 3:
+                    print(f"  minimal disagrees on {v[0]}: engine {want}, minimal {got}")
+    out = [f"the minimal script disagrees with the engine on {wrong} of {seen} records"] if wrong else []
+    if seen != len(expected):
+        out.append(f"the minimal script decided {seen} records, the engine {len(expected)}")
+    return out
 
 
 def compare_zen(zen_out: Path, engine_out: Path) -> list[str]:

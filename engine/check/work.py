@@ -14,7 +14,6 @@ output is the same whichever process ran a chunk.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -26,7 +25,7 @@ from engine.errors import Problem, RecordError
 from engine.exact import decimal_text
 from engine.core.evaluate import FAILING_OUTCOMES, Decision, Options, evaluate
 from engine.policy.family import Family
-from engine.io.jsontext import decode as decode_json
+from engine.io.jsontext import decode as decode_json, encode_compact
 from engine.core.records import RecordProblems, Source, parse_record, record_problems
 from engine.check.junit import rejected, testcase
 from engine.check.readers import BadRow
@@ -39,8 +38,8 @@ from engine.check.summary import Summary
 MICROS_PER_MINUTE = 60_000_000
 
 
-# The same writing as `sla evaluate --format jsonl` (one encoder, built once).
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# The same writing as `sla evaluate --format jsonl` (one encoder for both).
+_ENCODE = encode_compact
 
 
 @dataclass

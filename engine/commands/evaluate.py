@@ -23,6 +23,7 @@ from engine.render.decisions import as_table
 from engine.commands._common import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, Streams, add_record_options, as_of, engine, family, now
 from engine.commands._log import add_log_option, log_path, open_log
 from engine.io.inputs import expand
+from engine.io.jsontext import encode_compact
 from engine.core.evaluate import what_if_label
 
 NAME, ORDER = "evaluate", 40
@@ -69,7 +70,7 @@ class DecisionWriter:
     def add(self, decision: Decision) -> None:
         self.count += 1
         if self.fmt == "jsonl":
-            self.out.write(json.dumps(decision.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n")
+            self.out.write(encode_compact(decision.to_json()) + "\n")
         elif self.fmt == "json":
             text = json.dumps(decision.to_json(), ensure_ascii=False, indent=2).replace("\n", "\n  ")
             self.out.write(("[\n  " if self.count == 1 else ",\n  ") + text)

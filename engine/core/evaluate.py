@@ -197,14 +197,25 @@ def _run(rules: tuple[Rule, ...], revision: Revision, record: Record, facts: Map
     scope = _new(Scope)  # Scope(record.fields, facts), without the frozen __init__
     _set(scope, "__dict__", {"fields": record.fields, "facts": facts})
     findings = []
-    for rule in rules:
-        try:
-            finding = _fire(rule, revision, scope, facts, options)
-        except TypeError as exc:
-            raise RecordError([Problem(f"rule {rule.id} of {revision.label} cannot compare these values: {exc}",
-                                       file=record.source.file, line=record.source.line, record=record.id)]) from None
-        if finding is not None:
-            findings.append(finding)
+    rule = None
+    try:
+        if options.explain or options.lang != "en":
+            for rule in rules:
+                finding = _fire(rule, revision, scope, facts, options)
+                if finding is not None:
+                    findings.append(finding)
+        else:  # the hot path, spelt out: no steps to keep, English messages
+            for rule in rules:
+                for outcome in rule.outcomes:
+                    when = outcome.when
+                    if when is None or when.test(scope):
+                        findings.append(_finding(rule.id, outcome.outcome, rule.clause, _renderer(outcome.message["en"])(facts),
+                                                 outcome.reason, revision, ()))
+                        break
+    except TypeError as exc:
+        assert rule is not None
+        raise RecordError([Problem(f"rule {rule.id} of {revision.label} cannot compare these values: {exc}",
+                                   file=record.source.file, line=record.source.line, record=record.id)]) from None
     return tuple(findings)
 
 
@@ -246,24 +257,38 @@ def render_message(template: str, facts: Mapping[str, Any], codes: Mapping[str, 
     """A policy message with facts filled in as a person reads them; `codes`
     (the policy's `explain.codes` in the message's language) puts codes such as
     `phone` in words."""
-    if codes:
-        facts = _Worded(facts, codes)
-    parts = _TEMPLATES.get(template)
-    if parts is None:
-        parts = _parse_template(template)
-        if len(_TEMPLATES) < 4096:
-            _TEMPLATES[template] = parts
+    return _renderer(template)(_Worded(facts, codes) if codes else facts)
+
+
+_RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {}  # template -> its compiled renderer
+
+
+def _renderer(template: str) -> Callable[[Mapping[str, Any]], str]:
+    """The function that renders `template` from facts, compiled once per template."""
+    render = _RENDERERS.get(template)
+    if render is None:
+        render = _compile_template(template)
+        if len(_RENDERERS) < 4096:
+            _RENDERERS[template] = render
+    return render
+
+
+def _compile_template(template: str) -> Callable[[Mapping[str, Any]], str]:
+    """A template of `{name}` placeholders as one generated function: its literals
+    and `show(facts[name])` joined, with no per-call parsing or loop. A template
+    using more of the format language renders through str.format_map, as it always did."""
+    parts = _parse_template(template)
     if parts is False:
-        return template.format_map(_Shown(facts))
-    out = []
+        return lambda facts: template.format_map(_Shown(facts))
+    pieces = []
     for literal, name in parts:
-        out.append(literal)
+        if literal:
+            pieces.append(repr(literal))
         if name is not None:
-            out.append(show(facts[name]))
-    return "".join(out)
-
-
-_TEMPLATES: dict[str, Any] = {}  # template -> its (literal, fact name) parts, parsed once
+            pieces.append(f"show(facts[{name!r}])")
+    namespace: dict[str, Any] = {"show": show}
+    exec(f"def render(facts):\n    return {' + '.join(pieces) or repr('')}\n", namespace)  # names are identifiers, literals repr'd
+    return namespace["render"]
 
 
 def _parse_template(template: str) -> Any:

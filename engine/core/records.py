@@ -154,7 +154,8 @@ def parse_record(raw: Mapping[str, Any], source: Source) -> Record:
     def instant(path: tuple[PathPart, ...], text: str) -> datetime | None:
         try:
             parsed = parse_instant(text)
-            parsed.astimezone(timezone.utc)  # 9999-12-31T23:59:59-01:00 is a valid text but no representable instant
+            if not _SAFE_YEARS[0] < parsed.year < _SAFE_YEARS[1]:  # only there can an offset leave datetime's years
+                parsed.astimezone(timezone.utc)  # 9999-12-31T23:59:59-01:00 is a valid text but no representable instant
             return parsed
         except TimeFormatError as exc:
             fail(str(exc), path)
@@ -196,6 +197,7 @@ def parse_record(raw: Mapping[str, Any], source: Source) -> Record:
 
 
 _EVENT_ORDER = attrgetter("at", "index")
+_SAFE_YEARS = (1, 9999)  # strictly inside these, a UTC offset (under a day) cannot leave datetime's range
 _new, _set = object.__new__, object.__setattr__
 
 

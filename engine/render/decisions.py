@@ -8,6 +8,7 @@ from typing import Any, Iterable
 
 from engine import kinds
 from engine.core.evaluate import FAILING_OUTCOMES, Decision
+from engine.io.jsontext import encode_compact
 
 
 def as_json(decisions: Iterable[Decision]) -> str:
@@ -17,7 +18,7 @@ def as_json(decisions: Iterable[Decision]) -> str:
 
 def as_jsonl(decisions: Iterable[Decision]) -> str:
     """One compact JSON decision per line."""
-    return "".join(json.dumps(d.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n" for d in decisions)
+    return "".join(encode_compact(d.to_json()) + "\n" for d in decisions)
 
 
 def _word(decision: Decision, key: str, lang: str) -> str:

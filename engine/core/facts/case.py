@@ -129,6 +129,8 @@ def case_facts(record: Record, revision: "Revision", now: datetime) -> dict[str,
         return Clock(level, request.at if request else None, params.target_minutes)
 
     clock = initial_clock(severity)
+    if not any(e.type == "severity_change" for e in events):
+        return _one_clock(record, revision, clock, now)
     clocks: list[Clock] = [clock]  # every clock, in order; each but the last ended at the change in `ended`
     ended: list[datetime] = []
     breached: Clock | None = None
@@ -168,6 +170,48 @@ def case_facts(record: Record, revision: "Revision", now: datetime) -> dict[str,
         "now": now,
         "response_clocks": response_clocks(record, revision, clocks, ended, now),
     } | _response_facts(record, revision, deciding, now) | duty_facts(record, revision)
+
+
+def _one_clock(record: Record, revision: "Revision", clock: Clock, now: datetime) -> dict[str, Any]:
+    """case_facts for a case without a severity change (most cases): one clock, which
+    decides; its response looked up once. The same facts, values and order as the
+    general path gives for such a case (tests/test_severity_change_clock.py compares them)."""
+    f = record.fields
+    severity = f["severity"]
+    start, target = clock.start, clock.target
+    deadline = None if start is None else start + _minutes(target)
+    response = _first(record.events, revision.initial_response, start) if start is not None else None
+    if response is not None:
+        met: bool | None = response.at <= deadline  # type: ignore[operator]
+    elif deadline is not None and deadline < now:
+        met = False
+    else:
+        met = None
+    at = response.at if response is not None else None
+    verdict = _new(ClockVerdict)  # ClockVerdict(1, ...) without the frozen __init__
+    _set(verdict, "__dict__", {"number": 1, "severity": severity, "start": start, "target": target, "deadline": deadline,
+                               "ended_at": None, "response_at": at, "met": met})
+    return {
+        "severity": severity,
+        "channel": f["channel"],
+        "submission_channels": revision.severities[severity].submission_channels,
+        "current_severity": severity,
+        "escalated_to_restricted_severity": False,
+        "escalated_to": None,
+        "escalation_request_at": None,
+        "now": now,
+        "response_clocks": (verdict,),
+        "clock_severity": severity,
+        "clock_start": start,
+        "response_target_minutes": target,
+        "response_deadline": deadline,
+        "response_at": at,
+        "response_minutes": minutes_between(start, at) if at is not None else None,  # type: ignore[arg-type]
+        "response_met": met,
+    } | duty_facts(record, revision)
+
+
+_new, _set = object.__new__, object.__setattr__
 
 
 @dataclass(frozen=True)
