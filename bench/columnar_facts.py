@@ -22,10 +22,12 @@ import time
 import types
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, Iterable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import duckdb  # noqa: E402
+import pyarrow as pa  # noqa: E402
 
 from engine.check.months import customer_months, month_infos, parse_months, uptime_record  # noqa: E402
 from engine.check.run import Check, Config  # noqa: E402
@@ -58,6 +60,11 @@ def line(what: str, records: int, clock: Clock) -> None:
     print(f"{what:<44} {records:>9,} records  {clock.cpu:7.2f} CPU-s  {clock.wall:7.2f} s wall  {rate:>10,.0f} records/CPU-s", flush=True)
 
 
+def _table(names: tuple[str, ...], types: list[pa.DataType], rows: Iterable[tuple[Any, ...]]) -> pa.Table:
+    columns = list(zip(*rows)) or [()] * len(names)
+    return pa.table({n: pa.array(list(c), t) for n, c, t in zip(names, columns, types)})
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("data", type=Path)
@@ -74,11 +81,16 @@ def main() -> None:
         check.months = month_infos(config.months or [], family, NOW)
         check._read_serial("contracts", config.contracts, check._contract)
         check._read_serial("outages", config.outages, check._incident)
-        con.execute(uptime_sql.create_sql("inc", uptime_sql.INCIDENT_COLUMNS, uptime_sql.INCIDENT_TYPES))
-        con.execute(uptime_sql.create_sql("con", uptime_sql.CONTRACT_COLUMNS, uptime_sql.CONTRACT_TYPES))
-        con.executemany("INSERT INTO inc VALUES (?, ?, ?, ?, ?, ?)", list(uptime_sql.incident_rows(check.index)))
-        con.executemany("INSERT INTO con VALUES (?, ?, ?, ?, ?, ?)", list(uptime_sql.contract_rows(check.contracts)))
+    with Clock() as c2:
+        big, text = pa.int64(), pa.string()
+        inc = _table(uptime_sql.INCIDENT_COLUMNS, [big, text, big, big, pa.list_(text), text], uptime_sql.incident_rows(check.index))
+        cons = _table(uptime_sql.CONTRACT_COLUMNS, [big, text, text, text, text, text], uptime_sql.contract_rows(check.contracts))
+        con.register("inc_arrow", inc)
+        con.register("con_arrow", cons)
+        con.execute("CREATE TABLE inc AS SELECT * FROM inc_arrow")
+        con.execute("CREATE TABLE con AS SELECT * FROM con_arrow")
     line("incidents + contracts read (row engine)", check.summary.count("outages").read + len(check.contracts), c)
+    line("  ... handed to DuckDB as Arrow", inc.num_rows + cons.num_rows, c2)
     with Clock() as c:
         sql = uptime_sql.facts_sql(family, DUCKDB, "inc", NOW, months=config.months or [], contracts="con")
         con.execute(f"CREATE TABLE month_facts AS {sql}")
@@ -95,8 +107,6 @@ def main() -> None:
 
     lines = (a.data / "claims.jsonl").read_text(encoding="utf-8").splitlines()
     con.execute("CREATE TABLE raw (pos BIGINT, j VARCHAR)")
-    import pyarrow as pa
-
     raw = pa.table({"pos": pa.array(range(len(lines)), pa.int64()), "j": pa.array(lines, pa.string())})
     con.register("raw_arrow", raw)
     con.execute("INSERT INTO raw SELECT * FROM raw_arrow")
