@@ -8,7 +8,8 @@ Customer-months: the incidents and contracts are read as `sla check` reads them
 (engine.check.run, timed apart), then the facts of every customer-month of 2024
 in one SQL query. Claims: claims.jsonl loaded as the runner's raw relation
 (pos, j), staged and their facts computed. `--row` also times the row engine's
-facts (engine.core.evaluate) of the same records. CPU is this process's
+decisions (engine.core.evaluate: facts, rules, result) of the same records;
+the compiled plan (engine.columnar.plan) is timed on top of the SQL facts. CPU is this process's
 (DuckDB's threads included); wall is elapsed time.
 """
 
@@ -34,6 +35,7 @@ from engine.check.run import Check, Config  # noqa: E402
 from engine.columnar import claim as claim_sql  # noqa: E402
 from engine.columnar import uptime as uptime_sql  # noqa: E402
 from engine.columnar.dialect import DUCKDB  # noqa: E402
+from engine.columnar.plan import compile_plan  # noqa: E402
 from engine.core.evaluate import Options, evaluate  # noqa: E402
 from engine.core.records import Source, parse_record  # noqa: E402
 from engine.io.jsontext import decode  # noqa: E402
@@ -96,6 +98,9 @@ def main() -> None:
         con.execute(f"CREATE TABLE month_facts AS {sql}")
     months = con.execute("SELECT count(*) FROM month_facts").fetchall()[0][0]
     line("customer-month facts (SQL)", months, c)
+    with Clock() as c:
+        con.execute(f"CREATE TABLE month_decisions AS {compile_plan(family, 'uptime', DUCKDB, NOW).sql('month_facts')}")
+    line("  + their decisions (compiled plan, JSON text)", months, c)
     if a.row:
         with Clock() as c:
             customers = list(check.contracts) or list(check.index.customers)
@@ -117,6 +122,9 @@ def main() -> None:
         con.execute(f"CREATE TABLE claim_facts AS {claim_sql.facts_sql(family, DUCKDB, 'staged', NOW)}")
     decided = con.execute("SELECT count(*) FROM claim_facts").fetchall()[0][0]
     line("claim facts (SQL)", decided, c)
+    with Clock() as c:
+        con.execute(f"CREATE TABLE claim_decisions AS {compile_plan(family, 'credit_claim', DUCKDB, NOW).sql('claim_facts')}")
+    line("  + their decisions (compiled plan, JSON text)", decided, c)
     if a.row:
         with Clock() as c:
             for i, text in enumerate(lines):
