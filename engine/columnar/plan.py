@@ -43,6 +43,9 @@ The plan adds, for `ResultField.sql` and `outcome` expressions to read:
 finding order), `breached` and `violation` (BOOLEAN: a finding has that outcome,
 as `sla check` counts them) and `failing` (either).
 
+The names `reasons`, `failing`, `breached`, `violation`, `outcome`, `decision` and
+those starting with `_o` are the plan's: a facts relation must not use them.
+
 The query's output columns: `pos`, `record`, `decision` (JSON text), `failing`,
 `breached`, `violation`, `reasons`, and `outcome` (the one-word outcome, when the
 shape gives its SQL). `reasons_sql` compiles the reasons of any subset of rules
