@@ -8,7 +8,8 @@ Customer-months: the incidents and contracts are read as `sla check` reads them
 (engine.check.run, timed apart), then the facts of every customer-month of 2024
 in one SQL query. Claims: claims.jsonl loaded as the runner's raw relation
 (pos, j), staged and their facts computed. `--row` also times the row engine's
-facts (engine.core.evaluate) of the same records. CPU is this process's
+decisions (engine.core.evaluate: facts, rules, result) of the same records;
+the compiled plan (engine.columnar.plan) is timed on top of the SQL facts. CPU is this process's
 (DuckDB's threads included); wall is elapsed time.
 """
 
@@ -22,16 +23,19 @@ import time
 import types
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, Iterable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import duckdb  # noqa: E402
+import pyarrow as pa  # noqa: E402
 
 from engine.check.months import customer_months, month_infos, parse_months, uptime_record  # noqa: E402
 from engine.check.run import Check, Config  # noqa: E402
 from engine.columnar import claim as claim_sql  # noqa: E402
 from engine.columnar import uptime as uptime_sql  # noqa: E402
 from engine.columnar.dialect import DUCKDB  # noqa: E402
+from engine.columnar.plan import compile_plan  # noqa: E402
 from engine.core.evaluate import Options, evaluate  # noqa: E402
 from engine.core.records import Source, parse_record  # noqa: E402
 from engine.io.jsontext import decode  # noqa: E402
@@ -58,6 +62,11 @@ def line(what: str, records: int, clock: Clock) -> None:
     print(f"{what:<44} {records:>9,} records  {clock.cpu:7.2f} CPU-s  {clock.wall:7.2f} s wall  {rate:>10,.0f} records/CPU-s", flush=True)
 
 
+def _table(names: tuple[str, ...], types: list[pa.DataType], rows: Iterable[tuple[Any, ...]]) -> pa.Table:
+    columns = list(zip(*rows)) or [()] * len(names)
+    return pa.table({n: pa.array(list(c), t) for n, c, t in zip(names, columns, types)})
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("data", type=Path)
@@ -74,16 +83,24 @@ def main() -> None:
         check.months = month_infos(config.months or [], family, NOW)
         check._read_serial("contracts", config.contracts, check._contract)
         check._read_serial("outages", config.outages, check._incident)
-        con.execute(uptime_sql.create_sql("inc", uptime_sql.INCIDENT_COLUMNS, uptime_sql.INCIDENT_TYPES))
-        con.execute(uptime_sql.create_sql("con", uptime_sql.CONTRACT_COLUMNS, uptime_sql.CONTRACT_TYPES))
-        con.executemany("INSERT INTO inc VALUES (?, ?, ?, ?, ?, ?)", list(uptime_sql.incident_rows(check.index)))
-        con.executemany("INSERT INTO con VALUES (?, ?, ?, ?, ?, ?)", list(uptime_sql.contract_rows(check.contracts)))
+    with Clock() as c2:
+        big, text = pa.int64(), pa.string()
+        inc = _table(uptime_sql.INCIDENT_COLUMNS, [big, text, big, big, pa.list_(text), text], uptime_sql.incident_rows(check.index))
+        cons = _table(uptime_sql.CONTRACT_COLUMNS, [big, text, text, text, text, text], uptime_sql.contract_rows(check.contracts))
+        con.register("inc_arrow", inc)
+        con.register("con_arrow", cons)
+        con.execute("CREATE TABLE inc AS SELECT * FROM inc_arrow")
+        con.execute("CREATE TABLE con AS SELECT * FROM con_arrow")
     line("incidents + contracts read (row engine)", check.summary.count("outages").read + len(check.contracts), c)
+    line("  ... handed to DuckDB as Arrow", inc.num_rows + cons.num_rows, c2)
     with Clock() as c:
         sql = uptime_sql.facts_sql(family, DUCKDB, "inc", NOW, months=config.months or [], contracts="con")
         con.execute(f"CREATE TABLE month_facts AS {sql}")
     months = con.execute("SELECT count(*) FROM month_facts").fetchall()[0][0]
     line("customer-month facts (SQL)", months, c)
+    with Clock() as c:
+        con.execute(f"CREATE TABLE month_decisions AS {compile_plan(family, 'uptime', DUCKDB, NOW).sql('month_facts')}")
+    line("  + their decisions (compiled plan, JSON text)", months, c)
     if a.row:
         with Clock() as c:
             customers = list(check.contracts) or list(check.index.customers)
@@ -95,8 +112,6 @@ def main() -> None:
 
     lines = (a.data / "claims.jsonl").read_text(encoding="utf-8").splitlines()
     con.execute("CREATE TABLE raw (pos BIGINT, j VARCHAR)")
-    import pyarrow as pa
-
     raw = pa.table({"pos": pa.array(range(len(lines)), pa.int64()), "j": pa.array(lines, pa.string())})
     con.register("raw_arrow", raw)
     con.execute("INSERT INTO raw SELECT * FROM raw_arrow")
@@ -107,6 +122,9 @@ def main() -> None:
         con.execute(f"CREATE TABLE claim_facts AS {claim_sql.facts_sql(family, DUCKDB, 'staged', NOW)}")
     decided = con.execute("SELECT count(*) FROM claim_facts").fetchall()[0][0]
     line("claim facts (SQL)", decided, c)
+    with Clock() as c:
+        con.execute(f"CREATE TABLE claim_decisions AS {compile_plan(family, 'credit_claim', DUCKDB, NOW).sql('claim_facts')}")
+    line("  + their decisions (compiled plan, JSON text)", decided, c)
     if a.row:
         with Clock() as c:
             for i, text in enumerate(lines):

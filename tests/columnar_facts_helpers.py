@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
 import types
 from fractions import Fraction
 from typing import Any, Iterable, Mapping
@@ -180,30 +178,6 @@ def compare_claims(lines: list[str], family: Family, options: Options) -> dict[s
 
 def claim_line(record: Mapping[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False)
-
-
-def spark_session() -> Any:
-    """A local Spark session (local[1]) with the dialect's settings, or a skip naming what is missing;
-    under SLA_REQUIRE_SPARK=1 a missing Java or PySpark fails instead."""
-    missing = []
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        missing.append("pyspark")
-    if shutil.which("java") is None:
-        missing.append("java")
-    if missing:
-        if os.environ.get("SLA_REQUIRE_SPARK") == "1":
-            pytest.fail(f"SLA_REQUIRE_SPARK=1 but {' and '.join(missing)} missing")
-        pytest.skip(f"Spark dialect check needs {' and '.join(missing)} (set SLA_REQUIRE_SPARK=1 to require it)")
-    from pyspark.sql import SparkSession
-
-    from engine.columnar.dialect import SPARK_CONF
-
-    builder = SparkSession.builder.master("local[1]").appName("sla-columnar-uptime-test").config("spark.ui.enabled", "false")
-    for key, value in SPARK_CONF.items():
-        builder = builder.config(key, value)
-    return builder.getOrCreate()
 
 
 def plan_decisions(con: Any, family: Family, kind: str, facts: str, options: Options,

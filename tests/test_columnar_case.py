@@ -15,7 +15,6 @@ line `sure` and the facts query returns a row for it. The contract checked here:
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import hypothesis_profiles  # noqa: F401  (registers the profiles when run alone)
+from spark_helpers import spark  # noqa: F401  (the session fixture)
 from conftest import ROOT
 from engine.core.evaluate import Options, evaluate
 from engine.core.records import Source, parse_record, record_problems, RecordProblems
@@ -420,39 +420,69 @@ def test_sql_reads_instants_exactly_as_parse_instant_does():
         assert got == expected, text
 
 
+# ------------------------------------------------------------------ whole decisions through the plan
+
+
+def plan_decisions(lines: list[str], family: Family, options: Options, dialect: Any = None) -> dict[int, dict]:
+    """stage -> facts -> engine.columnar.plan on DuckDB: position -> decision (parsed JSON)."""
+    from engine.columnar.dialect import DUCKDB
+    from engine.columnar.plan import compile_plan
+
+    dialect = dialect or DUCKDB
+    con = duckdb.connect()
+    con.register("raw", pa.table({"pos": list(range(len(lines))), "j": lines}))
+    plan = compile_plan(family, "case", dialect, options, columnar_case.shape(family, dialect, options))
+    sql = (f"WITH staged AS ({stage_sql(dialect, 'raw')}), facts AS ({facts_sql(family, dialect, 'staged', options)}) "
+           f"{plan.sql('facts')}")
+    return {pos: json.loads(decision) for pos, _, decision, *_ in con.execute(sql).fetchall()}
+
+
+def assert_same_decisions(lines: list[str], family: Family, options: Options) -> int:
+    rows = row_engine(lines, family, options)
+    got = plan_decisions(lines, family, options)
+    for pos, (_, decision) in enumerate(rows):
+        if pos in got:
+            assert decision is not None and got[pos] == decision.to_json(), lines[pos]
+    return len(got)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_whole_decisions_through_the_plan_equal_the_row_engines(genesys, lang):
+    examples = (ROOT / "examples" / "records" / "cases.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = [text for text in examples + HANDWRITTEN if text.strip()]
+    assert assert_same_decisions(lines, genesys, Options(now=NOW, lang=lang)) >= len(lines) - 7
+
+
+def test_whole_decisions_under_as_of_and_other_settings_equal_the_row_engines(genesys, variants):
+    assert assert_same_decisions(HANDWRITTEN, genesys, Options(now=NOW, as_of=date(2024, 11, 1))) > 0
+    for family in variants.values():
+        assert assert_same_decisions(HANDWRITTEN, family, Options(now=T0 + timedelta(hours=1))) > 0
+
+
+def test_whole_decisions_on_bench_generator_cases_equal_the_row_engines(genesys, tmp_path):
+    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--out", str(tmp_path), "--cases", "2000",
+                    "--customers", "20", "--claims", "1"], check=True, capture_output=True)
+    lines = (tmp_path / "cases.jsonl").read_text(encoding="utf-8").splitlines()
+    assert assert_same_decisions(lines, genesys, Options(now=NOW)) == len(lines)
+
+
 # ------------------------------------------------------------------ Spark
 
 
-def _spark_available() -> str | None:
-    if shutil.which("java") is None:
-        return "Java is not installed"
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        return "pyspark is not installed"
-    return None
+def test_spark_gives_the_same_facts_as_duckdb_from_the_parquet_shape(genesys, tmp_path, spark):
+    import pyarrow.parquet as pq
 
-
-@pytest.mark.skipif(_spark_available() is not None and not os.environ.get("SLA_REQUIRE_SPARK"),
-                    reason=f"Spark check skipped: {_spark_available()}")
-def test_spark_gives_the_same_facts_as_duckdb_from_the_parquet_shape(genesys, tmp_path):
-    from pyspark.sql import SparkSession
+    from engine.columnar.dialect import SPARK
 
     rows = row_engine(HANDWRITTEN, genesys, Options(now=NOW))
     valid = [json.loads(text) for text, (ok, _) in zip(HANDWRITTEN, rows) if ok]
     table = pa.Table.from_pylist([{**r, "pos": i} for i, r in enumerate(valid)], schema=columnar_case.parquet_schema())
-    import pyarrow.parquet as pq
-
     pq.write_table(table, tmp_path / "cases.parquet")
-    spark = SparkSession.builder.master("local[1]").appName("sla-case-test").config("spark.ui.enabled", "false").getOrCreate()
-    try:
-        spark.read.parquet(str(tmp_path / "cases.parquet")).createOrReplaceTempView("raw")
-        spark.sql(stage_sql("spark", "raw", columns=table.column_names)).createOrReplaceTempView("staged")
-        got = {r["pos"]: r.asDict() for r in spark.sql(facts_sql(genesys, "spark", "staged", Options(now=NOW))).collect()}
-    finally:
-        spark.stop()
+    spark.read.parquet(str(tmp_path / "cases.parquet")).createOrReplaceTempView("raw")
+    spark.sql(stage_sql(SPARK, "raw", columns=table.column_names)).createOrReplaceTempView("staged")
+    got = {r["pos"]: r.asDict() for r in spark.sql(facts_sql(genesys, SPARK, "staged", Options(now=NOW))).collect()}
     lines = [json.dumps(r) for r in valid]
     _, expected = sql_engine(lines, genesys, Options(now=NOW), parquet=True)
-    assert set(got) == set(expected)
+    assert set(got) == set(expected) and expected
     for pos, row in expected.items():
         assert as_python(got[pos]) == as_python(row)

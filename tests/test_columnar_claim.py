@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from check_helpers import generate
+from spark_helpers import spark  # noqa: F401  (the session fixture)
 from columnar_facts_helpers import (claim_facts_python, claim_facts_sql, claim_line, compare_claims, plan_decisions,
-                                    python_claim, rows, spark_session, stage_claims)
+                                    python_claim, rows, stage_claims)
 from conftest import ROOT, claim, outage
 from engine.columnar import claim as claim_sql
 from engine.columnar.dialect import DUCKDB, SPARK
@@ -144,8 +145,7 @@ def test_claims_from_json_text_are_not_staged_on_spark() -> None:
         claim_sql.stage_sql(SPARK, "raw")
 
 
-def test_the_spark_dialect_gives_the_same_claim_facts(genesys) -> None:
-    spark = spark_session()
+def test_the_spark_dialect_gives_the_same_claim_facts(genesys, spark) -> None:
     import duckdb
 
     lines = _boundary_claims(genesys)

@@ -19,7 +19,9 @@ import pytest
 
 from engine.api import Engine
 from engine.columnar.dialect import DUCKDB, SPARK, Dialect
-from engine.columnar.plan import FactsShape, ResultField, compile_plan, names_read, revision_columns
+from engine.check.work import failing as flags
+from engine.columnar.plan import FactsShape, ResultField, compile_plan, names_read, reasons_sql, revision_columns
+from engine.core.credit import month_credit, month_rules
 from engine.lang.backends.sql import Uncompilable, field_column
 from engine.timeutil import micros
 from check_helpers import generator
@@ -157,9 +159,9 @@ def _agree(engine: Engine, kind: str, raws: list[dict], lang: str = "en", as_of:
     plan = compile_plan(family, kind, DUCKDB, engine.options(NOW, as_of, lang), shape(kind))
     rows = con.execute(plan.sql("facts") + " ORDER BY pos").fetchall()
     assert len(rows) == len(decided)
-    for (pos, record, decision, failing, reasons), expected in zip(rows, decided):
+    for (pos, record, decision, failing, breached, violation, reasons), expected in zip(rows, decided):
         assert json.loads(decision) == expected.to_json(), record
-        assert failing == expected.failing
+        assert (failing, (breached, violation)) == (expected.failing, flags(expected))
         assert reasons == [f.reason for f in expected.findings if f.reason]
     con.close()
     return len(rows)
@@ -252,3 +254,15 @@ def test_a_new_revision_written_in_yaml_flows_into_the_plan(tmp_path):
     assert _agree(engine, "credit_claim", claims, "zh") == 3
     plan = compile_plan(engine.family(), "credit_claim", DUCKDB, engine.options(NOW), shape("credit_claim"))
     assert any("claim.currency_usd" in sql for sql in [plan.decision]) and "currency_not_usd" in plan.reasons
+
+
+def test_the_reasons_of_the_rules_a_month_runs_without_a_claim_equal_month_credit(engine, bench):
+    raws = [json.loads(line) for line in (bench / "claims.jsonl").read_text().splitlines() if line.strip()]
+    decided = engine.evaluate(raws, now=NOW).objects
+    con = duckdb.connect()
+    family = engine.family()
+    facts_table(con, "credit_claim", family, decided)
+    sql = reasons_sql(family, DUCKDB, shape("credit_claim"), month_rules)
+    got = [r[0] for r in con.execute(f"SELECT {sql} FROM facts ORDER BY pos").fetchall()]
+    expected = [list(month_credit(d.revision, d.record.fields["contract"], d.facts).reasons) for d in decided]
+    assert got == expected and any(got) and not all(got)

@@ -207,14 +207,18 @@ def test_row_only_flags_and_parquet_output_on_the_row_backend_are_usage_errors(t
     assert result.code == 2 and "--spark-master is for --backend spark" in result.err
 
 
-def test_the_tally_says_once_who_decided_how_many_and_why_rows_fell_back(tmp_path: Path):
-    result = run_cli("check", "--cases", str(bad_export(tmp_path)), "--keep-going", "--rejects", str(tmp_path / "r.jsonl"),
-                     "--backend", "duckdb", "--now", NOW)
+def test_the_tally_says_once_who_decided_how_many_and_why_rows_fell_back(tmp_path: Path, export: Path):
+    claims = (export / "claims.jsonl").read_bytes().splitlines(keepends=True)
+    path = tmp_path / "claims.jsonl"
+    path.write_bytes(b"".join(claims[:5]) + b"[1, 2]\n" + b'{"id": "C-\xff"}\n' + b"".join(claims[5:10]))
+    args = ("check", "--claims", str(path), "--keep-going", "--rejects", str(tmp_path / "r.jsonl"), "--backend", "duckdb",
+            "--now", NOW)
+    result = run_cli(*args)
+    assert result.code == 2
     tally = [l for l in result.err.splitlines() if l.startswith(TALLY)]
-    assert len(tally) == 1
-    assert "not UTF-8 text" in tally[0] and "not one JSON object on the line" in tally[0]
-    assert run_cli("check", "--cases", str(bad_export(tmp_path)), "--keep-going", "--rejects", str(tmp_path / "r.jsonl"),
-                   "--backend", "duckdb", "--now", NOW, "--quiet").err.count(TALLY) == 0
+    assert tally == ["sla check --backend duckdb: claims: 10 decided by the SQL, 2 by the row engine "
+                     "(1 not one JSON object on the line; 1 not UTF-8 text)"]
+    assert TALLY not in run_cli(*args, "--quiet").err
 
 
 @pytest.mark.parametrize("block", [7, 64, 1 << 20])

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from check_helpers import generate, write
+from spark_helpers import spark  # noqa: F401  (the session fixture)
 from columnar_facts_helpers import (assert_months_equal, month_row, plan_decisions, python_months, read_check, rows,
-                                    spark_session, sql_months)
+                                    sql_months)
 from engine.columnar import uptime as uptime_sql
 from engine.columnar.dialect import SPARK
 from engine.core.evaluate import Options
@@ -140,8 +141,7 @@ def test_a_customer_whose_record_id_the_schema_refuses_is_left_to_the_row_engine
     assert rows(con, uptime_sql.facts_sql(genesys, DUCKDB, "inc", NOW, months=["2024-01"])) == []
 
 
-def test_the_spark_dialect_gives_the_same_customer_month_facts(genesys, boundary) -> None:
-    spark = spark_session()
+def test_the_spark_dialect_gives_the_same_customer_month_facts(genesys, boundary, spark) -> None:
     incidents, contracts = boundary
     months = "2024-01..2024-12"
     check = read_check(genesys, NOW, incidents, contracts, months)

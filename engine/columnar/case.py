@@ -316,7 +316,34 @@ def _checked(spell: Spell, fields: str) -> str:
 
 def facts_sql(family: Any, dialect: Any, staged: str, options: Any) -> str:
     """SELECT over the staged relation -> one row per sure record the SQL decides
-    (see engine.columnar.clock)."""
+    (see engine.columnar.clock): `pos`, `rev`, `record`, `customer`, a `field__PATH`
+    column per FIELD_TYPES entry, a column per FACT_TYPES fact (`NAME__n`,
+    `NAME__d` for fractions), as engine.columnar.plan.FactsShape describes."""
     from engine.columnar.clock import facts_select
 
     return facts_select(family, Spell.of(dialect), staged, options)
+
+
+RESULT_INSTANTS = ("clock_start", "response_deadline")
+
+
+def shape(family: Any, dialect: Any, options: Any) -> Any:
+    """What facts_sql's relation holds for the plan, and the case's result as
+    engine.kinds.case writes it (decimal texts of the minutes, ISO instants, the
+    evaluation instant), its outcome met / breached / pending."""
+    from engine.columnar import text
+    from engine.columnar.plan import FactsShape, ResultField
+
+    result = (
+        ResultField("severity", "int", "severity"),
+        ResultField("current_severity", "int", "current_severity"),
+        ResultField("response_target_minutes", "text",
+                    text.decimal_text("response_target_minutes__n", "response_target_minutes__d", dialect)),
+        ResultField("response_minutes", "text", text.decimal_text("response_minutes__n", "response_minutes__d", dialect)),
+        ResultField("response_met", "bool", "response_met"),
+        *(ResultField(name, "text", text.iso(name, dialect)) for name in RESULT_INSTANTS),
+        ResultField("evaluated_at", "text", text.iso(dialect.ident("now"), dialect)),
+    )
+    fields = {name.replace("__", "."): kind for name, kind in FIELD_TYPES.items()}
+    outcome = "(CASE WHEN response_met THEN 'met' WHEN NOT response_met THEN 'breached' ELSE 'pending' END)"
+    return FactsShape("case", FACT_TYPES, fields, result, outcome=outcome)

@@ -53,11 +53,11 @@ ID_LIMIT = 200
 
 
 class _Json:
-    """The JSON reading of the claim staging: DuckDB's json functions (the type of a value, the
-    keys of an object, an array's elements). Spark's get_json_object / from_json give a number and a
-    string alike as text, so they cannot tell a surely valid record from one the schema rejects:
-    on Spark, JSONL claims are not staged (engine.lang.backends.sql.Uncompilable) and the row engine
-    decides them; Parquet claims have typed columns."""
+    """The JSON reading of the claim staging, in layers so each value is parsed once: the line's
+    keys and top-level values (one parse), then each value's JSON type and text, the contract's and
+    each outage's likewise. DuckDB's json functions only: Spark's get_json_object / from_json give a
+    number and a string alike as text, so they cannot tell a surely valid record from one the schema
+    rejects; on Spark, JSONL claims are not staged (Uncompilable) and the row engine decides them."""
 
     def __init__(self, d: Dialect):
         if d.spark:
@@ -65,17 +65,9 @@ class _Json:
                                "string from a number); the row engine decides them")
         self.d = d
 
-    def is_(self, doc: str, path: str, json_type: str) -> str:
-        return f"COALESCE(json_type({doc}, {self.d.text(path)}) = {self.d.text(json_type)}, FALSE)"
-
-    def str_(self, doc: str, path: str) -> str:
-        return f"json_extract_string({doc}, {self.d.text(path)})"
-
-    def items(self, doc: str, path: str) -> str:
-        return f"json_extract({doc}, {self.d.text(path + '[*]')})"
-
-    def keys(self, doc: str, path: str = "$") -> str:
-        return f"json_keys({doc})" if path == "$" else f"json_keys(json_extract({doc}, {self.d.text(path)}))"
+    def values(self, doc: str, keys: tuple[str, ...]) -> str:
+        """The values at `keys` of the object `doc` in one parse (a list; NULL for an absent key)."""
+        return f"json_extract({doc}, [{', '.join(self.d.text('$.' + k) for k in keys)}])"
 
     def keys_ok(self, keys: str, allowed: tuple[str, ...], required: tuple[str, ...]) -> str:
         """No key twice, none unknown, every required one present."""
@@ -83,76 +75,107 @@ class _Json:
         return (f"({d.list_len(keys)} = {d.list_len(f'list_distinct({keys})')} AND {has_all(d, terms.texts(d, allowed), keys)}"
                 f" AND {has_all(d, keys, terms.texts(d, required))})")
 
-    def id_ok(self, doc: str, path: str) -> str:
-        value = self.str_(doc, path)
-        return f"({self.is_(doc, path, 'VARCHAR')} AND length({value}) >= 1 AND {byte_length(self.d, value)} <= {ID_LIMIT})"
+    @staticmethod
+    def is_(value: str, json_type: str) -> str:
+        return f"COALESCE(json_type({value}) = '{json_type}', FALSE)"
 
-    def shaped(self, doc: str, path: str, pattern: str) -> str:
-        return f"({self.is_(doc, path, 'VARCHAR')} AND COALESCE({self.d.regex_full(self.str_(doc, path), pattern)}, FALSE))"
+    @staticmethod
+    def str_(value: str) -> str:
+        return f"json_extract_string({value}, '$')"
 
-    def optional(self, keys: str, key: str, check: str) -> str:
-        return f"(NOT {self.d.list_contains(keys, self.d.text(key))} OR {check})"
+    def id_ok(self, value: str) -> str:
+        text_ = self.str_(value)
+        return f"({self.is_(value, 'VARCHAR')} AND length({text_}) >= 1 AND {byte_length(self.d, text_)} <= {ID_LIMIT})"
 
+    def shaped(self, value: str, pattern: str) -> str:
+        return f"({self.is_(value, 'VARCHAR')} AND COALESCE({self.d.regex_full(self.str_(value), pattern)}, FALSE))"
 
-def _outage_ok(j: _Json, o: str) -> str:
-    """SQL boolean over one outage's JSON `o`: surely valid against the record schema."""
-    d, keys = j.d, j.keys(o)
-    name = lambda f: f"(COALESCE(json_type({f}) = 'VARCHAR', FALSE) AND COALESCE({d.regex_full(j.str_(f, '$'), NAME_SHAPE)}, FALSE))"  # noqa: E731
-    return " AND ".join([
-        f"COALESCE(json_type({o}) = 'OBJECT', FALSE)",
-        j.keys_ok(keys, OUTAGE_KEYS, ("cause", "end", "functions", "start")),
-        j.optional(keys, "id", j.id_ok(o, "$.id")), j.optional(keys, "note", j.is_(o, "$.note", "VARCHAR")),
-        j.is_(o, "$.start", "VARCHAR"), instant_sure(d, j.str_(o, "$.start")),
-        j.is_(o, "$.end", "VARCHAR"), instant_sure(d, j.str_(o, "$.end")),
-        j.is_(o, "$.functions", "ARRAY"), f"{d.list_len(j.items(o, '$.functions'))} >= 1",
-        all_of(d, j.items(o, "$.functions"), "f", name("f")),
-        j.shaped(o, "$.cause", NAME_SHAPE),
-    ])
+    @staticmethod
+    def optional(value: str, check: str) -> str:
+        return f"({value} IS NULL OR {check})"
 
 
-def _outage_struct(j: _Json, o: str) -> str:
+def _at(values: str, keys: tuple[str, ...], key: str) -> str:
+    """The value of `key` in a `values` list (1-based list index)."""
+    return f"{values}[{keys.index(key) + 1}]"
+
+
+OUTAGE_PATHS = ("start", "end", "functions", "cause", "id", "note")
+
+
+def _outage_ok(j: _Json, p: str) -> str:
+    """SQL boolean over one outage `p` (struct t: JSON type, k: keys, v: values at OUTAGE_PATHS)."""
     d = j.d
-    return d.struct_of(s=instant_us(d, j.str_(o, "$.start")), e=instant_us(d, j.str_(o, "$.end")),
-                       functions=d.list_transform(j.items(o, "$.functions"), "f", j.str_("f", "$")),
-                       cause=j.str_(o, "$.cause"))
+    v = lambda key: _at(f"{p}.v", OUTAGE_PATHS, key)  # noqa: E731
+    fns = f"json_extract({v('functions')}, '$[*]')"
+    return "(" + " AND ".join([
+        f"COALESCE({p}.t = 'OBJECT', FALSE)",
+        j.keys_ok(f"{p}.k", OUTAGE_KEYS, ("cause", "end", "functions", "start")),
+        j.optional(v("id"), j.id_ok(v("id"))), j.optional(v("note"), j.is_(v("note"), "VARCHAR")),
+        j.is_(v("start"), "VARCHAR"), instant_sure(d, j.str_(v("start"))),
+        j.is_(v("end"), "VARCHAR"), instant_sure(d, j.str_(v("end"))),
+        j.is_(v("functions"), "ARRAY"), f"{d.list_len(fns)} >= 1",
+        all_of(d, fns, "f", j.shaped("f", NAME_SHAPE)),
+        j.shaped(v("cause"), NAME_SHAPE),
+    ]) + ")"
+
+
+def _outage_struct(j: _Json, p: str) -> str:
+    d = j.d
+    v = lambda key: _at(f"{p}.v", OUTAGE_PATHS, key)  # noqa: E731
+    return d.struct_of(s=instant_us(d, j.str_(v("start"))), e=instant_us(d, j.str_(v("end"))),
+                       functions=d.list_transform(f"json_extract({v('functions')}, '$[*]')", "f", j.str_("f")),
+                       cause=j.str_(v("cause")))
 
 
 def _checks(j: _Json) -> str:
-    """SQL boolean over a claim's JSON `j`: surely valid against engine's credit claim schema."""
-    d, ck = j.d, j.keys("j", "$.contract")
-    money = lambda name: j.optional(ck, name, j.shaped("j", f"$.contract.{name}", MONEY_SHAPE))  # noqa: E731
+    """SQL boolean over a staged line's layers: surely valid against the credit claim schema."""
+    d = j.d
+    top = lambda key: _at("x", CLAIM_KEYS, key)  # noqa: E731
+    con = lambda key: _at("cx", CONTRACT_KEYS, key)  # noqa: E731
+    money = lambda key: j.optional(con(key), j.shaped(con(key), MONEY_SHAPE))  # noqa: E731
     return " AND ".join([
-        "COALESCE(json_type(j) = 'OBJECT', FALSE)",
-        j.keys_ok(j.keys("j"), CLAIM_KEYS, CLAIM_KEYS),
-        j.is_("j", "$.type", "VARCHAR"), f"{j.str_('j', '$.type')} = 'credit_claim'",
-        j.id_ok("j", "$.id"), j.id_ok("j", "$.customer"), j.shaped("j", "$.month", MONTH_SHAPE),
-        j.is_("j", "$.submitted_at", "VARCHAR"), instant_sure(d, j.str_("j", "$.submitted_at")),
-        f"({j.is_('j', '$.support_case', 'NULL')} OR {j.id_ok('j', '$.support_case')})",
-        j.is_("j", "$.contract", "OBJECT"), j.keys_ok(ck, CONTRACT_KEYS, ("billing", "currency")),
-        j.shaped("j", "$.contract.billing", NAME_SHAPE), j.shaped("j", "$.contract.currency", "^[A-Z]{3}$"),
+        "ok0", "obj",
+        j.keys_ok("keys", CLAIM_KEYS, CLAIM_KEYS),
+        j.is_(top("type"), "VARCHAR"), f"{j.str_(top('type'))} = 'credit_claim'",
+        j.id_ok(top("id")), j.id_ok(top("customer")), j.shaped(top("month"), MONTH_SHAPE),
+        j.is_(top("submitted_at"), "VARCHAR"), instant_sure(d, j.str_(top("submitted_at"))),
+        f"({j.is_(top('support_case'), 'NULL')} OR {j.id_ok(top('support_case'))})",
+        "ck IS NOT NULL", j.keys_ok("ck", CONTRACT_KEYS, ("billing", "currency")),
+        j.shaped(con("billing"), NAME_SHAPE), j.shaped(con("currency"), "^[A-Z]{3}$"),
         money("monthly_commitment"), money("annual_commitment"),
-        j.is_("j", "$.outages", "ARRAY"),
-        all_of(d, j.items("j", "$.outages"), "o", _outage_ok(j, "o")),
+        "oo IS NOT NULL", all_of(d, "oo", "p", _outage_ok(j, "p")),
     ])
 
 
 def stage_sql(dialect: Dialect, raw: str) -> str:
     """SELECT over `raw` (pos, j): the staged claim columns and `sure` (FALSE for any doubt)."""
-    j = _Json(dialect)
-    d = dialect
-    sure = f"(NOT {finds(d, 'j', DOUBTFUL_TEXT)} AND NOT {finds(d, 'j', TRAILING_COMMA)} AND {_checks(j)})"
-    sub = j.str_("j", "$.submitted_at")
-    cols = {"id": j.str_("j", "$.id"), "customer": j.str_("j", "$.customer"), "month": j.str_("j", "$.month"),
-            "submitted_at": sub, "submitted_us": instant_us(d, sub), "support_case": j.str_("j", "$.support_case"),
-            "contract__billing": j.str_("j", "$.contract.billing"), "contract__currency": j.str_("j", "$.contract.currency"),
-            "contract__monthly_commitment": j.str_("j", "$.contract.monthly_commitment"),
-            "contract__annual_commitment": j.str_("j", "$.contract.annual_commitment"),
-            "outages": d.list_transform(j.items("j", "$.outages"), "o", _outage_struct(j, "o"))}
+    j, d = _Json(dialect), dialect
+    top = lambda key: _at("x", CLAIM_KEYS, key)  # noqa: E731
+    con = lambda key: _at("cx", CONTRACT_KEYS, key)  # noqa: E731
+    clean = f"(json_valid(j) AND NOT {finds(d, 'j', DOUBTFUL_TEXT)} AND NOT {finds(d, 'j', TRAILING_COMMA)})"
+    lines = (f"SELECT pos, ok0, obj, CASE WHEN obj THEN json_keys(j) END AS keys, CASE WHEN obj THEN {j.values('j', CLAIM_KEYS)} END AS x"
+             f" FROM (SELECT pos, j, ok0, CASE WHEN ok0 THEN json_type(j) = 'OBJECT' ELSE FALSE END AS obj FROM (SELECT pos, j, {clean} AS ok0 FROM {raw}) l0) l1")
+    outage = d.struct_of(t="json_type(o)", k="CASE WHEN json_type(o) = 'OBJECT' THEN json_keys(o) END",
+                         v=f"CASE WHEN json_type(o) = 'OBJECT' THEN {j.values('o', OUTAGE_PATHS)} END")
+    items = d.list_transform(f"json_extract({top('outages')}, '$[*]')", "o", outage)
+    parts = (f"SELECT *, CASE WHEN json_type({top('contract')}) = 'OBJECT' THEN json_keys({top('contract')}) END AS ck,"
+             f" CASE WHEN json_type({top('contract')}) = 'OBJECT' THEN {j.values(top('contract'), CONTRACT_KEYS)} END AS cx,"
+             f" CASE WHEN json_type({top('outages')}) = 'ARRAY' THEN"
+             f" {items} END AS oo"
+             f" FROM ({lines}) l2")
+    sub = j.str_(top("submitted_at"))
+    cols = {"id": j.str_(top("id")), "customer": j.str_(top("customer")), "month": j.str_(top("month")),
+            "submitted_at": sub, "submitted_us": instant_us(d, sub), "support_case": j.str_(top("support_case")),
+            "contract__billing": j.str_(con("billing")), "contract__currency": j.str_(con("currency")),
+            "contract__monthly_commitment": j.str_(con("monthly_commitment")),
+            "contract__annual_commitment": j.str_(con("annual_commitment")),
+            "outages": d.list_transform("oo", "p", _outage_struct(j, "p"))}
     body = ",\n  ".join(f"CASE WHEN sure THEN {expr} END AS {name}" for name, expr in cols.items())
     return f"""
 SELECT pos, sure,
   {body}
-FROM (SELECT pos, j, CASE WHEN json_valid(j) THEN {sure} ELSE FALSE END AS sure FROM {raw}) staged_raw"""
+FROM (SELECT *, COALESCE({_checks(j)}, FALSE) AS sure FROM ({parts}) l3) staged_raw"""
 
 
 def _amount(d: Dialect, field: str) -> tuple[str, str]:

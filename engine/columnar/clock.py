@@ -238,5 +238,6 @@ def _final(revs: Revisions, state: str, options: Any) -> str:
         "required_primary_contacts": wanted("primary"),
         "required_backup_contacts": wanted("backup_at_least"),
     }
-    out = ["pos", "rev", *FIELD_TYPES, *(f"{v} AS {name}" for name, v in facts.items())]
+    fields = [f"{name} AS field__{name}" for name in FIELD_TYPES]
+    out = ["pos", "rev", "id AS record", "customer", *fields, "severity", "channel", *(f"{v} AS {name}" for name, v in facts.items())]
     return f"SELECT {', '.join(out)} FROM (SELECT *, {', '.join(answer)} FROM (SELECT *, {', '.join(decide)} FROM ({state})))"

@@ -1,9 +1,9 @@
-"""The SQL spellings the case stage and clock need that differ between DuckDB and
-Spark (lambdas, list functions, regular expressions, integer division, casts).
-
-Kept in one place so the case SQL reads the same for both engines; the frame's
-`engine.columnar.dialect.Dialect` is the general home of such spellings, and this
-module takes either a Dialect (anything with a `name`) or the name itself.
+"""The SQL spellings the case stage and clock need, for DuckDB and Spark: those
+`engine.columnar.dialect.Dialect` has are taken from it (literals, identifiers,
+list filter/min/length, integer division), the few it does not have are here
+(lambdas of two parameters, list sort/distinct/element, anchored regular
+expressions that never match before a final line break, BIGINT parsing, named
+structs, IN lists). `Spell.of` takes a Dialect or its name.
 """
 
 from __future__ import annotations
@@ -11,34 +11,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-ENGINES = ("duckdb", "spark")
+from engine.columnar.dialect import Dialect, dialect as dialect_named
 
 
 @dataclass(frozen=True)
 class Spell:
-    """SQL text for one engine (`duckdb` or `spark`)."""
+    """SQL text for one engine (the Dialect's `name`: `duckdb` or `spark`)."""
 
-    engine: str
+    dialect: Dialect
 
     @classmethod
     def of(cls, dialect: Any) -> "Spell":
-        name = dialect if isinstance(dialect, str) else getattr(dialect, "name", None)
-        if name not in ENGINES:
-            raise ValueError(f"unknown SQL dialect {name!r}; expected one of {', '.join(ENGINES)}")
-        return cls(name)
+        return cls(dialect_named(dialect) if isinstance(dialect, str) else dialect)
+
+    @property
+    def engine(self) -> str:
+        return self.dialect.name
 
     @property
     def spark(self) -> bool:
-        return self.engine == "spark"
+        return self.dialect.spark
 
     def lam(self, params: str, body: str) -> str:
         """A lambda of one or two parameters (`x` or `x, i`)."""
         if self.spark:
-            return f"({params}) -> ({body})"
+            return f"({params}) -> ({body})" if "," in params else f"{params} -> ({body})"
         return f"lambda {params}: ({body})"
 
     def filter(self, items: str, var: str, cond: str) -> str:
-        return f"{'filter' if self.spark else 'list_filter'}({items}, {self.lam(var, cond)})"
+        return self.dialect.list_filter(items, var, f"({cond})")
 
     def transform(self, items: str, var: str, body: str) -> str:
         """`body` over each item; `var` may be `x, i`: i counts from 1 on DuckDB and
@@ -46,7 +47,7 @@ class Spell:
         return f"{'transform' if self.spark else 'list_transform'}({items}, {self.lam(var, body)})"
 
     def size(self, items: str) -> str:
-        return f"size({items})" if self.spark else f"len({items})"
+        return self.dialect.list_len(items)
 
     def none(self, items: str, var: str, cond: str) -> str:
         """True when no item satisfies `cond` (a NULL condition counts as satisfied: never sure)."""
@@ -59,7 +60,7 @@ class Spell:
         return f"array_sort({items})" if self.spark else f"list_sort({items})"
 
     def minimum(self, items: str) -> str:
-        return f"array_min({items})" if self.spark else f"list_min({items})"
+        return self.dialect.list_min(items)
 
     def element(self, items: str, one_based: str) -> str:
         """The item at a 1-based index, NULL past the end."""
@@ -76,7 +77,7 @@ class Spell:
 
     def idiv(self, a: str, b: str) -> str:
         """Integer division of non-negative integers."""
-        return f"(({a}) div ({b}))" if self.spark else f"(({a}) // ({b}))"
+        return self.dialect.intdiv_small(a, b)
 
     def to_int(self, text: str) -> str:
         """A string of digits as BIGINT (NULL when it is not one)."""
@@ -84,10 +85,7 @@ class Spell:
 
     def texts(self, values: Iterable[str]) -> str:
         """A constant list of texts (typed even when empty)."""
-        items = ", ".join(self.quote(v) for v in values)
-        if self.spark:
-            return f"array({items})" if items else "CAST(array() AS ARRAY<STRING>)"
-        return f"[{items}]::VARCHAR[]"
+        return self.dialect.texts(tuple(values))
 
     def text_in(self, value: str, values: Iterable[str]) -> str:
         """`value IN (...)`, FALSE for an empty set (NULL stays NULL)."""
@@ -104,12 +102,10 @@ class Spell:
         return "{" + ", ".join(f"{self.quote(k)}: {v}" for k, v in fields.items()) + "}"
 
     def quote(self, text: str) -> str:
-        """A SQL string literal: Spark reads backslash escapes in literals, DuckDB does not."""
-        if self.spark:
-            return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-        return "'" + text.replace("'", "''") + "'"
+        """A SQL string literal (the Dialect's)."""
+        return self.dialect.text(text)
 
     def ident(self, name: str) -> str:
-        return f"`{name}`" if self.spark else f'"{name}"'
+        return self.dialect.ident(name)
 
 

@@ -40,10 +40,16 @@ One row per record the SQL decides, with these columns:
 
 The plan adds, for `ResultField.sql` and `outcome` expressions to read:
 `reasons` (list of VARCHAR: the `reason` of each finding that has one, in
-finding order) and `failing` (BOOLEAN: a finding is breached or violation).
+finding order), `breached` and `violation` (BOOLEAN: a finding has that outcome,
+as `sla check` counts them) and `failing` (either).
+
+The names `reasons`, `failing`, `breached`, `violation`, `outcome`, `decision` and
+those starting with `_o` are the plan's: a facts relation must not use them.
 
 The query's output columns: `pos`, `record`, `decision` (JSON text), `failing`,
-`reasons`, and `outcome` (the one-word outcome, when the shape gives its SQL).
+`breached`, `violation`, `reasons`, and `outcome` (the one-word outcome, when the
+shape gives its SQL). `reasons_sql` compiles the reasons of any subset of rules
+(a customer-month's credit runs the claim rules that need no claim).
 """
 
 from __future__ import annotations
@@ -52,7 +58,7 @@ import importlib
 import json
 from dataclasses import dataclass, field
 from itertools import product
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from engine import kinds
 from engine.columnar import text
@@ -142,7 +148,7 @@ class Plan:
     dialect: Dialect
     outcome_columns: tuple[tuple[str, str], ...]  # (column, SQL of the rule's outcome index)
     reasons: str
-    failing: str
+    flags: tuple[tuple[str, str], ...]  # (outcome word of FAILING_OUTCOMES, SQL: a finding has it)
     decision: str
     outcome: str | None
 
@@ -151,10 +157,14 @@ class Plan:
         d = self.dialect
         indices = ", ".join(f"{sql} AS {d.ident(name)}" for name, sql in self.outcome_columns)
         inner = f"SELECT *{', ' + indices if indices else ''} FROM {facts}"
-        middle = f"SELECT *, {self.reasons} AS reasons, {self.failing} AS failing FROM ({inner}) AS _rules"
+        flags = "".join(f", {sql} AS {d.ident(word)}" for word, sql in self.flags)
+        either = " OR ".join(d.ident(word) for word, _ in self.flags) or "FALSE"
+        middle = f"SELECT *, {self.reasons} AS reasons{flags} FROM ({inner}) AS _rules"
+        flagged = f"SELECT *, ({either}) AS failing FROM ({middle}) AS _flagged"
         outcome = f", {self.outcome} AS outcome" if self.outcome else ""
-        return (f"SELECT pos, record, {self.decision} AS decision, failing, reasons{outcome} "
-                f"FROM ({middle}) AS _decided")
+        words = "".join(f", {d.ident(word)}" for word, _ in self.flags)
+        return (f"SELECT pos, record, {self.decision} AS decision, failing{words}, reasons{outcome} "
+                f"FROM ({flagged}) AS _decided")
 
 
 def compile_plan(family: Family, kind: str, dialect: Dialect, options: Options,
@@ -167,7 +177,9 @@ def compile_plan(family: Family, kind: str, dialect: Dialect, options: Options,
     codes = {i: (r.code_words(options.lang) if options.lang != "en" else None) for i, r in enumerate(family.revisions)}
     count = len(family.revisions)
     outcome_columns: list[tuple[str, str]] = []
-    findings, reasons, failing = [], [], []
+    findings: list[str] = []
+    reasons: list[str] = []
+    flags: dict[str, list[str]] = {word: [] for word in sorted(FAILING_OUTCOMES)}
     for a, (anchor, rev) in enumerate(zip(anchors, columns)):
         rules = {k: r.rules.get(anchor.rules, ()) for k, r in enumerate(family.revisions)}
         for j in range(max((len(v) for v in rules.values()), default=0)):
@@ -179,11 +191,12 @@ def compile_plan(family: Family, kind: str, dialect: Dialect, options: Options,
         reasons += [_per_revision(dialect, rev, {k: _reason(rs[j], f"_o{a}_{j}", dialect) for k, rs in rules.items()
                                                  if j < len(rs)}, "NULL", count)
                     for j in range(max((len(v) for v in rules.values()), default=0))]
-        failing += [_per_revision(dialect, rev, {k: _failing(rs, a, dialect) for k, rs in rules.items()}, "FALSE", count)]
+        for word, tests in flags.items():
+            tests.append(_per_revision(dialect, rev, {k: _has(rs, a, word, dialect) for k, rs in rules.items()}, "FALSE", count))
     reasons_sql = dialect.list_filter(dialect.list_of(*reasons), "x", "x IS NOT NULL") if reasons else dialect.texts(())
-    failing_sql = "(" + " OR ".join(failing) + ")" if failing else "FALSE"
+    flag_sql = tuple((word, "(" + " OR ".join(tests) + ")" if tests else "FALSE") for word, tests in flags.items())
     decision = _decision(family, kind, shape, dialect, options, columns, findings)
-    return Plan(kind, dialect, tuple(outcome_columns), reasons_sql, failing_sql, decision, shape.outcome)
+    return Plan(kind, dialect, tuple(outcome_columns), reasons_sql, flag_sql, decision, shape.outcome)
 
 
 def _per_revision(dialect: Dialect, column: str, branches: Mapping[int, str], otherwise: str,
@@ -244,14 +257,40 @@ def _reason(rule: Rule, column: str, dialect: Dialect) -> str:
     return f"(CASE {dialect.ident(column)} {whens} ELSE NULL END)" if whens else dialect.null("text")
 
 
-def _failing(rules: tuple[Rule, ...], anchor: int, dialect: Dialect) -> str:
-    """Whether one of the rules' findings under one revision is breached or a violation."""
+def _has(rules: tuple[Rule, ...], anchor: int, word: str, dialect: Dialect) -> str:
+    """Whether one of the rules' findings under one revision has the outcome `word`."""
     tests = []
     for j, rule in enumerate(rules):
-        bad = [str(i) for i, o in enumerate(rule.outcomes) if o.outcome in FAILING_OUTCOMES]
-        if bad:
-            tests.append(f"{dialect.ident(f'_o{anchor}_{j}')} IN ({', '.join(bad)})")
+        hits = [str(i) for i, o in enumerate(rule.outcomes) if o.outcome == word]
+        if hits:
+            tests.append(f"{dialect.ident(f'_o{anchor}_{j}')} IN ({', '.join(hits)})")
     return "(" + " OR ".join(tests) + ")" if tests else "FALSE"
+
+
+def reasons_sql(family: Family, dialect: Dialect, shape: FactsShape, rules_of: Callable[[Revision], Sequence[Rule]],
+                rev: str = "rev") -> str:
+    """SQL of a list of VARCHAR: for each rule `rules_of(revision)` gives, in order, the reason of
+    its first holding outcome (nothing when that outcome has none), under the revision in column
+    `rev`. E.g. a customer-month's credit: `reasons_sql(..., engine.core.credit.month_rules)`."""
+    where = scope(dialect, shape.fact_types, shape.field_types)
+    per_rule: dict[int, list[tuple[int, str]]] = {}
+    for k, revision in enumerate(family.revisions):
+        for j, rule in enumerate(rules_of(revision)):
+            whens = []
+            for outcome in rule.outcomes:
+                try:
+                    test = "TRUE" if outcome.when is None else condition(outcome.when.node, where, dialect)
+                except Uncompilable as exc:
+                    raise exc.for_rule(rule.id) from None
+                whens.append(f"WHEN {test} THEN {dialect.text(outcome.reason) if outcome.reason else 'NULL'}")
+                if outcome.when is None:
+                    break
+            per_rule.setdefault(j, []).append((k, f"(CASE {' '.join(whens)} ELSE NULL END)"))
+    items = [_per_revision(dialect, rev, dict(branches), dialect.null("text"), len(family.revisions))
+             for _, branches in sorted(per_rule.items())]
+    if not items:
+        return dialect.texts(())
+    return dialect.list_filter(dialect.list_of(*items), "x", "x IS NOT NULL")
 
 
 def _decision(family: Family, kind: str, shape: FactsShape, dialect: Dialect, options: Options,

@@ -224,7 +224,8 @@ class ColumnarCheck(Check):
             return f"not compiled for {self.backend} ({exc})"
         self._session()
         columns = ", ".join(f"f.{c}" for c in MONTH_FACTS)
-        sql = (f"WITH facts AS ({facts}),\ndecided AS ({plan.sql('facts')})\n"
+        once = " MATERIALIZED" if self.backend == "duckdb" else ""
+        sql = (f"WITH facts AS{once} ({facts}),\ndecided AS ({plan.sql('facts')})\n"
                f"SELECT d.pos AS pos, d.decision AS decision, f.has_contract AS has_contract, {columns}, "
                f"{', '.join(summary_columns(self.backend, 'uptime', 'd.decision'))}\n"
                f"FROM decided d JOIN facts f ON f.pos = d.pos ORDER BY pos")
@@ -258,26 +259,27 @@ class ColumnarCheck(Check):
             return run_chunk(raw.task)
         result = self._session().query(compiled.sql, {"raw": raw.table}) if raw.table.num_rows else None
         fallback = dict(raw.fallback)
-        sure: dict[int, dict[str, Any]] = {}
+        sure: dict[int, tuple[str, str, Contribution]] = {}
         if result is not None:
             columns = result.to_pydict()
+            contributions = _contributions(kind, columns)
             whys = columns.get("why") or [None] * result.num_rows
-            for i, (pos, ok) in enumerate(zip(columns["pos"], columns["sure"])):
-                if ok and columns["decision"][i] is not None:
-                    sure[pos] = {name: columns[name][i] for name in columns}
+            for i, (pos, ok, decision) in enumerate(zip(columns["pos"], columns["sure"], columns["decision"])):
+                if ok and decision is not None:
+                    sure[pos] = (columns["record"][i], decision, contributions[i])
                 else:
                     fallback[pos] = columns["joined"][i] and JOINED or (f"{NOT_SURE}: {whys[i]}" if whys[i] else NOT_SURE)
-        return self._assemble(source, kind, raw.task, sure, fallback, raw)
+        return self._assemble(source, raw.task, sure, fallback, raw)
 
-    def _assemble(self, source: str, kind: str, task: Task, sure: dict[int, dict[str, Any]], fallback: dict[int, str],
+    def _assemble(self, source: str, task: Any, sure: dict[int, tuple[str, str, Contribution]], fallback: dict[int, str],
                   raw: RawChunk) -> Chunk:
         """Decisions of the SQL and of the row engine, spliced in input order into one Chunk."""
         parts = _Parts(self.junit is not None, self.decisions is not None, self.family)
-        for pos in sorted(sure.keys() | fallback.keys()):
+        self.tally.add(source, SQL, len(sure))
+        for pos in sorted(sure.keys() | fallback.keys()) if fallback else sorted(sure):
             row = sure.get(pos)
             if row is not None:
-                parts.sql(source, row["record"], row["decision"], _contribution(kind, row), task.file, pos)
-                self.tally.add(source, SQL)
+                parts.sql(source, row[0], row[1], row[2], task.file, pos)
                 continue
             self.tally.add(source, ROW, reason=fallback[pos])
             parts.items(run_items(raw.single(pos)))
@@ -368,8 +370,11 @@ def _compile(kind: str, family: Family, backend: str, options: Options, columns:
     needed = tuple(_needed_facts(kind, module.FACT_TYPES))
     keep = (f"NOT ({_has_key(dialect, 'outages')})" if joined else "FALSE")
     extra = [f"f.{c}" for c in needed] + summary_columns(backend, kind, "d.decision")
+    # staged and facts are read twice (the decisions, and the rows not sure or the facts the summary
+    # reads): DuckDB is told to compute each once (it would run the clocks twice otherwise)
+    once = " MATERIALIZED" if backend == "duckdb" else ""
     sql = (f"WITH raw_in AS (SELECT * FROM raw WHERE NOT ({keep})),\n"
-           f"staged AS ({stage}),\nfacts AS ({facts}),\ndecided AS ({plan.sql('facts')})\n"
+           f"staged AS{once} ({stage}),\nfacts AS{once} ({facts}),\ndecided AS ({plan.sql('facts')})\n"
            f"SELECT s.pos AS pos, s.sure AS sure, FALSE AS joined, d.decision AS decision, {', '.join(extra)}\n"
            f"FROM staged s LEFT JOIN decided d ON d.pos = s.pos LEFT JOIN facts f ON f.pos = s.pos\n"
            f"UNION ALL SELECT pos, FALSE, TRUE, NULL{', NULL' * len(extra)} FROM raw WHERE {keep}\n"
@@ -429,15 +434,23 @@ def _needed_facts(kind: str, types: dict[str, str]) -> list[str]:
     return ["clock_severity", "response_minutes__n", "response_minutes__d", "response_met"]
 
 
-def _contribution(kind: str, row: dict[str, Any]) -> Contribution:
-    """What a decision of the SQL adds to the summary: the same fields engine.check.work takes, from the
-    facts and the decision's values (summary_columns)."""
+def _contributions(kind: str, c: dict[str, list[Any]]) -> list[Contribution | None]:
+    """What each decision of the SQL adds to the summary (None where the SQL did not decide): the same
+    fields engine.check.work takes, from the facts and the decision's values (summary_columns)."""
     if kind == "case":
-        n, d = row["response_minutes__n"], row["response_minutes__d"]
-        micros = None if n is None else int(n) * MICROS_PER_MINUTE // int(d)
-        return CaseRow(row["breached"], row["violation"], int(row["clock_severity"]), micros, row["response_met"],
-                       row["target"])
-    return ClaimRow(row["breached"], row["violation"], row["eligible"], row["amount"], row["currency"], tuple(row["reasons"]))
+        out: list[Contribution | None] = []
+        for decided, breached, violation, severity, n, d, met, target in zip(
+                c["decision"], c["breached"], c["violation"], c["clock_severity"], c["response_minutes__n"],
+                c["response_minutes__d"], c["response_met"], c["target"]):
+            if decided is None:
+                out.append(None)
+                continue
+            micros = None if n is None else int(n) * MICROS_PER_MINUTE // int(d)
+            out.append(CaseRow(breached, violation, int(severity), micros, met, target))
+        return out
+    return [None if decided is None else ClaimRow(b, v, e, a, cur, tuple(r))
+            for decided, b, v, e, a, cur, r in zip(c["decision"], c["breached"], c["violation"], c["eligible"], c["amount"],
+                                                  c["currency"], c["reasons"])]
 
 
 def _month_row(row: dict[str, Any]) -> MonthRow:

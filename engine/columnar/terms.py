@@ -106,7 +106,7 @@ def minor_units(d: Dialect, rev: str, revisions: Sequence[Revision], currency: s
 
 def money_text(dialect: Dialect, n: str, d: str, minor: str) -> str:
     """An amount n/d rounded half-up to `minor` decimal places, written as engine.exact.money_text
-    writes it ('833.33', '0.00', '12'). n >= 0, d > 0, minor 0..6."""
+    writes it ('833.33', '0.00', '1250'). n >= 0, d > 0, minor 0..6."""
     powers = " ".join(f"WHEN {m} THEN {10 ** m}" for m in range(7))
     scale = dialect.to_big(f"CASE {minor} {powers} END")
     units = dialect.intdiv(f"2 * ({n}) * {scale} + ({d})", f"2 * ({d})")
