@@ -103,11 +103,17 @@ class Rev:
         self.minor = d["credits"]["currencies"]
         self.window = d["claims"]["window"]["days"]
         self.needs_case = d["claims"]["requires_support_case"]
+        change = d["response"]["severity_change"]
+        self.shorter, self.longer = change["shorter_target"], change["longer_or_equal_target"]
+        self.reopen = set(d["response"].get("reopen_after_response", ()))
+        self.contacts = d.get("designated_contacts") or {}
+        self.troubleshooting = d["initial_troubleshooting"]["required_before_case"]
         self.rules = {r["id"]: (r["clause"], [(o["outcome"], o.get("reason"), o["message"]["en"]) for o in r["outcomes"]]) for r in d["rules"]}
 
-    def finding(self, rule: str, outcome: str, facts: dict[str, str]) -> dict[str, str]:
+    def finding(self, rule: str, outcome: str, facts: dict[str, str], nth: int = 0) -> dict[str, str]:
+        """The rule's `nth` outcome called `outcome` (a rule may have two violations)."""
         clause, outcomes = self.rules[rule]
-        name, reason, message = next(o for o in outcomes if o[0] == outcome)
+        name, reason, message = [o for o in outcomes if o[0] == outcome][nth]
         out = {"rule": rule, "outcome": name, "clause": clause, "message": message.format_map(facts)}
         if reason:
             out["reason"] = reason
@@ -137,22 +143,27 @@ def null(v: object) -> str:
 def case_decision(rec: dict, now: int) -> tuple[dict, tuple]:
     rev, sub, current, escalated_to, escalation_at, clock, r = case_clock(rec)
     channel, severity = rec["channel"], rec["severity"]
-    level, start, target = clock
-    deadline = start + int(target * MIN) if start is not None else None
+    level, start, target, deadline = clock
     minutes = None if r is None else Fraction(r[0] - start, MIN)
-    met = minutes <= target if r is not None else (False if deadline is not None and deadline < now else None)
+    met = r[0] <= deadline if r is not None else (False if deadline is not None and deadline < now else None)
+    contacts = rec.get("designated_contacts") or {}
+    primary, backup = contacts.get("primary"), contacts.get("backup")
     facts = {"severity": str(severity), "channel": channel, "submission_channels": ", ".join(rev.channels[severity]),
              "escalated_to": null(escalated_to), "escalation_request_at": "null" if escalation_at is None else iso(escalation_at),
              "clock_severity": str(level), "response_target_minutes": dec(target.numerator, target.denominator),
              "response_minutes": "null" if minutes is None else dec(minutes.numerator, minutes.denominator),
-             "response_deadline": "null" if deadline is None else iso(deadline)}
+             "response_deadline": "null" if deadline is None else iso(deadline),
+             "primary_contacts": null(primary), "backup_contacts": null(backup),
+             "required_primary_contacts": null(rev.contacts.get("primary")),
+             "required_backup_contacts": null(rev.contacts.get("backup_at_least"))}
     findings = [rev.finding("case.submission_channel", "met" if channel in rev.channels[severity] else "violation", facts)]
     if escalated_to is not None:
         findings.append(rev.finding("case.critical_support_request", "violation" if escalation_at is None else "met", facts))
     else:
         findings.append(rev.finding("case.critical_support_request", "not_applicable", facts))
     outcome = "met" if met is True else "breached" if met is False else "not_applicable" if start is None else "info"
-    findings.append(rev.finding("case.response_target", outcome, facts))
+    findings.append(rev.finding("case.response_target", outcome, facts, 1 if met is False and r is not None else 0))
+    findings += duty_findings(rec, rev, facts, primary, backup)
     decision = {"record": rec["id"], "type": "case", "customer": rec["customer"], "policy": "genesys-cloud", "version": rev.name,
                 "sha256": rev.sha, "result": {
                     "severity": severity, "current_severity": current, "response_target_minutes": facts["response_target_minutes"],
@@ -163,9 +174,36 @@ def case_decision(rec: dict, now: int) -> tuple[dict, tuple]:
     return decision, (level, -1 if r is None else r[0] - start, met)
 
 
+def duty_findings(rec: dict, rev: Rev, facts: dict, primary: int | None, backup: int | None) -> list[dict]:
+    """The customer's duties: designated contacts, troubleshooting, what a portal case states."""
+    want_primary, want_backup = rev.contacts.get("primary"), rev.contacts.get("backup_at_least")
+    if primary is not None and want_primary is not None and primary < want_primary:
+        contacts, nth = "violation", 0
+    elif backup is not None and want_backup is not None and backup < want_backup:
+        contacts, nth = "violation", 1
+    elif primary is None or backup is None:
+        contacts, nth = "info", 0
+    else:
+        contacts, nth = "met", 0
+    out = [rev.finding("case.designated_contacts", contacts, facts, nth)]
+    tried = rec.get("initial_troubleshooting")
+    out.append(rev.finding("case.initial_troubleshooting", "not_applicable" if rev.troubleshooting is False else
+                           "info" if tried is None else "violation" if tried is False else "met", facts))
+    portal = rec.get("portal_case") or {}
+    for rule, key in (("case.portal_customer_name", "customer_name"), ("case.portal_organisation_id", "organisation_id"),
+                      ("case.portal_impact_description", "impact_description")):
+        said = portal.get(key)
+        out.append(rev.finding(rule, "not_applicable" if rec["channel"] != "portal" else
+                               "info" if said is None else "violation" if said is False else "met", facts))
+    return out
+
+
 def case_clock(rec: dict) -> tuple:
     """The revision, and the clock that decides: (rev, submitted, current severity,
-    escalated to, escalation request, (severity, start, target), first response)."""
+    escalated to, escalation request, [severity, start, target, deadline], first response).
+    A severity change before the response re-targets the clock as the policy's
+    response.severity_change says; one after it opens a new clock only when it needs a
+    phone request or reaches a severity in response.reopen_after_response."""
     sub = micros(rec["submitted_at"])
     rev = rev_at(sub)
     channel, severity = rec["channel"], rec["severity"]
@@ -180,21 +218,26 @@ def case_clock(rec: dict) -> tuple:
                 return at, i
         return None
 
-    def clock_for(level: int, start: int):
-        if channel in rev.channels[level]:
-            return [level, start, rev.targets[level]], None
+    def request():
         req = first("critical_support_request", ("phone",), sub, used)
         if req:
             used.add(req[1])
-        return [level, req[0] if req else None, rev.targets[level]], req
+        return req
 
     def response(clock):
         return first("human_response", ("phone", "case_note"), clock[1]) if clock[1] is not None else None
 
-    clock, _ = clock_for(severity, sub)
+    def span(level: int) -> int:
+        return int(rev.targets[level] * MIN)
+
+    if channel in rev.channels[severity]:
+        clock = [severity, sub, rev.targets[severity], sub + span(severity)]
+    else:
+        req = request()
+        clock = [severity, req[0] if req else None, rev.targets[severity], req[0] + span(severity) if req else None]
     breached = None
     escalated_to = escalation_at = None
-    current = severity
+    current, base = severity, sub
     for at, _, e in events:
         if e["type"] != "severity_change" or e["to"] == current:
             continue
@@ -204,19 +247,30 @@ def case_clock(rec: dict) -> tuple:
         needs = channel not in rev.channels[to]
         if needs:
             escalated_to = to
-        if answered and not needs:
+        if answered and not needs and to not in rev.reopen:
             current = to
             continue
-        if breached is None and clock[1] is not None:
-            if r is not None and r[0] <= at:
-                late = (r[0] - clock[1]) > clock[2] * MIN
-            else:
-                late = clock[1] + clock[2] * MIN < at
-            if late:
-                breached = clock
-        clock, req = clock_for(to, at)
+        if breached is None and clock[1] is not None and (r[0] > clock[3] if answered else clock[3] < at):
+            breached = clock
+        req = request() if needs else None
         if needs:
             escalation_at = req[0] if req else None
+        natural = (req[0] if req else None) if needs else at
+        if answered:
+            clock = [to, natural, rev.targets[to], None if natural is None else natural + span(to)]
+            base = natural if natural is not None else at
+        else:
+            mode = rev.shorter if rev.targets[to] < rev.targets[current] else rev.longer
+            if needs and mode == "from_submission":
+                mode = "restart_at_change"
+            if mode == "from_submission":
+                clock = [to, base, rev.targets[to], base + span(to)]
+            elif natural is None:
+                clock = [to, None, rev.targets[to], None]
+            elif mode == "restart_at_change" or clock[1] is None:
+                clock = [to, natural, rev.targets[to], natural + span(to)]
+            else:
+                clock = [to, natural, rev.targets[to], max(base + span(to), min(natural + span(to), clock[3]))]
         current = to
     clock = breached or clock
     return rev, sub, current, escalated_to, escalation_at, clock, response(clock)
