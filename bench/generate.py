@@ -9,6 +9,12 @@ Writes, into --out:
   incidents.csv       outage incidents, per customer or platform-wide (customer '*')
   contracts.csv       one contract per customer
   claims.jsonl        credit claims in the core record format, outages inline
+  *.parquet           with --parquet: the same cases, claims, incidents and contracts
+                      as Parquet (bench/columns.py: column types and why)
+
+The output is streamed (a row group of Parquet every 100,000 records), so
+`--cases 10000000 --cases-only --parquet` makes the 10M cases of the
+memory-against-size runs without holding them.
 
 The same --seed always gives the same bytes. Shapes follow what support and
 status-page exports look like: most cases are Sev3/Sev4 on the portal, Sev1 is
@@ -22,11 +28,15 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import json
 import math
+import os
 import random
+from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 YEAR = 2024
 MONTHS = [f"{YEAR}-{m:02d}" for m in range(1, 13)]
@@ -176,11 +186,32 @@ def make_claim(n: int, rng: random.Random, customers: int, contracts: list[list[
             "contract": contract, "outages": outages}
 
 
-def generate(out: Path, cases: int, customers: int, claims: int, seed: int, ticketing: bool = False) -> None:
+def _columns() -> Any:
+    """bench/columns.py (pyarrow), loaded by path only when Parquet is asked for, so
+    the generator runs without pyarrow and loading it adds nothing to sys.path."""
+    spec = importlib.util.spec_from_file_location("bench_columns", Path(__file__).resolve().parent / "columns.py")
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+def generate(out: Path, cases: int, customers: int, claims: int, seed: int, ticketing: bool = False,
+             parquet: bool = False, cases_only: bool = False) -> None:
+    """Write the data set into `out`, streaming: records are written as they are made.
+
+    `parquet` also writes cases.parquet, claims.parquet, incidents.parquet and
+    contracts.parquet with the same values (bench/columns.py says how);
+    `cases_only` writes the cases alone (the memory-against-size runs need no more).
+    """
     out.mkdir(parents=True, exist_ok=True)
+    columns = _columns() if parquet else None
     rng = random.Random(seed)
-    with open(out / "cases.jsonl", "w", encoding="utf-8", newline="\n") as fh, \
-            open(out / "cases-ticketing.csv", "w", encoding="utf-8", newline="") if ticketing else open("/dev/null", "w") as tk:
+    with ExitStack() as stack:
+        fh = stack.enter_context(open(out / "cases.jsonl", "w", encoding="utf-8", newline="\n"))
+        tk = stack.enter_context(open(out / "cases-ticketing.csv", "w", encoding="utf-8", newline="") if ticketing
+                                 else open(os.devnull, "w"))
+        sink = stack.enter_context(columns.ParquetSink(out / "cases.parquet", columns.CASE)) if columns else None
         writer = csv.writer(tk, lineterminator="\n")
         writer.writerow(TICKETING_HEADER)
         for n in range(1, cases + 1):
@@ -188,20 +219,33 @@ def generate(out: Path, cases: int, customers: int, claims: int, seed: int, tick
             fh.write(json.dumps(case, separators=(", ", ": ")) + "\n")
             if ticketing:
                 writer.writerow(ticketing_row(case))
+            if sink:
+                sink.add(case)
+    if cases_only:
+        return
     rng = random.Random(seed + 1)
     contracts = [make_contract(c, rng) for c in range(customers)]
     with open(out / "contracts.csv", "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(["customer", "billing", "monthly_commitment", "annual_commitment", "currency"])
         writer.writerows(contracts)
+    incidents = make_incidents(random.Random(seed + 2), customers)
     with open(out / "incidents.csv", "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(["id", "customer", "start", "end", "functions", "cause"])
-        writer.writerows(make_incidents(random.Random(seed + 2), customers))
+        writer.writerows(incidents)
+    if columns:
+        columns.write_all(out / "contracts.parquet", columns.CONTRACT, [columns.contract_record(r) for r in contracts])
+        columns.write_all(out / "incidents.parquet", columns.INCIDENT, [columns.incident_record(r) for r in incidents])
     rng = random.Random(seed + 3)
-    with open(out / "claims.jsonl", "w", encoding="utf-8", newline="\n") as fh:
+    with ExitStack() as stack:
+        fh = stack.enter_context(open(out / "claims.jsonl", "w", encoding="utf-8", newline="\n"))
+        sink = stack.enter_context(columns.ParquetSink(out / "claims.parquet", columns.CLAIM)) if columns else None
         for n in range(1, claims + 1):
-            fh.write(json.dumps(make_claim(n, rng, customers, contracts), separators=(", ", ": ")) + "\n")
+            claim = make_claim(n, rng, customers, contracts)
+            fh.write(json.dumps(claim, separators=(", ", ": ")) + "\n")
+            if sink:
+                sink.add(claim)
 
 
 def main() -> None:
@@ -212,8 +256,12 @@ def main() -> None:
     p.add_argument("--claims", type=int, default=100_000)
     p.add_argument("--seed", type=int, default=20240101)
     p.add_argument("--ticketing", action="store_true", help="also write the cases as a ticketing export (CSV)")
+    p.add_argument("--parquet", action="store_true",
+                   help="also write cases, claims, incidents and contracts as Parquet (needs pyarrow; bench/columns.py)")
+    p.add_argument("--cases-only", action="store_true",
+                   help="write the cases only (e.g. --cases 10000000 --cases-only --parquet for the memory-against-size runs)")
     a = p.parse_args()
-    generate(a.out, a.cases, a.customers, a.claims, a.seed, a.ticketing)
+    generate(a.out, a.cases, a.customers, a.claims, a.seed, a.ticketing, a.parquet, a.cases_only)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+import columnar_runs  # noqa: E402
 from generate import generate  # noqa: E402
 from measure import Measured, run  # noqa: E402
 
@@ -55,14 +56,25 @@ def count_lines(path: Path) -> int:
 def row(name: str, records: int, m: Measured) -> dict:
     return {"name": name, "records": records, "seconds": m.seconds, "per_second": records / m.seconds, "cpu": m.cpu_seconds,
             "cpu_per_second": records / m.cpu_seconds if m.cpu_seconds else 0.0, "rss_mb": m.peak_tree_mb, "pss_mb": m.peak_pss_mb,
-            "exit": m.returncode}
+            "exit": m.returncode, "load": m.load}
 
 
 def print_table(rows: list[dict]) -> None:
-    print(f"{'run':34s} {'records':>10s} {'wall s':>8s} {'records/s':>10s} {'CPU s':>8s} {'rec/CPU s':>10s} {'peak RSS MB':>12s} {'peak PSS MB':>12s}")
+    print(f"{'run':34s} {'records':>10s} {'wall s':>8s} {'records/s':>10s} {'CPU s':>8s} {'rec/CPU s':>10s} {'peak RSS MB':>12s} "
+          f"{'peak PSS MB':>12s} {'load':>5s}")
     for r in rows:
         print(f"{r['name']:34s} {r['records']:>10,} {r['seconds']:>8.2f} {r['per_second']:>10,.0f} {r['cpu']:>8.2f} "
-              f"{r['cpu_per_second']:>10,.0f} {r['rss_mb']:>12.0f} {r['pss_mb']:>12.0f}")
+              f"{r['cpu_per_second']:>10,.0f} {r['rss_mb']:>12.0f} {r['pss_mb']:>12.0f} {r['load']:>5.2f}")
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """The same table in Markdown, for bench/README.md (load = 1-minute load average when the run started)."""
+    lines = ["| run | records | wall s | records/s | CPU s | records per CPU-s | peak RSS MB | peak PSS MB | load at start |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['name']} | {r['records']:,} | {r['seconds']:.1f} | {r['per_second']:,.0f} | {r['cpu']:.1f} | "
+                     f"{r['cpu_per_second']:,.0f} | {r['rss_mb']:.0f} | {r['pss_mb']:.0f} | {r['load']:.2f} |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> int:
@@ -75,11 +87,19 @@ def main() -> int:
     p.add_argument("--jobs", type=int, default=cores(), help="the 'all cores' run (default: this machine's cores)")
     p.add_argument("--no-zen", action="store_true", help="skip zen-engine (pip install '.[bench]' to have it)")
     p.add_argument("--scale", default="100000,1000000", help="case counts at which to measure peak memory (cases only)")
+    p.add_argument("--backends", default="duckdb,spark",
+                   help="columnar backends to measure (comma list; '' for none; 'row' stands in to test the harness)")
+    p.add_argument("--flat", default="1000000,10000000", help="case counts for duckdb's peak memory against size ('' for none)")
+    p.add_argument("--flat-data", type=Path, default=HERE / "data-10m", help="cases-only data for --flat (generated when missing)")
+    p.add_argument("--flat-output", default=".parquet", choices=[".parquet", ".jsonl"], help="decisions format of the --flat runs")
+    p.add_argument("--parquet-sources", default="cases,claims,outages,contracts",
+                   help="which sources the 'Parquet' runs read as Parquet (the others as JSONL/CSV)")
+    p.add_argument("--markdown", type=Path, help="also write the table as Markdown to this file")
     a = p.parse_args()
 
-    if not (a.data / "cases.jsonl").exists():
+    if not (a.data / "cases.jsonl").exists() or (a.backends and not (a.data / "claims.parquet").exists()):
         print(f"generating {a.cases:,} cases, {a.customers * 12:,} customer-months, {a.claims:,} claims into {a.data} ...", flush=True)
-        generate(a.data, a.cases, a.customers, a.claims, a.seed)
+        generate(a.data, a.cases, a.customers, a.claims, a.seed, parquet=bool(a.backends))
     cases, claims = count_lines(a.data / "cases.jsonl"), count_lines(a.data / "claims.jsonl")
     customers = count_lines(a.data / "contracts.csv") - 1
     records = cases + customers * 12 + claims
@@ -119,7 +139,14 @@ def main() -> int:
             rows.append(zen_row)
             problems += compare_zen(tmp / "zen.jsonl", tmp / "engine-1.jsonl")
 
+    columnar_rows, columnar_problems, columnar_notes = columnar_runs.measure_all(a, records, tmp, env, tmp / "engine-1.jsonl", row)
+    rows += columnar_rows
+    problems += columnar_problems
+
     print_table(rows)
+    if a.markdown:
+        a.markdown.write_text(markdown_table(rows), encoding="utf-8")
+    print("\n" + "\n".join(columnar_notes))
     e1, en, hw = rows[0], rows[1], rows[2]
     print("\ntargets:")
     print(f"  engine / hand-written, one core (CPU time):  {e1['cpu_per_second'] / hw['cpu_per_second']:.2f}x  (target >= 0.5x; "
@@ -132,6 +159,8 @@ def main() -> int:
         print(f"  engine / zen-engine, one core (records/s):   {e1['per_second'] / zen_row['per_second']:.2f}x  (target > 1x)")
     print(f"  peak memory, engine --jobs 1 / --jobs {a.jobs}:    RSS {e1['rss_mb']:.0f} MB / {en['rss_mb']:.0f} MB, "
           f"PSS {e1['pss_mb']:.0f} MB / {en['pss_mb']:.0f} MB  (target < 300 MB)")
+
+    columnar_runs.print_targets(rows)
 
     scale = [int(n) for n in a.scale.split(",") if n.strip() and int(n) <= cases]
     if scale:
@@ -148,6 +177,8 @@ def main() -> int:
                 print(f"  {n:>9,} cases, --jobs {jobs}: peak RSS {m.peak_tree_mb:4.0f} MB summed over processes, "
                       f"PSS {m.peak_pss_mb:4.0f} MB, largest process {m.peak_process_mb:4.0f} MB; {n / m.seconds:,.0f} records/s")
             subset.unlink()
+
+    problems += columnar_runs.memory_scale(a, tmp, env)
 
     for line in problems:
         print(f"PROBLEM: {line}")

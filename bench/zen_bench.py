@@ -80,7 +80,8 @@ def main() -> None:
                     rec = json.loads(line)
                     # the clock (which severity decides, when it started, the first response) as hand-written;
                     # the target and the verdict by zen
-                    rev, _, _, _, _, (level, start, _), response = hw.case_clock(rec)
+                    rev, _, _, _, _, clock, response = hw.case_clock(rec)
+                    level, start = clock[0], clock[1]  # [severity, start, target, deadline]
                     waited = None if response is None else (response[0] - start) / MIN
                     answer = responses[rev.name].evaluate({"severity": level, "responseMinutes": waited})
                     out.write(json.dumps({"record": rec["id"], "met": answer["result"]["met"]}) + "\n")

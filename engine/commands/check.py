@@ -15,11 +15,13 @@ from engine.core.evaluate import Options
 from engine.commands._common import Streams, add_record_options, as_of, family, now
 
 NAME, ORDER = "check", 90
+BACKENDS = ("row", "duckdb", "spark")  # who decides the records (engine.columnar for the last two)
 
 DESCRIPTION = """\
 Check whole exports against the policies, in one streaming run on all cores.
 
-Sources are CSV (with a header row) or JSONL, or - for standard input:
+Sources are CSV (with a header row) or JSONL, or - for standard input; with
+--backend duckdb or spark also Parquet (a .parquet file or a folder of them):
   --cases FILE      support cases
   --outages FILE    outage incidents; an empty customer or '*' is platform-wide
   --contracts FILE  one contract per customer
@@ -30,7 +32,8 @@ builds one uptime record per customer and month (the customer's incidents plus
 the platform-wide ones) and the credit its contract would be owed under the
 revision in force that month.
 
-Decisions are written as JSONL (-o FILE, or -o - for standard output) in input
+Decisions are written as JSONL (-o FILE, or -o - for standard output; .parquet
+with --backend duckdb or spark) in input
 order: cases, then customer-months, then claims; the same bytes whatever --jobs.
 A summary table goes to standard output; --summary, --junit and --html write it
 to files. Every file is written whole or not at all."""
@@ -39,6 +42,7 @@ EPILOG = """\
 examples:
   sla check --cases cases.jsonl -o decisions.jsonl
   sla check --cases export.csv --mapping ticketing-export --junit cases.xml --html summary.html
+  sla check --backend duckdb --cases cases.parquet -o decisions.parquet --summary summary.json
   sla check --outages incidents.csv --contracts contracts.csv --months 2024-01..2024-12 --summary credits.csv
 
 exit codes: 0 no finding in --fail-on · 1 findings · 2 bad input or usage (a bad row stops the run
@@ -70,6 +74,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chunk", type=int, default=2000, metavar="ROWS", help="rows per chunk handed to a worker (default: 2000)")
     p.add_argument("--top", type=int, default=20, metavar="N", help="customer-months shown in the terminal table (default: 20)")
     p.add_argument("--quiet", action="store_true", help="no progress line and no counts on standard error")
+    p.add_argument("--backend", choices=BACKENDS, default="row",
+                   help="who decides: row (the Python engine, default), duckdb (the policy compiled to SQL, embedded; "
+                        "the sla-engine[columnar] extra) or spark (the same SQL on Apache Spark; sla-engine[spark]); "
+                        "rows the SQL cannot decide go to the row engine, counted on standard error")
+    p.add_argument("--threads", type=int, metavar="N", help="duckdb/spark: threads (DuckDB) or local[N] (Spark) (default: all cores)")
+    p.add_argument("--spark-master", metavar="URL", help="spark: the cluster to run on (default: local[N] of --threads)")
 
 
 def io_paths(args: argparse.Namespace) -> tuple[list[tuple[str, str | None]], list[tuple[str, str | None]]]:
@@ -102,4 +112,17 @@ def run(args: argparse.Namespace, io: Streams) -> int:
                     fail_on=args.fail_on, jobs=jobs, quiet=args.quiet, top=args.top, chunk=args.chunk, lang=args.lang,
                     near_duplicate_ids=args.near_duplicate_ids)
     options = Options(now=now(args.now), as_of=as_of(args.as_of), lang=args.lang)
-    return run_check(config, family(args), options, io)
+    if args.backend == "row":
+        if args.threads is not None or args.spark_master is not None:
+            raise UsageError("sla check: --threads and --spark-master are for --backend duckdb or spark")
+        if args.output and args.output.lower().endswith(".parquet"):
+            raise UsageError("sla check: -o FILE.parquet needs --backend duckdb or spark (the row backend writes JSONL)")
+        return run_check(config, family(args), options, io)
+    threads = default_jobs() if args.threads is None else args.threads
+    if threads < 1:
+        raise UsageError("sla check: --threads must be at least 1")
+    if args.backend != "spark" and args.spark_master:
+        raise UsageError("sla check: --spark-master is for --backend spark")
+    from engine.columnar.run import run_columnar  # DuckDB, Arrow and Spark load only when asked for
+
+    return run_columnar(config, family(args), options, io, args.backend, threads, args.spark_master)

@@ -1,0 +1,271 @@
+"""Exports read into raw relations for the SQL: Arrow tables of a bounded number
+of rows, each with its position and line, plus what the row engine needs to
+decide (or reject) any of those rows itself.
+
+- JSONL in the core format: the file is read in blocks of bytes cut at a
+  newline and split into lines by Arrow (one `j` text column); lines are cut at
+  b"\\n" only and lose trailing "\\r\\n" exactly as the row reader's do, blank
+  lines are skipped as it skips them, so every line number is the row engine's.
+  A block that is not UTF-8 is decoded line by line: the lines that are not go
+  to the row engine (which rejects them with its own message).
+- CSV (or JSONL through a column mapping): rows are read by the row reader
+  (`engine.check.readers`) and turned into core records by the same mapping code
+  (`Mapping.to_record`), written as JSON text into `j`; a row the mapping
+  refuses goes to the row engine as read, so its error is the row engine's.
+- Parquet (a file, or a folder of them): read in record batches; the columns
+  are the record's fields. `pos` and `line` number the rows from 1 in file order.
+
+Every chunk keeps a `Task` (engine.check.rows) that re-reads it row by row in
+the row engine: the fallback for single rows, and the whole chunk when it
+holds a duplicate record id (as `sla check` redoes such a chunk).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator
+
+from engine.check.mapping import Mapping, RowError
+from engine.check.readers import Opened, chunks
+from engine.check.rows import Task
+from engine.check.work import row_dict
+from engine.errors import Problem, UsageError
+
+BLOCK_BYTES = 8 << 20  # JSONL per block (~30,000 cases): each query costs ~0.2 CPU-s to plan, and memory grows with it
+PARQUET_ROWS = 30_000  # Parquet rows per chunk (the same order as a JSONL block)
+BLANK = r"^[ \t\n\r\f\v]*$"  # a line the row reader skips (str.isspace on ASCII whitespace, or empty)
+
+# Why a row went to the row engine before the SQL saw it (grouped on standard error).
+NOT_UTF8 = "not UTF-8 text"
+NOT_OBJECT = "not one JSON object on the line"
+MAPPING_REFUSED = "the column mapping refused the row"
+
+
+@dataclass
+class RawChunk:
+    """Rows for the SQL (`table`: pos, line, j or the record's columns) and rows
+    for the row engine (`fallback`: pos -> reason), with the Task that re-reads
+    any of them; `count` rows in all (blank lines excluded)."""
+
+    task: Any  # Task, or ParquetTask
+    table: Any  # pyarrow.Table
+    fallback: dict[int, str] = field(default_factory=dict)
+    count: int = 0
+
+    def single(self, pos: int) -> Task:
+        """The task that re-reads one row (pos) in the row engine."""
+        t = self.task
+        if isinstance(t, ParquetTask):
+            return Task(t.source, t.file, t.kind, t.header, pos, [_json_rows([t.batch.slice(pos - t.first, 1).to_pylist()[0]])[0]])
+        if t.kind == "csv":
+            row = next(r for r in t.rows if r[0] == pos)
+            return Task(t.source, t.file, t.kind, t.header, pos, [row])
+        return Task(t.source, t.file, t.kind, t.header, pos, [t.rows[pos - t.first]])
+
+
+def _pa() -> Any:
+    import pyarrow  # the `columnar` extra
+
+    return pyarrow
+
+
+def jsonl_chunks(source: str, name: str, block: int = BLOCK_BYTES) -> Iterator[RawChunk]:
+    """A core-format JSONL file in chunks of whole lines (see the module docstring)."""
+    pa = _pa()
+    import pyarrow.compute as pc
+
+    try:
+        handle = open(name, "rb")
+    except OSError as exc:
+        raise UsageError([Problem(f"--{source}: cannot read: {exc.strerror}", file=name)]) from None
+    with handle:
+        first, rest, head = 1, b"", True
+        while True:
+            data = handle.read(block)
+            if head:
+                data, head = (data[3:] if data.startswith(b"\xef\xbb\xbf") else data), False  # a BOM, dropped as the row reader does
+            if not data:
+                if rest:  # the last line, without a newline
+                    yield _jsonl_chunk(pa, pc, source, name, first, rest, [rest])
+                return
+            buffer = rest + data
+            cut = buffer.rfind(b"\n") + 1
+            if cut == 0:  # no newline yet: one line longer than a block
+                rest = buffer
+                continue
+            body, rest = buffer[:cut], buffer[cut:]
+            lines = body.split(b"\n")
+            lines.pop()  # body ends with a newline
+            yield _jsonl_chunk(pa, pc, source, name, first, body, lines)
+            first += len(lines)
+
+
+def _jsonl_chunk(pa: Any, pc: Any, source: str, name: str, first: int, body: bytes, lines: list[bytes]) -> RawChunk:
+    """One block of whole lines as a chunk: the SQL's rows and the row engine's."""
+    fallback: dict[int, str] = {}
+    try:
+        texts = pa.array([body], pa.binary()).cast(pa.string())
+        column = pc.list_flatten(pc.split_pattern(texts, "\n"))
+        if body.endswith(b"\n"):
+            column = column.slice(0, len(column) - 1)
+    except pa.ArrowInvalid:  # not UTF-8 somewhere in the block: line by line
+        decoded = []
+        for i, raw in enumerate(lines):
+            try:
+                decoded.append(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                decoded.append("x")  # a placeholder: neither blank nor a candidate
+                fallback[first + i] = NOT_UTF8
+        column = pa.array(decoded, pa.string())
+    trimmed = pc.utf8_rtrim(column, characters="\r\n")
+    blank = pc.match_substring_regex(trimmed, BLANK)
+    pos = pa.array(range(first, first + len(lines)), pa.int64())
+    candidate = pc.starts_with(pc.utf8_ltrim(trimmed, characters=" \t\r\n\f\v"), "{")
+    keep = pc.and_(pc.invert(blank), candidate)
+    if not pc.all(pc.or_(blank, candidate)).as_py():
+        for p, is_blank, ok in zip(pos.to_pylist(), blank.to_pylist(), candidate.to_pylist()):
+            if not is_blank and not ok and p not in fallback:
+                fallback[p] = NOT_OBJECT
+    count = len(lines) - pc.sum(blank).as_py() if len(lines) else 0
+    table = pa.table({"pos": pos, "line": pos, "j": trimmed}).filter(keep)
+    return RawChunk(Task(source, name, "jsonl", None, first, lines), table, fallback, count)
+
+
+def mapped_chunks(source: str, opened: Opened, mapping: Mapping, size: int) -> Iterator[RawChunk]:
+    """CSV rows (or JSONL through a column mapping) turned into core records by
+    the mapping, as JSON text; rows it refuses go to the row engine."""
+    pa = _pa()
+    kind = "csv" if opened.kind == "tsv" else opened.kind
+    for header, first, rows in chunks(opened, size):
+        pos, js, fallback = [], [], {}
+        numbered = list(zip(range(first, first + len(rows)), rows)) if kind == "jsonl" else rows
+        count = 0
+        for line, payload in numbered:
+            text = payload
+            if kind == "jsonl":
+                if isinstance(payload, bytes):
+                    try:
+                        text = payload.decode("utf-8")
+                    except UnicodeDecodeError:
+                        fallback[line] = NOT_UTF8
+                        count += 1
+                        continue
+                text = text.rstrip("\r\n")
+                if not text or text.isspace():
+                    continue
+            count += 1
+            try:
+                record, _ = mapping.to_record(row_dict(kind, header, text), kind == "csv")
+                js.append(json.dumps(record, ensure_ascii=False))
+                pos.append(line)
+            except (RowError, TypeError, ValueError):
+                fallback[line] = MAPPING_REFUSED
+        table = pa.table({"pos": pa.array(pos, pa.int64()), "line": pa.array(pos, pa.int64()), "j": pa.array(js, pa.string())})
+        yield RawChunk(Task(source, opened.name, kind, header, first, rows), table, fallback, count)
+
+
+def parquet_files(name: str) -> list[str]:
+    """A Parquet file, or the Parquet files of a folder in name order."""
+    path = Path(name)
+    if path.is_dir():
+        files = sorted(str(p) for p in path.rglob("*.parquet") if p.is_file())
+        if not files:
+            raise UsageError([Problem("no .parquet files in this folder", file=name)])
+        return files
+    if not path.is_file():
+        raise UsageError([Problem("cannot read: no such file", file=name)])
+    return [name]
+
+
+def parquet_chunks(source: str, name: str, rows: int = PARQUET_ROWS) -> Iterator[RawChunk]:
+    """A Parquet file or folder in record batches; each row numbered from 1 in file order."""
+    pa = _pa()
+    import pyarrow.parquet as pq
+
+    first = 1
+    for file in parquet_files(name):
+        try:
+            reader = pq.ParquetFile(file)
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise UsageError([Problem(f"--{source}: not a readable Parquet file: {exc}", file=file)]) from None
+        for batch in reader.iter_batches(batch_size=rows):
+            n = batch.num_rows
+            pos = pa.array(range(first, first + n), pa.int64())
+            table = pa.Table.from_batches([batch]).append_column("pos", pos).append_column("line", pos)
+            yield RawChunk(ParquetTask(source, name, first, batch), table, {}, n)
+            first += n
+
+
+class ParquetTask:
+    """The Task (engine.check.rows) of a Parquet batch: its rows as the JSON lines the row engine reads,
+    made only when the row engine is asked for them (a fallback row, a duplicate id)."""
+
+    kind, header = "jsonl", None
+
+    def __init__(self, source: str, file: str, first: int, batch: Any):
+        self.source, self.file, self.first, self.batch = source, file, first, batch
+        self._rows: list[str] | None = None
+
+    @property
+    def rows(self) -> list[str]:
+        if self._rows is None:
+            self._rows = _json_rows(self.batch.to_pylist())
+        return self._rows
+
+
+NULL_VALUED = ("support_case",)  # top-level fields the core format requires and allows to be null: a null there is that null
+
+
+def _json_rows(rows: list[dict[str, Any]]) -> list[str]:
+    """Parquet rows as the JSON lines the row engine reads (for its fallback): instants as ISO text,
+    decimals as their exact digits; a naive timestamp stays naive and is rejected as such."""
+    return [json.dumps({k: _plain(v) for k, v in r.items() if v is not None or k in NULL_VALUED}, ensure_ascii=False)
+            for r in rows]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}  # a null is an absent field in Parquet
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value
+
+
+def kind_of(name: str) -> str:
+    """The input format by extension: jsonl, csv (or tsv), parquet; a folder is Parquet."""
+    if name != "-" and os.path.isdir(name):
+        return "parquet"
+    suffix = Path(name).suffix.lower()
+    return {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "csv",
+            ".parquet": "parquet"}.get(suffix, "other")
+
+
+def months_tables(index: Any, contracts: Any) -> dict[str, Any]:
+    """The incidents and contracts the run accepted, as the Arrow relations engine.columnar.uptime reads
+    (`incidents`, and `contracts` when --contracts was given)."""
+    pa = _pa()
+    from engine.columnar import uptime
+
+    def table(columns: tuple[str, ...], types: list[Any], rows: list[tuple[Any, ...]]) -> Any:
+        return pa.table({c: pa.array([r[i] for r in rows], t) for i, (c, t) in enumerate(zip(columns, types))})
+
+    text, big = pa.string(), pa.int64()
+    tables = {"incidents": table(uptime.INCIDENT_COLUMNS, [big, text, big, big, pa.list_(text), text],
+                                 list(uptime.incident_rows(index)))}
+    if contracts is not None:
+        tables["contracts"] = table(uptime.CONTRACT_COLUMNS, [big, text, text, text, text, text],
+                                    list(uptime.contract_rows(contracts)))
+    return tables

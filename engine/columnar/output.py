@@ -1,0 +1,86 @@
+"""Decisions written as Parquet (`-o decisions.parquet`), whole or not at all.
+
+The run writes its decisions as JSONL first, through the row backend's own
+spool (a hidden file beside the target, committed only when the run
+completes); `convert` then turns that file into Parquet in row groups, into a
+second hidden temporary file renamed over the target at the end. A failed run,
+or a failed conversion, leaves neither the target nor the hidden files.
+
+Columns: record, type, customer, policy, version, sha256 (the fields every
+decision names) and `decision`, the decision's JSON text exactly as the JSONL
+output has it; rows in the JSONL's order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from engine.errors import Problem, UsageError
+
+COLUMNS = ("record", "type", "customer", "policy", "version", "sha256")
+ROWS_PER_GROUP = 100_000
+
+
+def schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema([(c, pa.string()) for c in COLUMNS] + [("decision", pa.string())])
+
+
+class ParquetTarget:
+    """A Parquet output: the hidden JSONL the run writes, and the conversion into place."""
+
+    def __init__(self, target: str):
+        try:
+            import pyarrow  # noqa: F401  (the `columnar` extra)
+        except ImportError:
+            raise UsageError("-o FILE.parquet needs pyarrow: pip install 'sla-engine[columnar]'") from None
+        self.target = Path(target)
+        folder = self.target.parent if str(self.target.parent) else Path(".")
+        self.jsonl = str(folder / f".{self.target.name}.{os.getpid()}.decisions.jsonl")
+
+    def convert(self) -> None:
+        """The committed JSONL as Parquet at the target (atomically), the JSONL removed."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        folder = self.target.parent if str(self.target.parent) else Path(".")
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=folder)
+        os.close(fd)
+        try:
+            with pq.ParquetWriter(tmp, schema()) as writer, open(self.jsonl, encoding="utf-8") as lines:
+                batch: list[str] = []
+                for line in lines:
+                    batch.append(line.rstrip("\n"))
+                    if len(batch) >= ROWS_PER_GROUP:
+                        writer.write_table(_table(pa, batch))
+                        batch = []
+                if batch:
+                    writer.write_table(_table(pa, batch))
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, self.target)
+        except OSError as exc:
+            raise UsageError([Problem(f"cannot write decisions: {exc.strerror or exc}", file=str(self.target))]) from None
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def cleanup(self) -> None:
+        """Remove the hidden JSONL (after the conversion, or after a failed run)."""
+        try:
+            os.unlink(self.jsonl)
+        except FileNotFoundError:
+            pass
+
+
+def _table(pa: Any, lines: list[str]) -> Any:
+    parsed = [json.loads(line) for line in lines]
+    columns = {c: pa.array([d.get(c) for d in parsed], pa.string()) for c in COLUMNS}
+    columns["decision"] = pa.array(lines, pa.string())
+    return pa.table(columns, schema=schema())

@@ -1,0 +1,487 @@
+"""`sla check --backend duckdb|spark`: the same run as `sla check` (engine.check),
+with the records decided by the policy compiled to SQL.
+
+Everything around the decisions is the row backend's own code, so it cannot
+drift: the reading of contracts and incidents, duplicate ids, rejects,
+--keep-going, the summary, JUnit, HTML, exit codes, atomic outputs. What
+differs is how a chunk of rows becomes a `Chunk` (engine.check.work):
+
+1. the chunk is read into a raw Arrow relation (engine.columnar.inputs);
+2. one SELECT (stage -> facts -> plan, engine.columnar) decides every row the
+   SQL is sure of, in `pos` order;
+3. every other row (the stage was not sure, the line is not UTF-8 or not a
+   JSON object, the mapping refused it, a claim whose outages come from
+   --outages) is decided or rejected by the row engine in this process;
+4. both are spliced in input order into the chunk the row backend would have
+   made, and handed to the same code that writes it.
+
+A kind whose rules the SQL cannot express (`Uncompilable`), or whose SQL
+module is not there, is decided whole by the row engine. Standard error says
+once per run how many records each backend decided and why rows fell back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import json
+from collections import Counter
+from fractions import Fraction
+from types import SimpleNamespace
+from typing import Any
+
+from engine.check.junit import testcase
+from engine.check.mapping import default_mapping
+from engine.check.parallel import Evaluator
+from engine.check.months import CustomerMonth
+from engine.check.rows import CaseRow, ClaimRow, Contribution, Decided, MonthRow, Task
+from engine.check.run import MONTHS_SOURCE, Check, Config
+from engine.check.summary import Summary
+from engine.check.work import Chunk, run_chunk, run_items
+from engine.columnar.inputs import RawChunk, jsonl_chunks, kind_of, mapped_chunks, months_tables, parquet_chunks
+from engine.columnar.output import ParquetTarget
+from engine.columnar.session import open_session
+from engine import kinds
+from engine.core.evaluate import Options
+from engine.errors import UsageError
+from engine.exact import decimal_text
+from engine.io.nearids import NearIds
+from engine.io.seenids import SeenIds
+from engine.policy.family import Family
+
+KINDS = {"cases": "case", "claims": "credit_claim"}  # source -> record kind
+MODULES = {"case": "engine.columnar.case", "credit_claim": "engine.columnar.claim"}
+MICROS_PER_MINUTE = 60_000_000
+NOT_SURE = "the SQL stage was not sure of the row"
+OWED = "credited months of a contract: the credit owed is worked out by the row engine"
+MONTH_FACTS = ("month", *(f"{f}__{p}" for f in ("total_minutes", "unavailable_minutes", "excluded_minutes", "tier_below")
+                          for p in ("n", "d")))
+JOINED = "its outages come from --outages (joined by the row engine)"
+SQL, ROW = "SQL", "row engine"
+
+
+@dataclasses.dataclass
+class Compiled:
+    """One kind's SQL over a chunk's `raw` relation: every candidate row with `sure`, and for
+    the sure ones `decision` (the JSON text) and the facts the summary needs."""
+
+    sql: str
+    facts: tuple[str, ...]
+    reason: bool  # whether the stage says why a row is not sure (a `why` column)
+
+
+class Tally:
+    """Who decided how many records of each source, and why rows fell back."""
+
+    def __init__(self) -> None:
+        self.decided: dict[str, Counter] = {}
+        self.reasons: dict[str, Counter] = {}
+
+    def add(self, source: str, who: str, n: int = 1, reason: str | None = None) -> None:
+        if n:
+            self.decided.setdefault(source, Counter())[who] += n
+            if reason is not None:
+                self.reasons.setdefault(source, Counter())[reason] += n
+
+    def lines(self, backend: str) -> list[str]:
+        out = []
+        for source, counts in self.decided.items():
+            text = f"sla check --backend {backend}: {source}: {counts[SQL]:,} decided by the SQL, {counts[ROW]:,} by the row engine"
+            reasons = self.reasons.get(source)
+            if reasons:
+                text += " (" + "; ".join(f"{n:,} {why}" for why, n in reasons.most_common()) + ")"
+            out.append(text)
+        return out
+
+
+class ColumnarCheck(Check):
+    """`sla check` whose record chunks are decided by SQL (see the module docstring)."""
+
+    def __init__(self, config: Config, family: Family, options: Options, io: Any, backend: str, threads: int,
+                 master: str | None):
+        self.parquet = ParquetTarget(config.output) if config.output and config.output.lower().endswith(".parquet") else None
+        if self.parquet is not None:
+            config = dataclasses.replace(config, output=self.parquet.jsonl)
+        super().__init__(config, family, options, io)
+        self.backend, self.threads, self.master = backend, threads, master
+        self.session: Any = None
+        self.tally = Tally()
+        self.compiled: dict[tuple[str, tuple[str, ...] | None], Compiled | str] = {}
+
+    def run(self) -> int:
+        try:
+            return super().run()
+        finally:
+            if self.session is not None:
+                self.session.close()
+            if self.parquet is not None:
+                self.parquet.cleanup()
+
+    # -- the SQL of each kind ----------------------------------------------------
+
+    def _session(self) -> Any:
+        if self.session is None:
+            self.session = open_session(self.backend, self.threads, self.master)
+        return self.session
+
+    def _compile(self, kind: str, columns: tuple[str, ...] | None) -> Compiled | str:
+        """The kind's SQL over JSONL lines (`columns` None) or a Parquet shape, or why the row
+        engine decides the whole kind."""
+        key = (kind, columns)
+        if key not in self.compiled:
+            self.compiled[key] = _compile(kind, self.family, self.backend, self.options, columns,
+                                          joined=kind == "credit_claim" and bool(self.config.outages))
+            if not isinstance(self.compiled[key], str):
+                self._session()  # started once something is to run on it
+        return self.compiled[key]
+
+    # -- record sources ------------------------------------------------------------
+
+    def _stream(self, source: str, name: str, evaluator: Evaluator) -> None:
+        kind = KINDS[source]
+        fmt = kind_of(name)
+        mapping = self.config.mappings.get(source) or default_mapping(source)
+        if fmt not in ("jsonl", "csv", "parquet") or name == "-":
+            self._row_stream(source, name, evaluator, "standard input or a file type the SQL does not read")
+            return
+        if fmt == "parquet" and mapping.format != "core":
+            raise UsageError(f"--{source} {name}: a Parquet export holds core-format records; a column mapping is for CSV/JSONL")
+        counts = self.summary.count(source)
+        self.seen[source] = SeenIds()
+        if self.config.near_duplicate_ids:
+            self.near[source] = NearIds()
+        opened = None
+        try:
+            if fmt == "parquet":
+                raws = parquet_chunks(source, name)
+            elif fmt == "jsonl" and mapping.format == "core":
+                raws = jsonl_chunks(source, name)
+            else:
+                opened = self._open(source, name, mapping)
+                raws = mapped_chunks(source, opened, mapping, max(self.config.chunk, 20_000))
+            for raw in raws:
+                columns = tuple(raw.table.column_names) if fmt == "parquet" else None
+                chunk = self._decide(source, kind, self._compile(kind, columns), raw)
+                self._chunk(source, raw.task.file, raw.task, chunk)
+                self.progress.update(source, counts.read, None, None)
+        finally:
+            if opened is not None:
+                opened.close()
+            self.seen[source].close()
+            if source in self.near:
+                self.near.pop(source).close()
+
+    def _row_stream(self, source: str, name: str, evaluator: Evaluator, why: str) -> None:
+        """The row backend's own streaming; the tally counts what it read."""
+        before = self.summary.count(source).read
+        super()._stream(source, name, evaluator)
+        self.tally.add(source, ROW, self.summary.count(source).read - before, why)
+
+    def _customer_months(self, evaluator: Evaluator) -> None:
+        """Customer-months decided by SQL over the incidents and contracts the run has read; the ones the
+        SQL leaves (its `doubt`), and credited months of a contract (their credit owed), by the row engine."""
+        source, months = "customer-months", len(self.months)
+        compiled = self._compile_months()
+        if isinstance(compiled, str):
+            before = self.summary.count(source).read
+            super()._customer_months(evaluator)
+            self.tally.add(source, ROW, self.summary.count(source).read - before, compiled)
+            return
+        sql, doubt_sql = compiled
+        tables = months_tables(self.index, self.contracts if self.config.contracts else None)
+        result = self._session().query(sql, tables).to_pydict()
+        doubts = dict(zip(*self._session().query(doubt_sql, tables).to_pydict().values())) if doubt_sql else {}
+        sure = {pos: {name: result[name][i] for name in result} for i, pos in enumerate(result["pos"])}
+        file = self.config.outages or MONTHS_SOURCE
+        total = len(self.customers) * months
+        step = max(self.config.chunk, 10_000)
+        for first in range(0, total, step):
+            positions = range(first, min(first + step, total))
+            chunk = self._month_chunk(file, positions, sure, doubts)
+            self._chunk(source, file, Task("months", file, "months", None, 0, []), chunk)
+
+    def _compile_months(self) -> tuple[str, str | None] | str:
+        """The customer-months' SQL (decisions with the facts the summary reads, and the doubts), or why not."""
+        try:
+            dialect = importlib.import_module("engine.columnar.dialect").Dialect(self.backend)
+            module = importlib.import_module("engine.columnar.uptime")
+            plan_module = importlib.import_module("engine.columnar.plan")
+            sql_backend = importlib.import_module("engine.lang.backends.sql")
+        except ImportError as exc:
+            return f"no SQL for customer-months yet ({exc.name} is missing)"
+        if not hasattr(module, "shape"):
+            return "no SQL plan for customer-months yet (engine.columnar.uptime gives no FactsShape)"
+        contracts = "contracts" if self.config.contracts else None
+        months = [m.month for m in self.months]
+        try:
+            plan = plan_module.compile_plan(self.family, "uptime", dialect, self.options)
+            facts = module.facts_sql(self.family, dialect, "incidents", self.options, months=months, contracts=contracts)
+            doubts = module.doubt_sql(self.family, dialect, "incidents", self.options, months=months, contracts=contracts)
+        except sql_backend.Uncompilable as exc:
+            return f"rules the SQL cannot express ({exc})"
+        except NotImplementedError as exc:
+            return f"not compiled for {self.backend} ({exc})"
+        self._session()
+        columns = ", ".join(f"f.{c}" for c in MONTH_FACTS)
+        once = " MATERIALIZED" if self.backend == "duckdb" else ""
+        sql = (f"WITH facts AS{once} ({facts}),\ndecided AS ({plan.sql('facts')})\n"
+               f"SELECT d.pos AS pos, d.decision AS decision, f.has_contract AS has_contract, {columns}, "
+               f"{', '.join(summary_columns(self.backend, 'uptime', 'd.decision'))}\n"
+               f"FROM decided d JOIN facts f ON f.pos = d.pos ORDER BY pos")
+        return sql, f"SELECT pos, doubt FROM ({doubts}) AS doubts"
+
+    def _month_chunk(self, file: str, positions: range, sure: dict[int, dict[str, Any]], doubts: dict[int, str]) -> Chunk:
+        """A run of customer-months (in decision order) as the Chunk the row backend would make."""
+        parts = _Parts(self.junit is not None, self.decisions is not None, self.family)
+        months = len(self.months)
+        for pos in positions:
+            row = sure.get(pos)
+            if row is not None and (row["credit"] == "0" or not row["has_contract"]):
+                parts.sql("customer-months", row["record"], row["decision"], _month_row(row), file, None)
+                self.tally.add("customer-months", SQL)
+                continue
+            why = (OWED if row is not None else
+                   f"{NOT_SURE}: {doubts[pos]}" if doubts.get(pos) else NOT_SURE)
+            self.tally.add("customer-months", ROW, reason=why)
+            customer, info = self.customers[pos // months], self.months[pos % months]
+            contract = self.contracts.get(customer)
+            payload = CustomerMonth(customer, info.month, self.index.outages(customer, info), contract.terms if contract else None)
+            parts.items(run_items(Task("months", file, "months", None, 0, [payload])))
+        return parts.chunk()
+
+    # -- one chunk -----------------------------------------------------------------
+
+    def _decide(self, source: str, kind: str, compiled: Compiled | str, raw: RawChunk) -> Chunk:
+        """The chunk the row backend would make of these rows."""
+        if isinstance(compiled, str):
+            self.tally.add(source, ROW, raw.count, compiled)
+            return run_chunk(raw.task)
+        result = self._session().query(compiled.sql, {"raw": raw.table}) if raw.table.num_rows else None
+        fallback = dict(raw.fallback)
+        sure: dict[int, tuple[str, str, Contribution]] = {}
+        if result is not None:
+            columns = result.to_pydict()
+            contributions = _contributions(kind, columns)
+            whys = columns.get("why") or [None] * result.num_rows
+            for i, (pos, ok, decision) in enumerate(zip(columns["pos"], columns["sure"], columns["decision"])):
+                if ok and decision is not None:
+                    sure[pos] = (columns["record"][i], decision, contributions[i])
+                else:
+                    fallback[pos] = columns["joined"][i] and JOINED or (f"{NOT_SURE}: {whys[i]}" if whys[i] else NOT_SURE)
+        return self._assemble(source, raw.task, sure, fallback, raw)
+
+    def _assemble(self, source: str, task: Any, sure: dict[int, tuple[str, str, Contribution]], fallback: dict[int, str],
+                  raw: RawChunk) -> Chunk:
+        """Decisions of the SQL and of the row engine, spliced in input order into one Chunk."""
+        parts = _Parts(self.junit is not None, self.decisions is not None, self.family)
+        self.tally.add(source, SQL, len(sure))
+        for pos in sorted(sure.keys() | fallback.keys()) if fallback else sorted(sure):
+            row = sure.get(pos)
+            if row is not None:
+                parts.sql(source, row[0], row[1], row[2], task.file, pos)
+                continue
+            self.tally.add(source, ROW, reason=fallback[pos])
+            parts.items(run_items(raw.single(pos)))
+        return parts.chunk()
+
+    # -- outputs -------------------------------------------------------------------
+
+    def _finish(self) -> int:
+        code = super()._finish()
+        if self.parquet is not None:
+            self.parquet.convert()
+        if not self.config.quiet:
+            for line in self.tally.lines(self.backend):
+                print(line, file=self.io.stderr)
+        return code
+
+
+class _Parts:
+    """A chunk put together in input order from decisions of the SQL and items of the row engine."""
+
+    def __init__(self, junit: bool, text: bool, family: Family):
+        self.junit, self.want_text, self.family = junit, text, family
+        self.text: list[str | None] = []
+        self.ids: list[str] = []
+        self.lines: list[int | None] = []
+        self.xml: list[str] = []
+        self.bad: list[Any] = []
+        self.summary = Summary()
+        self.failures = self.rows = 0
+
+    def sql(self, source: str, record: str, text: str, contribution: Contribution, file: str, line: int | None) -> None:
+        """A decision of the SQL (its JSON text) with what it adds to the summary."""
+        self.text.append(text)
+        self.ids.append(record)
+        self.lines.append(line)
+        self.summary.add(contribution)
+        self.failures += contribution.breached or contribution.violation
+        self.rows += 1
+        if self.junit:  # the test case from the decision as written (parsed only when JUnit is asked for)
+            self.xml.append(testcase(source, _shim(json.loads(text), self.family), file, line))
+
+    def items(self, items: list[Any]) -> None:
+        """The row engine's items for a row (none for a blank line), as engine.check.work.run_chunk adds them."""
+        for item in items:
+            self.rows += 1
+            if type(item) is Decided:
+                self.text.append(item.text)
+                self.ids.append(item.id)
+                self.lines.append(item.line)
+                self.summary.add(item.row)
+                self.failures += item.failing
+            else:
+                self.bad.append(item)
+            if item.junit:
+                self.xml.append(item.junit)
+
+    def chunk(self) -> Chunk:
+        body = "\n".join(self.text) + "\n" if self.text and self.want_text else ""  # type: ignore[arg-type]
+        return Chunk(self.rows, body, self.ids, self.lines, "".join(self.xml), self.rows, self.failures, self.summary,
+                     self.bad)
+
+
+def _compile(kind: str, family: Family, backend: str, options: Options, columns: tuple[str, ...] | None,
+             joined: bool) -> Compiled | str:
+    """Stage -> facts -> plan for one kind as one SELECT over `raw`, or why it cannot be."""
+    try:
+        dialect = importlib.import_module("engine.columnar.dialect").Dialect(backend)
+        module = importlib.import_module(MODULES[kind])
+        plan_module = importlib.import_module("engine.columnar.plan")
+        sql_backend = importlib.import_module("engine.lang.backends.sql")
+    except ImportError as exc:
+        return f"no SQL for {kind} records yet ({exc.name} is missing)"
+    if not hasattr(module, "shape"):
+        return f"no SQL plan for {kind} records yet ({MODULES[kind]} gives no FactsShape)"
+    try:
+        plan = plan_module.compile_plan(family, kind, dialect, options)
+        if columns is None:
+            stage = module.stage_sql(dialect, "raw_in")
+        elif "columns" in inspect.signature(module.stage_sql).parameters:
+            stage = module.stage_sql(dialect, "raw_in", columns=list(columns))
+        else:
+            return f"no SQL staging of {kind} records from Parquet yet"
+        facts = module.facts_sql(family, dialect, "staged", options)
+    except sql_backend.Uncompilable as exc:
+        return f"rules the SQL cannot express ({exc})"
+    except NotImplementedError as exc:
+        return f"not compiled for {backend} ({exc})"
+    needed = tuple(_needed_facts(kind, module.FACT_TYPES))
+    keep = (f"NOT ({_has_key(dialect, 'outages')})" if joined else "FALSE")
+    extra = [f"f.{c}" for c in needed] + summary_columns(backend, kind, "d.decision")
+    # staged and facts are read twice (the decisions, and the rows not sure or the facts the summary
+    # reads): DuckDB is told to compute each once (it would run the clocks twice otherwise)
+    once = " MATERIALIZED" if backend == "duckdb" else ""
+    sql = (f"WITH raw_in AS (SELECT * FROM raw WHERE NOT ({keep})),\n"
+           f"staged AS{once} ({stage}),\nfacts AS{once} ({facts}),\ndecided AS ({plan.sql('facts')})\n"
+           f"SELECT s.pos AS pos, s.sure AS sure, FALSE AS joined, d.decision AS decision, {', '.join(extra)}\n"
+           f"FROM staged s LEFT JOIN decided d ON d.pos = s.pos LEFT JOIN facts f ON f.pos = s.pos\n"
+           f"UNION ALL SELECT pos, FALSE, TRUE, NULL{', NULL' * len(extra)} FROM raw WHERE {keep}\n"
+           f"ORDER BY pos")
+    return Compiled(sql, needed, False)
+
+
+# Values of a decision's JSON the summary reads (besides its facts): column -> (JSON path, "text" | "bool" | "texts").
+SUMMARY_VALUES = {
+    "case": {"target": ("$.result.response_target_minutes", "text")},
+    "credit_claim": {"eligible": ("$.result.eligible", "bool"), "amount": ("$.result.credit_amount", "text"),
+                     "currency": ("$.result.currency", "text"), "reasons": ("$.result.reasons", "texts")},
+    "uptime": {"customer": ("$.customer", "text"), "uptime": ("$.result.uptime_percent", "text"),
+               "credit": ("$.result.credit_percent", "text"), "version": ("$.version", "text")},
+}
+
+
+def summary_columns(backend: str, kind: str, decision: str) -> list[str]:
+    """SQL reading what the summary needs from the decision's JSON text, so that Python parses no
+    decision: `record`, `breached` and `violation` (some finding has that outcome), and the kind's
+    SUMMARY_VALUES."""
+    spark = backend == "spark"
+    out = []
+    for outcome in ("breached", "violation"):
+        if spark:
+            out.append(f"exists(from_json({decision}, 'findings ARRAY<STRUCT<outcome: STRING>>').findings, "
+                       f"x -> x.outcome = '{outcome}') AS {outcome}")
+        else:
+            out.append(f"list_contains(json_extract_string({decision}, '$.findings[*].outcome'), '{outcome}') AS {outcome}")
+    for name, (path, kind_) in {"record": ("$.record", "text"), **SUMMARY_VALUES[kind]}.items():
+        if kind_ == "texts":
+            sql = (f"from_json(get_json_object({decision}, '{path}'), 'ARRAY<STRING>')" if spark
+                   else f"json_extract_string({decision}, '{path}[*]')")
+        else:
+            sql = f"get_json_object({decision}, '{path}')" if spark else f"json_extract_string({decision}, '{path}')"
+            if kind_ == "bool":
+                sql = f"({sql} = 'true')"
+        out.append(f"{sql} AS {name}")
+    return out
+
+
+def _has_key(dialect: Any, key: str) -> str:
+    """SQL: the JSON line `j` has a top-level `key` (a line that is not JSON counts as having it:
+    the stage is not sure of it anyway)."""
+    if dialect.name == "spark":
+        return f"(get_json_object(j, '$.{key}') IS NOT NULL OR json_object_keys(j) IS NULL OR array_contains(json_object_keys(j), '{key}'))"
+    return f"(NOT json_valid(j) OR json_type(j) <> 'OBJECT' OR list_contains(json_keys(j), '{key}'))"
+
+
+def _needed_facts(kind: str, types: dict[str, str]) -> list[str]:
+    """The fact columns the summary reads for a kind (engine.check.work's contributions)."""
+    if kind != "case":
+        return []
+    missing = [f for f in ("clock_severity", "response_minutes", "response_met") if f not in types]
+    if missing:
+        raise UsageError(f"the case SQL has no fact {', '.join(missing)} that the summary needs")
+    return ["clock_severity", "response_minutes__n", "response_minutes__d", "response_met"]
+
+
+def _contributions(kind: str, c: dict[str, list[Any]]) -> list[Contribution | None]:
+    """What each decision of the SQL adds to the summary (None where the SQL did not decide): the same
+    fields engine.check.work takes, from the facts and the decision's values (summary_columns)."""
+    if kind == "case":
+        out: list[Contribution | None] = []
+        for decided, breached, violation, severity, n, d, met, target in zip(
+                c["decision"], c["breached"], c["violation"], c["clock_severity"], c["response_minutes__n"],
+                c["response_minutes__d"], c["response_met"], c["target"]):
+            if decided is None:
+                out.append(None)
+                continue
+            micros = None if n is None else int(n) * MICROS_PER_MINUTE // int(d)
+            out.append(CaseRow(breached, violation, int(severity), micros, met, target))
+        return out
+    return [None if decided is None else ClaimRow(b, v, e, a, cur, tuple(r))
+            for decided, b, v, e, a, cur, r in zip(c["decision"], c["breached"], c["violation"], c["eligible"], c["amount"],
+                                                  c["currency"], c["reasons"])]
+
+
+def _month_row(row: dict[str, Any]) -> MonthRow:
+    """What a customer-month the SQL decided adds to the summary (no credit owed: see _month_chunk)."""
+    def micros(name: str) -> int:
+        return int(row[f"{name}__n"]) * MICROS_PER_MINUTE // int(row[f"{name}__d"])
+
+    n, d = row["tier_below__n"], row["tier_below__d"]
+    tier = None if n is None else decimal_text(Fraction(int(n), int(d)))
+    return MonthRow(row["breached"], row["violation"], row["customer"], row["month"],
+                    micros("unavailable_minutes") - micros("excluded_minutes"), micros("total_minutes"), row["uptime"],
+                    row["credit"], tier, row["version"], None)
+
+
+def _shim(decision: dict[str, Any], family: Family) -> Any:
+    """The parts of a Decision a JUnit test case shows, from its JSON. A finding names the revision of
+    its anchor: a credit claim's uptime rules run under the month's revision (result.uptime_version)."""
+    label = f"{decision['policy']}@{decision['version']}"
+    earlier = {}
+    for anchor in kinds.get(decision["type"]).anchors[:-1]:
+        key = f"{anchor.rules}_version"  # e.g. a claim's result.uptime_version
+        version = decision.get(key) or (decision.get("result") or {}).get(key)
+        if version is not None:
+            earlier.update({rule.id: f"{decision['policy']}@{version}" for r in family.revisions
+                            for rule in r.rules.get(anchor.rules, ())})
+    findings = [SimpleNamespace(outcome=f["outcome"], rule=f["rule"], clause=f["clause"], message=f["message"],
+                                revision=SimpleNamespace(label=earlier.get(f["rule"], label))) for f in decision["findings"]]
+    return SimpleNamespace(record=SimpleNamespace(id=decision["record"]), findings=findings)
+
+
+def run_columnar(config: Config, family: Family, options: Options, io: Any, backend: str, threads: int,
+                 master: str | None) -> int:
+    """`sla check` on the duckdb or spark backend."""
+    return ColumnarCheck(config, family, options, io, backend, threads, master).run()

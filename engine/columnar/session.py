@@ -1,0 +1,118 @@
+"""Where the compiled SQL runs: an embedded DuckDB connection or a Spark session,
+behind one call, `query(sql, tables) -> pyarrow.Table`.
+
+The runner hands each chunk of raw rows over as an Arrow table registered under
+a name (`raw`), runs one SELECT over it and takes the result back as Arrow in
+the order the SELECT gives (`ORDER BY pos`). Spark collects that result to the
+driver: the decisions must be written in input order and whole (one atomic
+file), so the driver writes them in one pass while the SQL itself runs on the
+executors; for exports that outgrow the driver's memory the chunks bound it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from typing import Any
+
+from engine.errors import UsageError
+
+QUIET_LOG4J = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = spark: %p %c{1}: %m%n
+logger.repl.name = org.apache.spark.repl.Main
+logger.repl.level = error
+"""
+
+
+class DuckSession:
+    """An in-memory DuckDB connection with `threads` threads."""
+
+    def __init__(self, threads: int):
+        try:
+            import duckdb
+        except ImportError:
+            raise UsageError("sla check --backend duckdb needs DuckDB and pyarrow: pip install 'sla-engine[columnar]'") from None
+        self.conn = duckdb.connect(":memory:", config={"threads": threads})
+        self.conn.execute("SET preserve_insertion_order = true")
+
+    def query(self, sql: str, tables: dict[str, Any]) -> Any:
+        for name, table in tables.items():
+            self.conn.register(name, table)
+        try:
+            relation = self.conn.sql(sql)
+            # DuckDB 1.x calls it arrow(); 2.x to_arrow_table()
+            return relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
+        finally:
+            for name in tables:
+                self.conn.unregister(name)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class SparkSession:
+    """A Spark session (`local[threads]` unless a master URL is given), logging only errors."""
+
+    def __init__(self, threads: int, master: str | None):
+        from engine.columnar.dialect import SPARK_CONF
+        try:
+            from pyspark.sql import SparkSession as Builder
+        except ImportError:
+            raise UsageError("sla check --backend spark needs PySpark (and Java): pip install 'sla-engine[spark]'") from None
+        folder = tempfile.mkdtemp(prefix="sla-spark-")
+        config = os.path.join(folder, "log4j2.properties")
+        with open(config, "w", encoding="utf-8") as out:
+            out.write(QUIET_LOG4J)
+        # The driver's JVM finds this logging (errors only) on its class path, from Spark's conf folder,
+        # unless the user has a conf folder of their own.
+        os.environ.setdefault("SPARK_CONF_DIR", folder)
+        builder = (Builder.builder.master(master or f"local[{threads}]").appName("sla check")
+                   .config("spark.ui.enabled", "false")
+                   .config("spark.ui.showConsoleProgress", "false")
+                   .config("spark.sql.shuffle.partitions", str(max(threads, 1) * 2))
+                   .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{config}")
+                   .config("spark.sql.execution.arrow.pyspark.enabled", "true"))
+        for key, value in SPARK_CONF.items():
+            builder = builder.config(key, value)
+        try:
+            self.spark = builder.getOrCreate()
+        except Exception as exc:  # no Java, a master that cannot be reached
+            raise UsageError(f"sla check --backend spark: cannot start Spark: {str(exc).strip().splitlines()[0]}") from None
+        self.spark.sparkContext.setLogLevel("ERROR")
+        for key, value in SPARK_CONF.items():
+            self.spark.conf.set(key, value)
+
+    def query(self, sql: str, tables: dict[str, Any]) -> Any:
+        for name, table in tables.items():
+            frame = self.spark.createDataFrame(table) if table.num_rows else self.spark.createDataFrame([], _schema(table))
+            frame.createOrReplaceTempView(name)
+        try:
+            return self.spark.sql(sql).toArrow()
+        finally:
+            for name in tables:
+                self.spark.catalog.dropTempView(name)
+
+    def close(self) -> None:
+        self.spark.stop()
+
+
+def _schema(table: Any) -> Any:
+    """An Arrow schema as Spark's, for an empty chunk."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(table.schema)
+
+
+def open_session(backend: str, threads: int, master: str | None) -> DuckSession | SparkSession:
+    if backend == "spark":
+        return SparkSession(threads, master)
+    if master:
+        print("sla check: --spark-master is for --backend spark; ignored", file=sys.stderr)
+    return DuckSession(threads)

@@ -1,0 +1,120 @@
+"""Instants and amounts read from text in SQL, exactly as engine.timeutil and
+engine.exact read them, or flagged as not surely readable; and the few list and
+text spellings the kinds' SQL needs beyond engine.columnar.dialect.
+
+`instant_sure(s)` holds only for the plain RFC 3339 shape the row engine reads
+without doubt (upper-case `T` and `Z`, at most six fraction digits, a real
+calendar date, an offset within a day, a year the engine computes with); every
+other text goes to the row engine, which reads or rejects it with its message.
+`instant_us(s)` is then the instant in integer microseconds since the epoch
+(UTC), computed from the digits alone (no session time zone is involved).
+"""
+
+from __future__ import annotations
+
+from engine.columnar.dialect import Dialect
+from engine.timeutil import FIRST_YEAR, LAST_YEAR
+
+INSTANT_SHAPE = (r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+                 r"(\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
+MONEY_SHAPE = r"^[0-9]{1,15}(\.[0-9]{1,3})?$"  # amounts the integer columns hold with room to multiply
+NAME_SHAPE = r"^[a-z][a-z0-9_-]*$"
+MONTH_SHAPE = r"^[0-9]{4}-[0-9]{2}$"
+MICROS_PER_DAY = 86_400_000_000
+
+
+# -- spellings engine.columnar.dialect does not have (yet) ----------------------
+
+def to_date(d: Dialect, expr: str) -> str:
+    """A `YYYY-MM-DD` text as a DATE, NULL when it is no calendar date."""
+    return f"CAST(try_to_timestamp({expr}, 'yyyy-MM-dd') AS DATE)" if d.spark else f"TRY_CAST({expr} AS DATE)"
+
+
+def days_since_epoch(d: Dialect, date: str) -> str:
+    return f"datediff({date}, DATE '1970-01-01')" if d.spark else f"date_diff('day', DATE '1970-01-01', {date})"
+
+
+def position(d: Dialect, haystack: str, needle: str) -> str:
+    """1-based position of `needle` (a literal) in `haystack`, 0 when absent."""
+    return f"instr({haystack}, {d.text(needle)})" if d.spark else f"strpos({haystack}, {d.text(needle)})"
+
+
+def byte_length(d: Dialect, expr: str) -> str:
+    return f"octet_length({expr})" if d.spark else f"strlen({expr})"
+
+
+def finds(d: Dialect, expr: str, pattern: str) -> str:
+    """Whether `pattern` occurs anywhere in `expr`."""
+    return f"({expr} RLIKE {d.text(pattern)})" if d.spark else f"regexp_matches({expr}, {d.text(pattern)})"
+
+
+def has_any(d: Dialect, left: str, right: str) -> str:
+    """Whether the lists share an element."""
+    return f"arrays_overlap({left}, {right})" if d.spark else f"list_has_any({left}, {right})"
+
+
+def has_all(d: Dialect, left: str, right: str) -> str:
+    """Whether every element of `right` is in `left`."""
+    return f"(size(array_except({right}, {left})) = 0)" if d.spark else f"list_has_all({left}, {right})"
+
+
+def all_of(d: Dialect, items: str, var: str, body: str) -> str:
+    """Whether `body` holds for every element (TRUE for an empty list; never NULL when `body` is not)."""
+    if d.spark:
+        return f"forall({items}, {d.lambda_(var, body)})"
+    return f"COALESCE(list_bool_and({d.list_transform(items, var, body)}), TRUE)"
+
+
+def any_of(d: Dialect, items: str, var: str, body: str) -> str:
+    """Whether `body` holds for some element (FALSE for an empty list)."""
+    if d.spark:
+        return f"exists({items}, {d.lambda_(var, body)})"
+    return f"COALESCE(list_bool_or({d.list_transform(items, var, body)}), FALSE)"
+
+
+def explode(d: Dialect, items: str) -> str:
+    """One row per element, in a SELECT list."""
+    return f"explode({items})" if d.spark else f"unnest({items})"
+
+
+# -- instants and amounts ------------------------------------------------------
+
+def _int(expr: str) -> str:
+    return f"CAST({expr} AS BIGINT)"
+
+
+def instant_sure(d: Dialect, s: str) -> str:
+    """SQL boolean: `s` is an instant the row engine surely reads (FALSE, never NULL, otherwise)."""
+    year = _int(f"substr({s}, 1, 4)")
+    return (f"COALESCE({d.regex_full(s, INSTANT_SHAPE)} AND {year} > {FIRST_YEAR} AND {year} < {LAST_YEAR}"
+            f" AND {to_date(d, f'substr({s}, 1, 10)')} IS NOT NULL, FALSE)")
+
+
+def instant_us(d: Dialect, s: str) -> str:
+    """SQL BIGINT: microseconds since the epoch of an instant for which `instant_sure` holds."""
+    days = days_since_epoch(d, to_date(d, f"substr({s}, 1, 10)"))
+    zulu = f"(substr({s}, length({s}), 1) = 'Z')"
+    fraction_len = f"(length({s}) - 20 - CASE WHEN {zulu} THEN 1 ELSE 6 END)"
+    frac = _int(f"rpad(substr({s}, 21, {fraction_len}), 6, '0')")
+    offset = (f"(CASE WHEN {zulu} THEN 0 ELSE (CASE WHEN substr({s}, length({s}) - 5, 1) = '-' THEN -1 ELSE 1 END)"
+              f" * ({_int(f'substr({s}, length({s}) - 4, 2)')} * 60 + {_int(f'substr({s}, length({s}) - 1, 2)')}) END)")
+    clock = f"(({_int(f'substr({s}, 12, 2)')} * 60 + {_int(f'substr({s}, 15, 2)')}) * 60 + {_int(f'substr({s}, 18, 2)')})"
+    return (f"({days} * {MICROS_PER_DAY} + {clock} * 1000000"
+            f" + (CASE WHEN substr({s}, 20, 1) = '.' THEN {frac} ELSE 0 END) - {offset} * 60000000)")
+
+
+def money_sure(d: Dialect, s: str) -> str:
+    """SQL boolean: `s` is a decimal amount the integer columns hold exactly."""
+    return f"COALESCE({d.regex_full(s, MONEY_SHAPE)}, FALSE)"
+
+
+def money_n(d: Dialect, s: str) -> str:
+    """The amount's digits as an integer (numerator over `money_d`)."""
+    return d.to_big(f"replace({s}, '.', '')")
+
+
+def money_d(d: Dialect, s: str) -> str:
+    """10 to the number of fraction digits (the amount's denominator; MONEY_SHAPE allows up to three)."""
+    dot = position(d, s, ".")
+    places = f"(CASE WHEN {dot} = 0 THEN 0 ELSE length({s}) - {dot} END)"
+    return f"(CASE {places} WHEN 0 THEN 1 WHEN 1 THEN 10 WHEN 2 THEN 100 ELSE 1000 END)"

@@ -1,0 +1,163 @@
+"""Credit claims staged and decided in SQL (engine.columnar.claim) have exactly the
+row engine's facts (uptime of the month under the month's revision, contract terms,
+window under the revision in force when it closes, credit amount), and every line
+the SQL is not sure of is left to the row engine."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from check_helpers import generate
+from spark_helpers import spark  # noqa: F401  (the session fixture)
+from columnar_facts_helpers import (claim_facts_python, claim_facts_sql, claim_line, compare_claims, plan_decisions,
+                                    python_claim, rows, stage_claims)
+from conftest import ROOT, claim, outage
+from engine.columnar import claim as claim_sql
+from engine.columnar.dialect import DUCKDB, SPARK
+from engine.core.evaluate import Options
+from engine.errors import Problem
+from engine.io.inputs import read_records
+from engine.lang.backends.sql import Uncompilable
+from engine.timeutil import iso
+
+NOW = Options(now=datetime(2025, 6, 1, tzinfo=timezone.utc))
+
+
+def _window_close(genesys, month: str) -> datetime:
+    """When the claim window of a month closes, from the revision in force then (the row engine's facts)."""
+    decision = python_claim(claim_line(claim(month=month, submitted_at="2030-01-01T00:00:00Z")), genesys, NOW)
+    assert decision is not None
+    return decision.facts["window_closes_at"]
+
+
+def _boundary_claims(genesys) -> list[str]:
+    closes = _window_close(genesys, "2024-05")
+    last_second, at_close = iso(closes - timedelta(seconds=1)), iso(closes)
+    out = [
+        claim(id="K-day30", month="2024-05", submitted_at=last_second),      # the window's last second: timely
+        claim(id="K-day31", month="2024-05", submitted_at=at_close),         # the first late instant
+        claim(id="K-early", month="2024-05", submitted_at="2024-05-31T23:59:59Z"),  # premature
+        claim(id="K-nocase", support_case=None),
+        claim(id="K-perpetual", contract={"billing": "perpetual_license", "monthly_commitment": "10", "currency": "USD"}),
+        claim(id="K-annual", contract={"billing": "annual_prepaid", "annual_commitment": "1000.005", "currency": "KWD"},
+              outages=[outage("2024-03-01T00:00:00Z", "2024-03-04T00:00:00Z")]),
+        claim(id="K-yen", contract={"billing": "month_to_month", "monthly_commitment": "999", "currency": "JPY"},
+              outages=[outage("2024-03-01T00:00:00Z", "2024-03-01T05:00:00.5Z")]),
+        claim(id="K-overlap", outages=[outage("2024-03-12T02:00:00Z", "2024-03-12T03:00:00Z", cause="customer_network"),
+                                       outage("2024-03-12T02:30:00+01:00", "2024-03-12T04:00:00Z"),
+                                       outage("2024-03-12T01:00:00Z", "2024-03-12T09:00:00Z", ["reporting"]),
+                                       outage("2024-02-29T23:00:00Z", "2024-03-01T01:00:00Z", ["outbound_voice"])]),
+        claim(id="K-rev-2021", month="2024-03", submitted_at="2024-04-23T23:59:59Z", support_case=None),  # window across a revision
+        claim(id="K-rev-2024", month="2024-03", submitted_at="2024-04-24T00:00:00Z", support_case=None),
+        claim(id="K-none", outages=[]),
+    ]
+    return [claim_line(r) for r in out]
+
+
+# Lines the SQL must leave to the row engine (it rejects or decides them itself).
+DOUBTFUL = [
+    claim(submitted_at="2024-04-15T09:00:00"),                        # naive timestamp
+    claim(submitted_at="2024-04-15t09:00:00Z"),                       # a shape only the row engine reads
+    claim(submitted_at="2024-02-30T09:00:00Z"),                       # no such day
+    claim(id=7),                                                      # wrong type
+    claim(extra="x"),                                                 # unknown key
+    claim(contract={"billing": "month_to_month", "monthly_commitment": 10000, "currency": "USD"}),
+    claim(contract={"billing": "month_to_month", "currency": "USD", "monthly_commitment": "1e4"}),
+    claim(outages=[{**outage("2024-03-12T02:00:00Z", "2024-03-12T02:40:00Z"), "duration": 40}]),
+    claim(outages=[outage("2024-03-12T02:00:00Z", "2024-03-12T02:40:00.1234567Z")]),
+    claim(id="K-\u2028"),                                             # a line separator in an id
+]
+# Lines the SQL is sure of, but whose facts it leaves to the row engine (the policy's values).
+UNDECIDED = [
+    claim(outages=[outage("2024-03-12T02:00:00Z", "2024-03-12T02:40:00Z", ["teleportation"])]),  # unknown function
+    claim(outages=[outage("2024-03-12T02:00:00Z", "2024-03-12T01:40:00Z")]),                     # ends before it starts
+    claim(contract={"billing": "month_to_month", "currency": "XXX", "monthly_commitment": "1"}),  # unknown currency
+    claim(contract={"billing": "month_to_month", "currency": "USD"}),                            # no base amount
+    claim(month="2019-03", submitted_at="2019-04-02T00:00:00Z"),                                 # before the earliest revision
+    claim(month="2024-13"),                                                                      # no such month
+]
+
+
+def test_hand_written_boundary_claims_have_the_row_engines_facts(genesys) -> None:
+    lines = _boundary_claims(genesys)
+    counts = compare_claims(lines, genesys, NOW)
+    assert counts == {"lines": len(lines), "sure": len(lines), "decided": len(lines), "doubt": 0}
+    reasons = {json.loads(line)["id"]: python_claim(line, genesys, NOW).result["reasons"] for line in lines}
+    assert "late" not in reasons["K-day30"] and "late" in reasons["K-day31"]
+    assert "premature" in reasons["K-early"] and "contract_not_eligible" in reasons["K-perpetual"]
+
+
+def test_claims_under_as_of_have_the_row_engines_facts(genesys) -> None:
+    options = Options(now=NOW.now, as_of=date(2021, 6, 1))
+    lines = _boundary_claims(genesys)
+    assert compare_claims(lines, genesys, options)["decided"] == len(lines)
+
+
+def test_doubtful_lines_are_not_sure_and_go_to_the_row_engine(genesys) -> None:
+    lines = [claim_line(r) for r in DOUBTFUL] + [claim_line(claim())[:-1] + ', "id": "K-2"}', "{not json", "[1, 2]",
+                                                 claim_line(claim())[:-1] + ", }", claim_line(claim(outages=[]))[:-3] + "[ ,]}",
+                                                 claim_line(claim(id="K-\\u0041")).replace("\\\\", "\\")]
+    counts = compare_claims(lines, genesys, NOW)
+    assert counts["sure"] == 0
+
+
+def test_values_the_policy_does_not_define_are_left_to_the_row_engine(genesys) -> None:
+    lines = [claim_line(r) for r in UNDECIDED]
+    counts = compare_claims(lines, genesys, NOW)
+    assert counts == {"lines": len(lines), "sure": len(lines), "decided": 0, "doubt": len(lines)}
+
+
+def test_generated_claims_have_the_row_engines_facts(genesys, tmp_path: Path) -> None:
+    data = generate(tmp_path / "data", cases=5, customers=30, claims=400, seed=5)
+    lines = (data / "claims.jsonl").read_text(encoding="utf-8").splitlines()
+    counts = compare_claims(lines, genesys, NOW)
+    assert counts["decided"] == len(lines)
+
+
+def test_example_claims_have_the_row_engines_facts(genesys) -> None:
+    records = [r for r in read_records(str(ROOT / "examples" / "records" / "claims.yaml")) if not isinstance(r, Problem)]
+    lines = [claim_line(r.data) for r in records]
+    assert lines
+    assert compare_claims(lines, genesys, NOW)["decided"] == len(lines)
+
+
+def test_claim_decisions_through_the_compiled_plan_equal_the_row_engines(genesys, tmp_path: Path) -> None:
+    import duckdb
+
+    data = generate(tmp_path / "data", cases=5, customers=20, claims=300, seed=9)
+    generated = (data / "claims.jsonl").read_text(encoding="utf-8").splitlines()
+    for lines, options in [(_boundary_claims(genesys), NOW), (generated, NOW), (generated[:60], Options(now=NOW.now, lang="zh")),
+                           (_boundary_claims(genesys), Options(now=NOW.now, as_of=date(2021, 6, 1)))]:
+        con = duckdb.connect()
+        stage_claims(con, lines)
+        got = plan_decisions(con, genesys, "credit_claim", claim_sql.facts_sql(genesys, DUCKDB, "staged", options), options)
+        assert sorted(got) == list(range(len(lines)))
+        for pos, line in enumerate(lines):
+            assert got[pos] == python_claim(line, genesys, options).to_json(), f"line {pos}"
+
+
+def test_claims_from_json_text_are_not_staged_on_spark() -> None:
+    with pytest.raises(Uncompilable, match="DuckDB only"):
+        claim_sql.stage_sql(SPARK, "raw")
+
+
+def test_the_spark_dialect_gives_the_same_claim_facts(genesys, spark) -> None:
+    import duckdb
+
+    lines = _boundary_claims(genesys)
+    con = duckdb.connect()
+    stage_claims(con, lines)
+    staged = rows(con, "SELECT * FROM staged")
+    schema = ("pos BIGINT, sure BOOLEAN, id STRING, customer STRING, month STRING, submitted_at STRING, submitted_us BIGINT, "
+              "support_case STRING, contract__billing STRING, contract__currency STRING, contract__monthly_commitment STRING, "
+              "contract__annual_commitment STRING, outages ARRAY<STRUCT<s: BIGINT, e: BIGINT, functions: ARRAY<STRING>, cause: STRING>>")
+    spark.createDataFrame([tuple(r.values()) for r in staged], schema).createOrReplaceTempView("staged")
+    got = {r["pos"]: r.asDict() for r in spark.sql(claim_sql.facts_sql(genesys, SPARK, "staged", NOW)).collect()}
+    assert sorted(got) == list(range(len(lines)))
+    for pos, line in enumerate(lines):
+        decision = python_claim(line, genesys, NOW)
+        assert claim_facts_sql(genesys, got[pos], decision.result["eligible"]) == claim_facts_python(decision)

@@ -1,0 +1,296 @@
+"""Issue 12: `sla check --backend duckdb` writes what `--backend row` writes.
+
+Every test runs both backends on the same input and compares the outputs byte
+for byte (decisions, summaries, JUnit, HTML, rejects), the terminal table and
+the exit code: the records the SQL decides and the ones it leaves to the row
+engine must both come out exactly as the row engine's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from check_helpers import generate, generator
+from conftest import ROOT, run_cli
+
+pytest.importorskip("duckdb", reason="the columnar extra (duckdb) is not installed: pip install 'sla-engine[columnar]'")
+pq = pytest.importorskip("pyarrow.parquet", reason="the columnar extra (pyarrow) is not installed")
+
+from engine.columnar.export import jsonl_to_parquet  # noqa: E402
+from engine.columnar.inputs import jsonl_chunks  # noqa: E402
+
+NOW = "2025-06-01T00:00:00Z"
+TALLY = "sla check --backend"
+
+
+def check(tmp: Path, backend: str, *args: str, outputs: tuple[str, ...] = ("d.jsonl", "s.json", "s.csv", "j.xml", "h.html"),
+          threads: str = "1") -> tuple[int, str, str, dict[str, bytes]]:
+    """`sla check ARGS` on one backend into its own folder: (code, stdout, stderr without the tally, outputs' bytes)."""
+    out = tmp / backend
+    out.mkdir(exist_ok=True)
+    flags = {"d.jsonl": "-o", "d.parquet": "-o", "s.json": "--summary", "s.csv": "--summary", "j.xml": "--junit",
+             "h.html": "--html", "r.jsonl": "--rejects"}
+    runs = []
+    # --summary takes one file: a second run writes the CSV summary (and checks the run repeats)
+    for group in ([o for o in outputs if o != "s.csv"], [o for o in outputs if o == "s.csv"]):
+        if not group:
+            continue
+        given = [x for o in group for x in (flags[o], str(out / o))]
+        backend_args = ["--backend", backend] + (["--threads", threads] if backend != "row" else [])
+        runs.append(run_cli("check", *args, *given, *backend_args, "--now", NOW, "--jobs", "1"))
+    code, stdout, err = runs[0].code, runs[0].out, runs[0].err.replace(str(out), "<out>")
+    assert all(r.code == code for r in runs)
+    files = {o: (out / o).read_bytes() for o in outputs if (out / o).exists()}
+    return code, stdout, "\n".join(l for l in err.splitlines() if not l.startswith(TALLY)), files
+
+
+def same(tmp: Path, *args: str, **kw) -> tuple[int, str]:
+    """Both backends on ARGS: equal exit codes, tables, problems on stderr and output files; the duckdb run's
+    exit code and tally line."""
+    row = check(tmp, "row", *args, **kw)
+    duck = check(tmp, "duckdb", *args, **kw)
+    assert duck[0] == row[0]
+    assert duck[1] == row[1]
+    assert duck[2] == row[2]
+    assert duck[3].keys() == row[3].keys()
+    for name in row[3]:
+        assert duck[3][name] == row[3][name], name
+    rejects = ("--rejects", str(tmp / "tally-rejects.jsonl")) if "--keep-going" in args else ()
+    return row[0], run_cli("check", *args, *rejects, "--backend", "duckdb", "--now", NOW).err
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate(tmp_path_factory.mktemp("export"), cases=400, customers=5, claims=80, seed=12)
+
+
+def months() -> str:
+    year = generator().YEAR
+    return f"{year}-01..{year}-12"
+
+
+def test_duckdb_decides_a_generated_export_as_the_row_backend_does(tmp_path: Path, export: Path):
+    code, err = same(tmp_path, "--cases", str(export / "cases.jsonl"), "--outages", str(export / "incidents.csv"),
+                     "--contracts", str(export / "contracts.csv"), "--claims", str(export / "claims.jsonl"),
+                     "--months", months())
+    assert code == 1  # the generated data breaches a few targets
+    tally = [l for l in err.splitlines() if l.startswith(TALLY)]
+    assert {l.split(":")[1].strip() for l in tally} == {"cases", "customer-months", "claims"}
+    for line in tally:  # every record decided by one backend or the other, counted once
+        source = line.split(":")[1].strip()
+        sql, row = (int(x.replace(",", "")) for x in line.split(": ", 2)[2].split(" decided by the SQL, ")[0:1]
+                    + [line.split(" decided by the SQL, ")[1].split(" by the row engine")[0]])
+        assert sql + row == {"cases": 400, "claims": 80, "customer-months": 60}[source]
+
+
+def test_duckdb_reads_a_ticketing_csv_through_its_mapping_as_the_row_backend_does(tmp_path: Path, export: Path):
+    same(tmp_path, "--cases", str(export / "cases-ticketing.csv"), "--mapping", "ticketing-export")
+
+
+def test_the_example_cases_are_decided_the_same_on_both_backends(tmp_path: Path):
+    code, _ = same(tmp_path, "--cases", str(ROOT / "examples" / "records" / "cases.jsonl"))
+    assert code == 1
+
+
+def test_a_parquet_export_is_decided_as_its_jsonl_is(tmp_path: Path, export: Path):
+    parquet = tmp_path / "cases.parquet"
+    assert jsonl_to_parquet(export / "cases.jsonl", parquet, rows_per_group=150) == 400
+    row = check(tmp_path, "row", "--cases", str(export / "cases.jsonl"), outputs=("d.jsonl", "s.json"))
+    duck = check(tmp_path, "duckdb", "--cases", str(parquet), outputs=("d.jsonl", "s.json"))
+    assert duck[0] == row[0] and duck[1] == row[1]
+    assert duck[3]["d.jsonl"] == row[3]["d.jsonl"]
+    # the counts name the same rows; the summary's other sections are equal
+    assert json.loads(duck[3]["s.json"]) == json.loads(row[3]["s.json"])
+
+
+def test_a_folder_of_parquet_files_is_read_in_name_order(tmp_path: Path, export: Path):
+    lines = (export / "cases.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    for i, part in enumerate((lines[:150], lines[150:])):
+        (tmp_path / f"p{i}.jsonl").write_text("".join(part), encoding="utf-8")
+        jsonl_to_parquet(tmp_path / f"p{i}.jsonl", folder / f"part-{i}.parquet")
+    row = check(tmp_path, "row", "--cases", str(export / "cases.jsonl"), outputs=("d.jsonl",))
+    duck = check(tmp_path, "duckdb", "--cases", str(folder), outputs=("d.jsonl",))
+    assert duck[3]["d.jsonl"] == row[3]["d.jsonl"]
+
+
+def test_parquet_decisions_hold_the_jsonl_decisions_in_order_with_their_names(tmp_path: Path, export: Path):
+    row = check(tmp_path, "row", "--claims", str(export / "claims.jsonl"), outputs=("d.jsonl",))
+    duck = check(tmp_path, "duckdb", "--claims", str(export / "claims.jsonl"), outputs=("d.parquet",))
+    assert duck[0] == row[0]
+    table = pq.read_table(tmp_path / "duckdb" / "d.parquet")
+    lines = row[3]["d.jsonl"].decode().splitlines()
+    assert table.column("decision").to_pylist() == lines
+    decisions = [json.loads(l) for l in lines]
+    for name in ("record", "type", "customer", "policy", "version", "sha256"):
+        assert table.column(name).to_pylist() == [d[name] for d in decisions]
+
+
+BAD_LINES = [
+    "\ufeff" + json.dumps({"type": "case", "id": "C-1", "customer": "acme", "severity": 2, "channel": "portal",
+                            "submitted_at": "2024-06-03T09:00:00Z", "events": []}),
+    "",
+    "   \t",
+    json.dumps({"type": "case", "id": "C-2", "customer": "acme", "severity": 1, "channel": "phone",
+                "submitted_at": "2024-06-03T09:00:00Z",
+                "events": [{"type": "human_response", "at": "2024-06-03T09:30:00Z", "via": "phone"}]}) + "\r",
+    "[1, 2]",
+    "not json at all",
+    json.dumps({"type": "case", "id": "C-3", "customer": "acme", "severity": 9, "channel": "portal",
+                "submitted_at": "2024-06-03T09:00:00Z", "events": []}),
+    json.dumps({"type": "case", "id": "C-4", "customer": "acme", "severity": 2, "channel": "portal",
+                "submitted_at": "2024-06-03T09:00:00", "events": []}),
+    json.dumps({"type": "case", "id": "C-1", "customer": "acme", "severity": 2, "channel": "portal",
+                "submitted_at": "2024-06-03T10:00:00Z", "events": []}),
+    '{"type": "case", "id": "C-5", "customer": "acme", "severity": 2, "channel": "portal", "submitted_at": "2024-06-03T09:00:00Z", "events": [],}',
+]
+
+
+def bad_export(tmp_path: Path) -> Path:
+    path = tmp_path / "bad.jsonl"
+    body = "\n".join(BAD_LINES).encode("utf-8") + b"\n" + b'{"type": "case", "id": "C-\xff"}\n'
+    path.write_bytes(body + jsonl_line(6))
+    return path
+
+
+def jsonl_line(i: int) -> bytes:
+    return (json.dumps({"type": "case", "id": f"C-{i}", "customer": "acme", "severity": 3, "channel": "portal",
+                        "submitted_at": "2024-06-03T09:00:00Z", "events": []}) + "\n").encode()
+
+
+def test_bad_rows_are_rejected_as_the_row_backend_rejects_them_under_keep_going(tmp_path: Path):
+    code, err = same(tmp_path, "--cases", str(bad_export(tmp_path)), "--keep-going",
+                     outputs=("d.jsonl", "s.json", "j.xml", "r.jsonl"))
+    assert code == 2
+    assert "by the row engine" in err
+
+
+def test_without_keep_going_the_first_bad_row_stops_both_backends_alike_and_nothing_is_written(tmp_path: Path):
+    code, _ = same(tmp_path, "--cases", str(bad_export(tmp_path)), outputs=("d.jsonl", "s.json"))
+    assert code == 2
+    assert not [p for p in (tmp_path / "duckdb").iterdir()]
+
+
+def test_a_failed_run_keeps_the_old_parquet_output_and_leaves_no_temporary_file(tmp_path: Path):
+    out = tmp_path / "old.parquet"
+    out.write_bytes(b"old")
+    result = run_cli("check", "--cases", str(bad_export(tmp_path)), "-o", str(out), "--backend", "duckdb", "--now", NOW)
+    assert result.code == 2
+    assert out.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl", "old.parquet"]
+
+
+def test_duplicate_ids_across_chunks_are_found_as_the_row_backend_finds_them(tmp_path: Path):
+    path = tmp_path / "dupes.jsonl"
+    path.write_bytes(b"".join(jsonl_line(i) for i in range(1, 30)) + jsonl_line(3))
+    code, _ = same(tmp_path, "--cases", str(path), "--keep-going", outputs=("d.jsonl", "r.jsonl", "s.json"))
+    assert code == 2
+
+
+@pytest.mark.parametrize("fail_on, expected", [("none", 0), ("any", 1)])
+def test_exit_codes_follow_fail_on_as_on_the_row_backend(tmp_path: Path, fail_on: str, expected: int):
+    code, _ = same(tmp_path, "--cases", str(ROOT / "examples" / "records" / "cases.jsonl"), "--fail-on", fail_on,
+                   outputs=("d.jsonl",))
+    assert code == expected
+
+
+def test_row_only_flags_and_parquet_output_on_the_row_backend_are_usage_errors(tmp_path: Path):
+    cases = str(ROOT / "examples" / "records" / "cases.jsonl")
+    for args in (["--threads", "2"], ["--spark-master", "local[1]"], ["-o", str(tmp_path / "d.parquet")]):
+        result = run_cli("check", "--cases", cases, *args)
+        assert result.code == 2, args
+        assert "Traceback" not in result.err
+    result = run_cli("check", "--cases", cases, "--backend", "duckdb", "--spark-master", "local[1]")
+    assert result.code == 2 and "--spark-master is for --backend spark" in result.err
+
+
+def test_the_tally_says_once_who_decided_how_many_and_why_rows_fell_back(tmp_path: Path, export: Path):
+    claims = (export / "claims.jsonl").read_bytes().splitlines(keepends=True)
+    path = tmp_path / "claims.jsonl"
+    path.write_bytes(b"".join(claims[:5]) + b"[1, 2]\n" + b'{"id": "C-\xff"}\n' + b"".join(claims[5:10]))
+    args = ("check", "--claims", str(path), "--keep-going", "--rejects", str(tmp_path / "r.jsonl"), "--backend", "duckdb",
+            "--now", NOW)
+    result = run_cli(*args)
+    assert result.code == 2
+    tally = [l for l in result.err.splitlines() if l.startswith(TALLY)]
+    assert tally == ["sla check --backend duckdb: claims: 10 decided by the SQL, 2 by the row engine "
+                     "(1 not one JSON object on the line; 1 not UTF-8 text)"]
+    assert TALLY not in run_cli(*args, "--quiet").err
+
+
+@pytest.mark.parametrize("block", [7, 64, 1 << 20])
+def test_jsonl_is_cut_into_the_row_readers_lines_whatever_the_block_size(tmp_path: Path, block: int):
+    path = bad_export(tmp_path)
+    data = path.read_bytes()
+    expected = data[3:].split(b"\n")  # the byte-order mark dropped, cut at newlines only
+    if expected[-1] == b"":
+        expected.pop()
+    lines, first = [], 1
+    for chunk in jsonl_chunks("cases", str(path), block):
+        assert chunk.task.first == first
+        lines += chunk.task.rows
+        first += len(chunk.task.rows)
+        for pos, line, j in zip(*(chunk.table.column(c).to_pylist() for c in ("pos", "line", "j"))):
+            assert pos == line and j == expected[pos - 1].decode().rstrip("\r\n")
+    assert lines == expected
+
+
+def readme_commands(marker: str) -> list[list[str]]:
+    """The commands of the README's shell block after `<!-- readme-example: MARKER -->`, one per (continued) line."""
+    import shlex
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split(f"<!-- readme-example: {marker} -->", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    return [shlex.split(line) for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+
+
+def test_the_readmes_duckdb_example_on_a_parquet_export_runs_and_matches_the_row_backend(tmp_path: Path):
+    import subprocess
+    import sys
+
+    commands = readme_commands("columnar")
+    assert [c[:3] for c in commands] == [["python", "-m", "engine.columnar.export"], ["sla", "check", "--backend"]]
+    for command in commands:
+        argv = [a.replace("/tmp/sla-demo", str(tmp_path)) for a in command]
+        argv = [sys.executable, *argv[1:]] if argv[0] == "python" else [sys.executable, "-m", "engine", *argv[1:]]
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    row = run_cli("check", "--cases", str(ROOT / "examples" / "records" / "cases.jsonl"), "-o", str(tmp_path / "row.jsonl"),
+                  "--summary", str(tmp_path / "row.json"), "--now", "2026-01-01T00:00:00Z", "--fail-on", "none")
+    assert row.code == 0
+    decisions = pq.read_table(tmp_path / "decisions.parquet").column("decision").to_pylist()
+    assert decisions == (tmp_path / "row.jsonl").read_text(encoding="utf-8").splitlines()
+    assert (tmp_path / "summary.json").read_bytes() == (tmp_path / "row.json").read_bytes()
+
+
+@pytest.mark.parametrize("kind, args", [
+    ("case", ("--cases", "cases.jsonl")),
+    ("credit_claim", ("--claims", "claims.jsonl")),
+    ("uptime", ("--outages", "incidents.csv", "--contracts", "contracts.csv", "--months", "MONTHS")),
+])
+def test_the_summary_reads_outcomes_and_results_from_the_decision_text_as_python_parses_them(tmp_path: Path, export: Path,
+                                                                                           kind: str, args: tuple):
+    import duckdb
+    import pyarrow as pa
+
+    from engine.columnar.run import SUMMARY_VALUES, summary_columns
+
+    argv = [months() if a == "MONTHS" else str(export / a) if "." in a else a for a in args]
+    assert run_cli("check", *argv, "-o", str(tmp_path / "d.jsonl"), "--now", NOW).code in (0, 1)
+    lines = (tmp_path / "d.jsonl").read_text(encoding="utf-8").splitlines()
+    decisions = pa.table({"decision": lines})  # noqa: F841  (read by the query)
+    got = duckdb.sql(f"SELECT {', '.join(summary_columns('duckdb', kind, 'decision'))} FROM decisions").fetchall()
+    for text, row in zip(lines, got):
+        d = json.loads(text)
+        outcomes = [f["outcome"] for f in d["findings"]]
+        values = []
+        for path, type_ in SUMMARY_VALUES[kind].values():
+            value: object = d
+            for key in path[2:].split("."):
+                value = value[key]  # type: ignore[index]
+            values.append(value)
+        assert row == ("breached" in outcomes, "violation" in outcomes, d["record"], *values)
+    assert len(got) == len(lines) > 10
