@@ -9,7 +9,8 @@ The Parquet copy (`cases.parquet` next to the JSONL, in the layout of
 measurement. Each measurement materializes every staged and fact column into a
 table (so no column is pruned away) and reports the process's CPU seconds
 (user + system, all DuckDB threads) next to wall seconds, and how many records
-the SQL decided.
+the SQL decided; `--plan` adds the decisions (rules, messages, the decision's JSON
+text) compiled by engine.columnar.plan.
 """
 
 from __future__ import annotations
@@ -63,17 +64,27 @@ def _duck(arrow_type: object) -> str:
     return {"string": "VARCHAR", "int64": "BIGINT", "bool": "BOOLEAN"}[str(arrow_type)]
 
 
-def measure(con: duckdb.DuckDBPyConnection, label: str, staged_sql: str, family: object, options: Options) -> None:
-    start_cpu, start_wall = cpu(), time.perf_counter()
-    con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {staged_sql}")
-    staged_cpu, staged_wall = cpu(), time.perf_counter()
-    con.execute(f"CREATE OR REPLACE TEMP TABLE facts AS {facts_sql(family, 'duckdb', 'staged', options)}")
-    end_cpu, end_wall = cpu(), time.perf_counter()
+def measure(con: duckdb.DuckDBPyConnection, label: str, staged_sql: str, family: object, options: Options,
+            plan: bool) -> None:
+    """Stage, facts and (with `plan`) the decisions as JSON text, each materialized in turn."""
+    steps = [("stage", f"CREATE OR REPLACE TEMP TABLE staged AS {staged_sql}"),
+             ("facts", f"CREATE OR REPLACE TEMP TABLE facts AS {facts_sql(family, 'duckdb', 'staged', options)}")]
+    if plan:
+        from engine.columnar.case import shape
+        from engine.columnar.dialect import DUCKDB
+        from engine.columnar.plan import compile_plan
+
+        compiled = compile_plan(family, "case", DUCKDB, options, shape(family, DUCKDB, options))
+        steps.append(("plan", f"CREATE OR REPLACE TEMP TABLE decided AS {compiled.sql('facts')}"))
+    times = []
+    for name, sql in steps:
+        start_cpu, start_wall = cpu(), time.perf_counter()
+        con.execute(sql)
+        times.append((name, cpu() - start_cpu, time.perf_counter() - start_wall))
     (rows,), (decided,) = con.execute("SELECT count(*) FROM staged").fetchone(), con.execute("SELECT count(*) FROM facts").fetchone()
-    print(f"{label:8} records {rows:>9,}  decided {decided:>9,}  "
-          f"stage {staged_cpu - start_cpu:6.2f} CPU-s {staged_wall - start_wall:6.2f} wall-s  "
-          f"facts {end_cpu - staged_cpu:6.2f} CPU-s {end_wall - staged_wall:6.2f} wall-s  "
-          f"total {end_cpu - start_cpu:6.2f} CPU-s {end_wall - start_wall:6.2f} wall-s")
+    shown = "  ".join(f"{name} {c:6.2f} CPU-s {w:6.2f} wall-s" for name, c, w in times)
+    total_cpu, total_wall = sum(t[1] for t in times), sum(t[2] for t in times)
+    print(f"{label:8} records {rows:>9,}  decided {decided:>9,}  {shown}  total {total_cpu:6.2f} CPU-s {total_wall:6.2f} wall-s")
 
 
 def main() -> None:
@@ -81,6 +92,7 @@ def main() -> None:
     parser.add_argument("cases", type=Path, help="cases.jsonl from bench/generate.py")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--only", choices=["jsonl", "parquet"], default=None)
+    parser.add_argument("--plan", action="store_true", help="also decide (engine.columnar.plan: rules, messages, decision JSON)")
     args = parser.parse_args()
     family = load_family_dir(POLICIES)
     options = Options(now=datetime(2025, 1, 1, tzinfo=timezone.utc))
@@ -90,10 +102,10 @@ def main() -> None:
         write_parquet(con, args.cases, parquet)
     con.execute(f"SET threads = {args.threads}")
     if args.only != "parquet":
-        measure(con, "jsonl", stage_sql("duckdb", jsonl_relation(args.cases)), family, options)
+        measure(con, "jsonl", stage_sql("duckdb", jsonl_relation(args.cases)), family, options, args.plan)
     if args.only != "jsonl":
         names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{parquet}')").fetchall()]
-        measure(con, "parquet", stage_sql("duckdb", f"read_parquet('{parquet}')", columns=names), family, options)
+        measure(con, "parquet", stage_sql("duckdb", f"read_parquet('{parquet}')", columns=names), family, options, args.plan)
 
 
 if __name__ == "__main__":

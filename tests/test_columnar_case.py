@@ -91,6 +91,7 @@ def sql_engine(lines: list[str], family: Family, options: Options, parquet: bool
         staged = stage_sql("duckdb", "raw")
     con.execute(f"CREATE TEMP TABLE staged AS {staged}")
     sure = dict(con.execute("SELECT pos, sure FROM staged").fetchall())
+    assert con.execute("SELECT count(*) FROM staged WHERE sure = (why IS NOT NULL)").fetchone() == (0,)
     result = con.execute(facts_sql(family, "duckdb", "staged", options))
     names = [d[0] for d in result.description]
     facts = {row[0]: dict(zip(names, row)) for row in result.fetchall()}
@@ -397,6 +398,42 @@ def test_more_severity_changes_than_compiled_go_to_the_row_engine(genesys):
     rows = row_engine([many], genesys, Options(now=NOW))
     sure, facts = sql_engine([many], genesys, Options(now=NOW))
     assert rows[0][1] is not None and sure == {0: False} and facts == {}
+    con = duckdb.connect()
+    con.register("raw", pa.table({"pos": [0], "j": [many]}))
+    assert con.execute(f"SELECT why FROM ({stage_sql('duckdb', 'raw')})").fetchone() == (f"more than {MAX_CHANGES} severity changes",)
+
+
+def test_the_stages_checks_are_the_record_schemas():
+    """The keys, event types, id length, name and instant patterns the SQL checks are
+    the schema's: a schema edit that the SQL does not follow fails here."""
+    from engine.io.schemas import schema
+    from engine.columnar.instant import SHAPE
+
+    case_schema, common = schema("records/case.schema.json"), schema("records/common.schema.json")["$defs"]
+    props = case_schema["properties"]
+    event = props["events"]["items"]
+    assert set(columnar_case.TOP_KEYS) == set(props)
+    assert set(columnar_case.EVENT_KEYS) == set(event["properties"])
+    assert set(columnar_case.EVENT_TYPES) == set(event["properties"]["type"]["enum"])
+    assert set(columnar_case.CONTACT_KEYS) == set(props["designated_contacts"]["properties"])
+    assert set(columnar_case.PORTAL_KEYS) == set(props["portal_case"]["properties"])
+    needs = {rule["if"]["properties"]["type"]["const"]: rule["then"]["required"] for rule in event["allOf"]}
+    assert needs == {**{t: ["via"] for t in columnar_case.NEEDS_VIA}, "severity_change": ["to"]}
+    assert (common["id"]["minLength"], common["id"]["maxLength"]) == (columnar_case.ID_LENGTH.start, columnar_case.ID_LENGTH.stop - 1)
+    assert common["name"]["pattern"] == f"^{columnar_case.NAME}$"
+    assert common["instant"]["pattern"] == f"^{SHAPE}$"
+
+
+def test_the_sql_control_characters_are_the_engines():
+    """An id the SQL reads as printable is one engine.io.schemas reads as printable, code point by code point."""
+    from engine.io.schemas import CONTROL_CHARACTERS
+
+    con = duckdb.connect()
+    points = list(range(1, 0x3000))
+    table = pa.table({"c": [chr(i) for i in points]})
+    con.register("chars", table)
+    found = [row[0] for row in con.execute(f"SELECT regexp_matches(c, '{columnar_case.CONTROL}') FROM chars").fetchall()]
+    assert found == [bool(CONTROL_CHARACTERS.search(chr(i))) for i in points]
 
 
 INSTANTS = ["2024-03-05T09:30:00Z", "2024-03-05t09:30:00z", "2024-03-05 09:30:00+08:00", "2024-02-29T00:00:00-05:30",
@@ -486,3 +523,25 @@ def test_spark_gives_the_same_facts_as_duckdb_from_the_parquet_shape(genesys, tm
     assert set(got) == set(expected) and expected
     for pos, row in expected.items():
         assert as_python(got[pos]) == as_python(row)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_spark_whole_decisions_through_the_plan_equal_the_row_engines(genesys, tmp_path, spark, lang):
+    import pyarrow.parquet as pq
+
+    from engine.columnar.dialect import SPARK
+    from engine.columnar.plan import compile_plan
+
+    options = Options(now=NOW, lang=lang)
+    rows = row_engine(HANDWRITTEN, genesys, options)
+    valid = [(json.loads(text), decision) for text, (ok, decision) in zip(HANDWRITTEN, rows) if ok]
+    table = pa.Table.from_pylist([{**r, "pos": i} for i, (r, _) in enumerate(valid)], schema=columnar_case.parquet_schema())
+    pq.write_table(table, tmp_path / "cases.parquet")
+    spark.read.parquet(str(tmp_path / "cases.parquet")).createOrReplaceTempView("raw")
+    spark.sql(stage_sql(SPARK, "raw", columns=table.column_names)).createOrReplaceTempView("staged")
+    spark.sql(facts_sql(genesys, SPARK, "staged", options)).createOrReplaceTempView("facts")
+    plan = compile_plan(genesys, "case", SPARK, options, columnar_case.shape(genesys, SPARK, options))
+    got = {r["pos"]: json.loads(r["decision"]) for r in spark.sql(plan.sql("facts")).collect()}
+    assert len(got) == sum(1 for _, d in valid if d is not None) - 1  # all but the one with more changes than compiled
+    for pos, decision in got.items():
+        assert decision == valid[pos][1].to_json()

@@ -44,6 +44,7 @@ EVENT_KEYS = ("type", "at", "via", "to", "note")
 CONTACT_KEYS = ("primary", "backup")
 PORTAL_KEYS = ("customer_name", "organisation_id", "impact_description")
 NAME = "[a-z][a-z0-9_-]*"
+ID_LENGTH = range(1, 201)  # an id's characters (common.schema.json#/$defs/id)
 TRAILING_COMMA = r",[ \t\n\r]*[]}]"  # DuckDB reads `[1,]` and `{"a": 1,}`; the engine's decoder does not
 SURROGATE_ESCAPE = r"\\u[dD][89a-fA-F]"  # a `\uD800`-style escape: left to the row engine's guard
 CONTROL = "[\\x00-\\x1f\\x7f-\\x9f\\x{2028}\\x{2029}]"  # engine.io.schemas.CONTROL_CHARACTERS
@@ -86,11 +87,12 @@ FIELD_TYPES: dict[str, str] = {
     "portal_case__impact_description": "bool",
 }
 
-STAGED = ("pos", "sure", *FIELD_TYPES, "events")
+STAGED = ("pos", "sure", "why", *FIELD_TYPES, "events")
 
 
 def stage_sql(dialect: Any, raw: str, columns: Sequence[str] | None = None) -> str:
-    """SELECT over relation `raw` -> `pos`, `sure`, the FIELD_TYPES columns and
+    """SELECT over relation `raw` -> `pos`, `sure`, `why` (NULL when sure, else the
+    first reason it is not, for the fallback report), the FIELD_TYPES columns and
     `events` (a list of structs `at` BIGINT µs, `idx`, `type`, `via`, `to`, in the
     row engine's order: by time, then by place in the record).
 
@@ -292,26 +294,33 @@ def _checked(spell: Spell, fields: str) -> str:
         "ok": f"(e.ok AND {ev_ok})", "at": ev_us, "idx": "e.idx", "type": "e.type", "via": "e.via", "to": f"e.{spell.ident('to')}",
     }))
     instants = f"SELECT *, {ok_sub} AS submitted_ok, {sub_us} AS submitted_us, {read} AS evt FROM ({parts})"
-    events_bad = spell.none("evt", "e", "NOT e.ok")
     changes = spell.size(spell.filter("evt", "e", "e.type = 'severity_change'"))
-    sure = " AND ".join([
-        "shape_ok", *(f"{k}_ok" for k in ("type", "id", "customer", "channel", "submitted_at", "severity",
-                                          "designated_contacts", "portal_case", "initial_troubleshooting", "events")),
-        "type = 'case'",
-        "length(id) BETWEEN 1 AND 200", f"NOT {spell.contains_match('id', CONTROL)}",
-        "length(customer) BETWEEN 1 AND 200", f"NOT {spell.contains_match('customer', CONTROL)}",
-        "severity >= 1", spell.full_match("channel", NAME), "submitted_ok",
-        "coalesce(designated_contacts__primary >= 0, TRUE)", "coalesce(designated_contacts__backup >= 0, TRUE)",
-        events_bad, f"{changes} <= {MAX_CHANGES}",
-    ])
+    checks = {  # why a row is not sure -> the checks it failed (the first failing one is named)
+        "a key the schema does not name, a key given twice, or JSON the engine's decoder refuses": ["shape_ok"],
+        "a field of another type than the schema's": [
+            f"{k}_ok" for k in ("type", "id", "customer", "channel", "submitted_at", "severity",
+                                "designated_contacts", "portal_case", "initial_troubleshooting", "events")],
+        "a value the schema refuses": [
+            "type = 'case'",
+            f"length(id) BETWEEN {ID_LENGTH.start} AND {ID_LENGTH.stop - 1}", f"NOT {spell.contains_match('id', CONTROL)}",
+            f"length(customer) BETWEEN {ID_LENGTH.start} AND {ID_LENGTH.stop - 1}",
+            f"NOT {spell.contains_match('customer', CONTROL)}", "severity >= 1", spell.full_match("channel", NAME),
+            "coalesce(designated_contacts__primary >= 0, TRUE)", "coalesce(designated_contacts__backup >= 0, TRUE)"],
+        "a timestamp the SQL does not read, or an event it does not": ["submitted_ok", spell.none("evt", "e", "NOT e.ok")],
+        f"more than {MAX_CHANGES} severity changes": [f"{changes} <= {MAX_CHANGES}"],
+    }
+    flags = {f"chk_{i}": f"coalesce({' AND '.join(tests)}, FALSE)" for i, tests in enumerate(checks.values())}
     ordered = spell.sort(spell.transform("evt", "e", spell.struct({
         "at": "e.at", "idx": "e.idx", "type": "e.type", "via": "e.via", "to": f"e.{spell.ident('to')}"})))
-    typed = f"SELECT *, coalesce({sure}, FALSE) AS pre_sure, {ordered} AS events_us FROM ({instants})"
-    not_before = spell.none("events_us", "e", "e.at < submitted_us")
-    out = ["pos", f"coalesce(pre_sure AND {not_before}, FALSE) AS sure", "type", "id", "customer", "severity", "channel",
+    typed = (f"SELECT *, {', '.join(f'{v} AS {k}' for k, v in flags.items())}, {ordered} AS events_us FROM ({instants})")
+    not_before = f"coalesce({spell.none('events_us', 'e', 'e.at < submitted_us')}, FALSE)"
+    reasons = [*zip(flags, checks), ("not_before", "an event before the case was submitted")]
+    why = "CASE " + " ".join(f"WHEN NOT {flag} THEN {spell.quote(text)}" for flag, text in reasons) + " END"
+    final = f"SELECT *, {not_before} AS not_before FROM ({typed})"
+    out = ["pos", f"({' AND '.join(flags)} AND not_before) AS sure", f"{why} AS why", "type", "id", "customer", "severity", "channel",
            "submitted_us AS submitted_at", "designated_contacts__primary", "designated_contacts__backup",
            "initial_troubleshooting", *(f"portal_case__{k}" for k in PORTAL_KEYS), "events_us AS events"]
-    return f"SELECT {', '.join(out)} FROM ({typed})"
+    return f"SELECT {', '.join(out)} FROM ({final})"
 
 
 def facts_sql(family: Any, dialect: Any, staged: str, options: Any) -> str:
