@@ -11,24 +11,11 @@ executors; for exports that outgrow the driver's memory the chunks bound it.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from typing import Any
 
 from engine.errors import UsageError
 
-QUIET_LOG4J = """\
-rootLogger.level = error
-rootLogger.appenderRef.stderr.ref = console
-appender.console.type = Console
-appender.console.name = console
-appender.console.target = SYSTEM_ERR
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = spark: %p %c{1}: %m%n
-logger.repl.name = org.apache.spark.repl.Main
-logger.repl.level = error
-"""
 
 
 class DuckSession:
@@ -58,7 +45,8 @@ class DuckSession:
 
 
 class SparkSession:
-    """A Spark session (`local[threads]` unless a master URL is given), logging only errors."""
+    """A Spark session (`local[threads]` unless a master URL is given): no UI, no progress bars, errors
+    only once it runs (the JVM's few start-up lines on standard error are Spark's own)."""
 
     def __init__(self, threads: int, master: str | None):
         from engine.columnar.dialect import SPARK_CONF
@@ -66,26 +54,23 @@ class SparkSession:
             from pyspark.sql import SparkSession as Builder
         except ImportError:
             raise UsageError("sla check --backend spark needs PySpark (and Java): pip install 'sla-engine[spark]'") from None
-        folder = tempfile.mkdtemp(prefix="sla-spark-")
-        config = os.path.join(folder, "log4j2.properties")
-        with open(config, "w", encoding="utf-8") as out:
-            out.write(QUIET_LOG4J)
-        # The driver's JVM finds this logging (errors only) on its class path, from Spark's conf folder,
-        # unless the user has a conf folder of their own.
-        os.environ.setdefault("SPARK_CONF_DIR", folder)
         builder = (Builder.builder.master(master or f"local[{threads}]").appName("sla check")
                    .config("spark.ui.enabled", "false")
                    .config("spark.ui.showConsoleProgress", "false")
                    .config("spark.sql.shuffle.partitions", str(max(threads, 1) * 2))
-                   .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{config}")
                    .config("spark.sql.execution.arrow.pyspark.enabled", "true"))
         for key, value in SPARK_CONF.items():
             builder = builder.config(key, value)
+        # A session this process already runs (an application embedding the engine, a test fixture) is
+        # used as it is, with the SQL's settings, and left running: stopping it is its owner's business.
+        existing = Builder.getActiveSession()
+        self.owned = existing is None
         try:
-            self.spark = builder.getOrCreate()
+            self.spark = builder.getOrCreate() if existing is None else existing
         except Exception as exc:  # no Java, a master that cannot be reached
             raise UsageError(f"sla check --backend spark: cannot start Spark: {str(exc).strip().splitlines()[0]}") from None
-        self.spark.sparkContext.setLogLevel("ERROR")
+        if self.owned:
+            self.spark.sparkContext.setLogLevel("ERROR")
         for key, value in SPARK_CONF.items():
             self.spark.conf.set(key, value)
 
@@ -100,7 +85,8 @@ class SparkSession:
                 self.spark.catalog.dropTempView(name)
 
     def close(self) -> None:
-        self.spark.stop()
+        if self.owned:
+            self.spark.stop()
 
 
 def _schema(table: Any) -> Any:
