@@ -294,3 +294,37 @@ def test_the_summary_reads_outcomes_and_results_from_the_decision_text_as_python
             values.append(value)
         assert row == ("breached" in outcomes, "violation" in outcomes, d["record"], *values)
     assert len(got) == len(lines) > 10
+
+
+def test_contracts_and_incidents_from_parquet_are_read_and_rejected_as_their_jsonl_is(tmp_path: Path):
+    """--contracts and --outages as Parquet: the same records as the JSONL, so the same decisions, and a bad row is
+    rejected at the same line with the same problem (here an outage that ends before it starts, a second contract)."""
+    contracts = [{"customer": "acme", "billing": "month_to_month", "monthly_commitment": "1000.00", "currency": "USD"},
+                 {"customer": "beta", "billing": "month_to_month", "monthly_commitment": "250.00", "currency": "EUR"},
+                 {"customer": "acme", "billing": "month_to_month", "monthly_commitment": "9.00", "currency": "USD"}]
+    incidents = [{"id": "INC-1", "customer": "acme", "start": "2024-05-03T10:00:00Z", "end": "2024-05-03T12:30:00Z",
+                  "functions": ["inbound_voice"], "cause": "genesys"},
+                 {"id": "INC-2", "customer": "*", "start": "2024-05-09T10:00:00Z", "end": "2024-05-09T09:00:00Z",
+                  "functions": ["inbound_voice"], "cause": "genesys"},
+                 {"id": "INC-3", "customer": "*", "start": "2024-05-20T00:00:00+02:00", "end": "2024-05-20T01:00:00+02:00",
+                  "functions": ["inbound_voice"], "cause": "genesys"}]
+    for name, records in (("contracts", contracts), ("incidents", incidents)):
+        (tmp_path / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        jsonl_to_parquet(tmp_path / f"{name}.jsonl", tmp_path / f"{name}.parquet")
+    common = ("--months", "2024-05", "--keep-going", "--fail-on", "none")
+    row = check(tmp_path, "row", "--contracts", str(tmp_path / "contracts.jsonl"), "--outages", str(tmp_path / "incidents.jsonl"),
+                *common, outputs=("d.jsonl", "s.json", "r.jsonl"))
+    duck = check(tmp_path, "duckdb", "--contracts", str(tmp_path / "contracts.parquet"), "--outages",
+                 str(tmp_path / "incidents.parquet"), *common, outputs=("d.jsonl", "s.json", "r.jsonl"))
+    assert duck[0] == row[0] == 2
+    assert duck[3]["d.jsonl"] == row[3]["d.jsonl"] and duck[3]["d.jsonl"].count(b"\n") == 2
+    rejects = [[(e["source"], e["line"], e["record"], [p.replace(".parquet:", ".jsonl:") for p in e["problems"]])
+                for e in map(json.loads, d[3]["r.jsonl"].splitlines())] for d in (row, duck)]
+    assert rejects[1] == rejects[0]
+    assert [(source, line) for source, line, _, _ in rejects[0]] == [("contracts", 3), ("outages", 2)]
+
+
+def test_a_parquet_source_on_the_row_backend_is_a_usage_error_that_names_the_backends(tmp_path: Path):
+    result = run_cli("check", "--contracts", str(tmp_path / "contracts.parquet"), "--months", "2024-05")
+    assert result.code == 2 and "Traceback" not in result.err
+    assert "--contracts .parquet needs --backend duckdb or spark" in result.err

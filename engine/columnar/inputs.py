@@ -201,6 +201,13 @@ def parquet_chunks(source: str, name: str, rows: int = PARQUET_ROWS) -> Iterator
             first += n
 
 
+def parquet_lines(source: str, name: str, rows: int = PARQUET_ROWS) -> Iterator[tuple[int, str]]:
+    """A Parquet file or folder as (line, JSON text) pairs, numbered from 1 in file order: the core
+    records the row engine reads (for --contracts and --outages, which it reads whole before the rest)."""
+    for raw in parquet_chunks(source, name, rows):
+        yield from enumerate(raw.task.rows, raw.task.first)
+
+
 class ParquetTask:
     """The Task (engine.check.rows) of a Parquet batch: its rows as the JSON lines the row engine reads,
     made only when the row engine is asked for them (a fallback row, a duplicate id)."""

@@ -39,7 +39,7 @@ from engine.check.rows import CaseRow, ClaimRow, Contribution, Decided, MonthRow
 from engine.check.run import MONTHS_SOURCE, Check, Config
 from engine.check.summary import Summary
 from engine.check.work import Chunk, run_chunk, run_items
-from engine.columnar.inputs import RawChunk, jsonl_chunks, kind_of, mapped_chunks, months_tables, parquet_chunks
+from engine.columnar.inputs import RawChunk, jsonl_chunks, kind_of, mapped_chunks, months_tables, parquet_chunks, parquet_lines
 from engine.columnar.output import ParquetTarget
 from engine.columnar.session import open_session
 from engine import kinds
@@ -171,6 +171,23 @@ class ColumnarCheck(Check):
             self.seen[source].close()
             if source in self.near:
                 self.near.pop(source).close()
+
+    def _read_serial(self, source: str, name: str, handle_row: Any) -> None:
+        """Contracts and incidents, read whole by the row engine as `sla check` reads them; a Parquet
+        export (columns = the core record's fields) is read row by row as the same JSON records."""
+        if kind_of(name) != "parquet" or name == "-":
+            super()._read_serial(source, name, handle_row)
+            return
+        mapping = self.config.mappings.get(source) or default_mapping(source)
+        if mapping.format != "core":
+            raise UsageError(f"--{source} {name}: a Parquet export holds core-format records; a column mapping is for CSV/JSONL")
+        counts = self.summary.count(source)
+        for line, payload in parquet_lines(source, name):
+            counts.read += 1
+            problems, rid = handle_row(mapping, name, "jsonl", None, line, payload)
+            if problems:
+                self._reject(source, name, line, rid, [p.render() for p in problems], payload)
+        self.progress.update(source, counts.read, None, None)
 
     def _row_stream(self, source: str, name: str, evaluator: Evaluator, why: str) -> None:
         """The row backend's own streaming; the tally counts what it read."""

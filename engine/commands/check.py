@@ -117,6 +117,9 @@ def run(args: argparse.Namespace, io: Streams) -> int:
             raise UsageError("sla check: --threads and --spark-master are for --backend duckdb or spark")
         if args.output and args.output.lower().endswith(".parquet"):
             raise UsageError("sla check: -o FILE.parquet needs --backend duckdb or spark (the row backend writes JSONL)")
+        parquet = [f"--{s}" for s in SOURCES if (getattr(args, s) or "").lower().endswith(".parquet")]
+        if parquet:
+            raise UsageError(f"sla check: {', '.join(parquet)} .parquet needs --backend duckdb or spark (the row backend reads CSV and JSONL)")
         return run_check(config, family(args), options, io)
     threads = default_jobs() if args.threads is None else args.threads
     if threads < 1:
