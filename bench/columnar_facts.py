@@ -81,8 +81,7 @@ def main() -> None:
     check = Check(config, family, NOW, types.SimpleNamespace(stdin=None, stdout=io.StringIO(), stderr=io.StringIO()))
     with Clock() as c:
         check.months = month_infos(config.months or [], family, NOW)
-        check._read_serial("contracts", config.contracts, check._contract)
-        check._read_serial("outages", config.outages, check._incident)
+        check.read_contracts_and_incidents()
     with Clock() as c2:
         big, text = pa.int64(), pa.string()
         inc = _table(uptime_sql.INCIDENT_COLUMNS, [big, text, big, big, pa.list_(text), text], uptime_sql.incident_rows(check.index))

@@ -60,9 +60,7 @@ def read_check(family: Family, options: Options, outages: str, contracts: str | 
     check = Check(config, family, options, types.SimpleNamespace(stdin=None, stdout=io.StringIO(), stderr=io.StringIO()))
     check.months = month_infos(config.months or [], family, options)
     check.rejects = None
-    if contracts:
-        check._read_serial("contracts", contracts, check._contract)
-    check._read_serial("outages", outages, check._incident)
+    check.read_contracts_and_incidents()
     return check
 
 

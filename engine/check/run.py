@@ -207,12 +207,19 @@ class Check:
         self.progress.finish()
         return self._finish()
 
-    def _stages(self) -> None:
+    def read_contracts_and_incidents(self) -> None:
+        """Read --contracts, then --outages (each incident checked against the contracts), into
+        `contracts` and `index`, the customer-months' inputs; `months` must be set. Public for the
+        tools that build the months' relations themselves (the columnar facts bench and tests)."""
         c = self.config
         if c.contracts:
             self._read_serial("contracts", c.contracts, self._contract)
         if c.outages:
             self._read_serial("outages", c.outages, self._incident)
+
+    def _stages(self) -> None:
+        c = self.config
+        self.read_contracts_and_incidents()
         self.customers = list(self.contracts) or list(self.index.customers)
         state = State(self.family, self.options, self._mappings(), self.contracts, self.index, tuple(self.months), bool(c.junit),
                       decisions=self.decisions is not None)
