@@ -130,7 +130,7 @@ class ColumnarCheck(Check):
         engine decides the whole kind."""
         key = (kind, columns)
         if key not in self.compiled:
-            self.compiled[key] = _compile(kind, self.family, self.backend, self.options, columns,
+            self.compiled[key] = compile_kind(kind, self.family, self.backend, self.options, columns,
                                           joined=kind == "credit_claim" and bool(self.config.outages))
             if not isinstance(self.compiled[key], str):
                 self._session()  # started once something is to run on it
@@ -359,7 +359,7 @@ class _Parts:
                      self.bad)
 
 
-def _compile(kind: str, family: Family, backend: str, options: Options, columns: tuple[str, ...] | None,
+def compile_kind(kind: str, family: Family, backend: str, options: Options, columns: tuple[str, ...] | None,
              joined: bool) -> Compiled | str:
     """Stage -> facts -> plan for one kind as one SELECT over `raw`, or why it cannot be."""
     try:

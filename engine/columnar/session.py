@@ -25,7 +25,7 @@ class DuckSession:
         try:
             import duckdb
         except ImportError:
-            raise UsageError("sla check --backend duckdb needs DuckDB and pyarrow: pip install 'sla-engine[columnar]'") from None
+            raise UsageError("--backend duckdb needs DuckDB and pyarrow: pip install 'sla-engine[columnar]'") from None
         self.conn = duckdb.connect(":memory:", config={"threads": threads})
         self.conn.execute("SET preserve_insertion_order = true")
 
@@ -53,7 +53,7 @@ class SparkSession:
         try:
             from pyspark.sql import SparkSession as Builder
         except ImportError:
-            raise UsageError("sla check --backend spark needs PySpark (and Java): pip install 'sla-engine[spark]'") from None
+            raise UsageError("--backend spark needs PySpark (and Java): pip install 'sla-engine[spark]'") from None
         builder = (Builder.builder.master(master or f"local[{threads}]").appName("sla check")
                    .config("spark.ui.enabled", "false")
                    .config("spark.ui.showConsoleProgress", "false")
@@ -68,7 +68,7 @@ class SparkSession:
         try:
             self.spark = builder.getOrCreate() if existing is None else existing
         except Exception as exc:  # no Java, a master that cannot be reached
-            raise UsageError(f"sla check --backend spark: cannot start Spark: {str(exc).strip().splitlines()[0]}") from None
+            raise UsageError(f"--backend spark: cannot start Spark: {str(exc).strip().splitlines()[0]}") from None
         if self.owned:
             self.spark.sparkContext.setLogLevel("ERROR")
         for key, value in SPARK_CONF.items():

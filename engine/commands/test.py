@@ -26,10 +26,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--coverage", action="store_true",
                    help="also report which rule outcomes no test reaches (each outcome of each rule of each "
                         "revision the tests ran against)")
+    p.add_argument("--backend", choices=("row", "duckdb", "spark"), default="row",
+                   help="also decide each test's record with the policy compiled to SQL on DuckDB or Spark, as "
+                        "sla check --backend does; a decision that differs from the row engine's in any field fails "
+                        "the test. Records the SQL leaves to the row engine are counted on standard error, with why "
+                        "(needs the columnar extra; spark also the spark extra and Java)")
 
 
 def run(args: argparse.Namespace, io: Streams) -> int:
     result = policytest.run_tests(args.paths, args.policies, explain=args.coverage)
+    if args.backend != "row":
+        from engine.columnar.policytests import check_backend  # DuckDB, Arrow and Spark load only when asked for
+
+        io.stderr.write(check_backend(result, args.backend).line() + "\n")
     cover = testreport.coverage(result) if args.coverage else None
     if args.format == "junit":
         testreport.write_junit(result, io.stdout)

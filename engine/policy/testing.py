@@ -666,6 +666,8 @@ class TestRun:
     results: list[PolicyTestResult] = field(default_factory=list)
     invalid: list[Problem] = field(default_factory=list)
     families: list[Family] = field(default_factory=list)
+    family_of: dict[Path, Family] = field(default_factory=dict)  # test file -> the family its tests ran against
+    now: datetime | None = None  # the run's "now" for tests whose file gives none
 
     @property
     def passed(self) -> int:
@@ -688,7 +690,7 @@ def run_tests(paths: list[str], policies_root: Path | None, explain: bool = Fals
     files, invalid = find_test_files(paths, policies_root)
     resolver = FamilyResolver(policies_root)
     now = datetime.now(timezone.utc)
-    run = TestRun(invalid=list(invalid))
+    run = TestRun(invalid=list(invalid), now=now)
     for path in files:
         try:
             test_file = load_test_file(path, shown_path(path) if not paths else str(path))
@@ -701,6 +703,7 @@ def run_tests(paths: list[str], policies_root: Path | None, explain: bool = Fals
             continue
         if all(f is not family for f in run.families):
             run.families.append(family)
+        run.family_of[path] = family
         run.results += [run_test(test, family, now, explain) for test in test_file.tests]
     return run
 
