@@ -34,7 +34,10 @@ def spark() -> Iterator[Any]:
 
     from engine.columnar.dialect import SPARK_CONF
 
-    builder = SparkSession.builder.master("local[1]").appName("sla-engine-tests").config("spark.ui.enabled", "false")
+    # 2 GiB of heap: one session serves every Spark test of the run, and the months' facts plan (wide CASE
+    # expressions, generated code) ran the default 1 GiB out of memory late in the full suite.
+    builder = (SparkSession.builder.master("local[1]").appName("sla-engine-tests").config("spark.ui.enabled", "false")
+               .config("spark.driver.memory", "2g"))
     for key, value in SPARK_CONF.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()

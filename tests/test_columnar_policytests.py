@@ -107,4 +107,4 @@ def test_the_bundled_policy_tests_pass_on_spark_for_the_records_it_stages(spark)
     assert result.code == 0, result.out
     backend, sql, _ = tally(result.err)
     assert backend == "spark" and sql > 0
-    assert "no SQL staging of credit_claim records from Parquet yet" in result.err
+    assert "no SQL staging of credit_claim records in the Parquet shape Spark reads" in result.err

@@ -31,6 +31,7 @@ from engine.policy.testing import Mismatch, PolicyTest, PolicyTestResult, TestRu
 
 SHOWN = 3  # differing fields named in one failure
 NO_STAGING = "no SQL staging for {kind} records (sla check builds them from other sources)"
+NO_PARQUET = "no SQL staging of {kind} records in the Parquet shape Spark reads"
 
 
 @dataclasses.dataclass
@@ -67,8 +68,12 @@ def check_backend(run: TestRun, backend: str, threads: int = 1, master: str | No
             family = run.family_of[path]
             options = Options(now=when, as_of=as_of, lang=lang)
             tests = [run.results[i].test for i in indices]
-            table = _raw_table(tests, _parquet_schema(kind) if backend == "spark" else None)
-            columns = tuple(c for c in table.column_names if c not in ("pos", "line")) if backend == "spark" else None
+            schema = _parquet_schema(kind) if backend == "spark" else None  # Spark reads the Parquet shape only
+            if backend == "spark" and schema is None:
+                tally.row[NO_PARQUET.format(kind=kind)] += len(indices)
+                continue
+            table = _raw_table(tests, schema)
+            columns = tuple(c for c in table.column_names if c not in ("pos", "line")) if schema is not None else None
             compiled = compile_kind(kind, family, backend, options, columns, joined=False)
             if isinstance(compiled, str):
                 tally.row[compiled] += len(indices)
