@@ -16,7 +16,10 @@ The same YAML the row engine reads becomes one SQL plan per record kind:
 
 Modules: `dialect` (every spelling that differs between DuckDB and Spark),
 `text` (values shown exactly as the row engine shows them, message templates),
-`plan` (rules and decisions), one module per kind (stage and facts), `run`.
+`plan` (rules and decisions), one module per kind (stage and facts: `case`,
+`claim`, `uptime`, with their helpers), `inputs`/`session`/`output`/`run` (the
+`sla check --backend` run), `policytests` (`sla test --backend`), `export`
+(JSONL -> Parquet).
 Exact arithmetic only: integer microseconds, numerator/denominator pairs
 compared by cross-multiplication, the dialect's exact wide integer; never DOUBLE.
 """
