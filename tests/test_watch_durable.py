@@ -289,7 +289,13 @@ def test_a_timer_fires_just_after_the_instant_asked_not_at_the_next_whole_second
 
 def test_durable_rules_loses_a_timer_when_a_session_other_than_the_newest_is_deleted():
     """The measurement behind deleting sessions newest first: deleting A0 while A1
-    and A2 live leaves the engine's session list stale, and A2's timer never fires."""
+    and A2 live leaves the engine's session list stale, and A2's timer never fires.
+    The stale entry points at freed state, so what the engine reads there depends on
+    what reused that memory: alone, nothing (the timer is simply lost); late in a full
+    suite, a record without an id (`assert_timers` fails with error 204,
+    ERR_NO_ID_DEFINED, and dispatching stops). Either way A2's timer is lost."""
+    import durable_rules_engine
+
     fired: list[str] = []
 
     def arm(c: Any) -> None:
@@ -307,10 +313,15 @@ def test_durable_rules_loses_a_timer_when_a_session_other_than_the_newest_is_del
     ruleset = host.get_ruleset("stale")
     end = time.time() + 2.6
     while time.time() < end:
-        ruleset.dispatch_timers()
+        try:
+            ruleset.dispatch_timers()
+        except durable_rules_engine.error as exc:
+            assert "error code: 204" in str(exc), exc  # the freed state read back (see the docstring)
+            break
         drain(ruleset)
         time.sleep(0.05)
-    assert sorted(fired) == ["A1"], "A2 was never visited again"
+    assert "A2" not in fired, "A2 was never visited again"
+    assert set(fired) <= {"A1"}
 
 
 def test_closing_cases_in_any_order_keeps_every_other_timer(test_revision, runtime_factory):
