@@ -11,10 +11,13 @@ executors; for exports that outgrow the driver's memory the chunks bound it.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
 from engine.errors import UsageError
+
+LOCAL_DRIVER_MEMORY = "4g"  # the JVM heap of a local[N] session, unless SPARK_DRIVER_MEMORY is set
 
 
 
@@ -54,13 +57,18 @@ class SparkSession:
             from pyspark.sql import SparkSession as Builder
         except ImportError:
             raise UsageError("--backend spark needs PySpark (and Java): pip install 'sla-engine[spark]'") from None
-        builder = (Builder.builder.master(master or f"local[{threads}]").appName("sla check")
+        master = master or f"local[{threads}]"
+        builder = (Builder.builder.master(master).appName("sla check")
                    .config("spark.ui.enabled", "false")
                    .config("spark.ui.showConsoleProgress", "false")
                    .config("spark.sql.shuffle.partitions", str(max(threads, 1) * 2))
                    .config("spark.sql.execution.arrow.pyspark.enabled", "true"))
         for key, value in SPARK_CONF.items():
             builder = builder.config(key, value)
+        if master.startswith("local") and "SPARK_DRIVER_MEMORY" not in os.environ:
+            # In local mode the driver's JVM is all of Spark: its default heap of 1 GiB ran out on the
+            # customer-months' plan (wide CASE expressions) of a 1M-case export. SPARK_DRIVER_MEMORY overrides.
+            builder = builder.config("spark.driver.memory", LOCAL_DRIVER_MEMORY)
         # A session this process already runs (an application embedding the engine, a test fixture) is
         # used as it is, with the SQL's settings, and left running: stopping it is its owner's business.
         existing = Builder.getActiveSession()

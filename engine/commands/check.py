@@ -10,6 +10,7 @@ from engine.check import Config, run_check
 from engine.check.mapping import SOURCES, load_mapping
 from engine.check.months import parse_months
 from engine.check.parallel import default_jobs
+from engine.columnar.session import LOCAL_DRIVER_MEMORY  # a constant: DuckDB and Spark load only when a backend runs
 from engine.errors import UsageError
 from engine.core.evaluate import Options
 from engine.commands._common import Streams, add_record_options, as_of, family, now
@@ -79,7 +80,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "the sla-engine[columnar] extra) or spark (the same SQL on Apache Spark; sla-engine[spark]); "
                         "rows the SQL cannot decide go to the row engine, counted on standard error")
     p.add_argument("--threads", type=int, metavar="N", help="duckdb/spark: threads (DuckDB) or local[N] (Spark) (default: all cores)")
-    p.add_argument("--spark-master", metavar="URL", help="spark: the cluster to run on (default: local[N] of --threads)")
+    p.add_argument("--spark-master", metavar="URL", help=f"spark: the cluster to run on (default: local[N] of --threads, with {LOCAL_DRIVER_MEMORY} of "
+                        "JVM heap unless SPARK_DRIVER_MEMORY is set)")
 
 
 def io_paths(args: argparse.Namespace) -> tuple[list[tuple[str, str | None]], list[tuple[str, str | None]]]:
