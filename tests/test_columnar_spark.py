@@ -74,3 +74,24 @@ def test_spark_writes_parquet_decisions_in_input_order(tmp_path: Path):
     assert result.code == row[0]
     assert pq.read_table(tmp_path / "d.parquet").column("decision").to_pylist() == row[2].decode().splitlines()
     assert [l for l in result.err.splitlines() if l.startswith(TALLY)]
+
+
+SPARK_FAILURE = """An error occurred while calling o59.getResult.
+: org.apache.spark.SparkException: Exception thrown in awaitResult:
+	at org.apache.spark.util.SparkThreadUtils$.awaitResult(SparkThreadUtils.scala:70)
+	at py4j.ClientServerConnection.run(ClientServerConnection.java:108)
+Caused by: org.apache.spark.SparkException: Job aborted due to stage failure: Task 1 in stage 41.0 failed 1 times, most recent failure: Lost task 1.0 in stage 41.0 (TID 32) (192.0.2.2 executor driver): TaskResultLost (result lost from block manager)
+Driver stacktrace:
+	at org.apache.spark.scheduler.DAGScheduler.failJobAndIndependentStages(DAGScheduler.scala:2935)
+"""
+
+
+def test_a_spark_job_that_cannot_finish_is_named_by_its_deepest_cause_without_the_java_stack():
+    """What `sla check --backend spark` printed (as an internal error, with the whole Java trace) when the customer-months
+    of a 1M-case export ran a 1 GiB JVM out of memory; now one line names the cause and the knob."""
+    from engine.columnar.session import spark_reason
+
+    reason = spark_reason(Exception(SPARK_FAILURE))
+    assert reason.startswith("org.apache.spark.SparkException: Job aborted due to stage failure")
+    assert reason.endswith("TaskResultLost (result lost from block manager)")
+    assert "\tat " not in reason

@@ -15,7 +15,7 @@ import os
 import sys
 from typing import Any
 
-from engine.errors import UsageError
+from engine.errors import SlaError, UsageError
 
 LOCAL_DRIVER_MEMORY = "4g"  # the JVM heap of a local[N] session, unless SPARK_DRIVER_MEMORY is set
 
@@ -83,11 +83,17 @@ class SparkSession:
             self.spark.conf.set(key, value)
 
     def query(self, sql: str, tables: dict[str, Any]) -> Any:
-        for name, table in tables.items():
-            frame = self.spark.createDataFrame(table) if table.num_rows else self.spark.createDataFrame([], _schema(table))
-            frame.createOrReplaceTempView(name)
+        from py4j.protocol import Py4JJavaError  # comes with PySpark
+
         try:
+            for name, table in tables.items():
+                frame = self.spark.createDataFrame(table) if table.num_rows else self.spark.createDataFrame([], _schema(table))
+                frame.createOrReplaceTempView(name)
             return self.spark.sql(sql).toArrow()
+        except Py4JJavaError as exc:  # a job Spark could not finish: out of memory, a lost executor, a lost result
+            raise SparkFailed(f"--backend spark: Spark could not finish a query: {spark_reason(exc)}. In local mode the JVM has "
+                              f"{os.environ.get('SPARK_DRIVER_MEMORY', LOCAL_DRIVER_MEMORY)} of heap; give it more with "
+                              f"SPARK_DRIVER_MEMORY (e.g. 8g), or fewer records per run") from None
         finally:
             for name in tables:
                 self.spark.catalog.dropTempView(name)
@@ -95,6 +101,19 @@ class SparkSession:
     def close(self) -> None:
         if self.owned:
             self.spark.stop()
+
+
+class SparkFailed(SlaError):
+    """Spark started but could not finish a query (exit 2, as for a file that cannot be written):
+    the run writes nothing, and the message says why in Spark's own words, without its stack."""
+
+
+def spark_reason(exc: BaseException) -> str:
+    """The most specific line of a Spark failure: the last `Caused by:` of the Java trace, or its first line."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    causes = [line[len("Caused by:"):].strip() for line in lines if line.startswith("Caused by:")]
+    text = causes[-1] if causes else (lines[0] if lines else type(exc).__name__)
+    return text if len(text) <= 300 else text[:299] + "…"
 
 
 def _schema(table: Any) -> Any:
