@@ -40,7 +40,7 @@ pa = pytest.importorskip("pyarrow", reason="the columnar extra (pyarrow) is not 
 
 from engine.columnar import case as columnar_case  # noqa: E402
 from engine.columnar.case import FACT_TYPES, MAX_CHANGES, stage_sql, facts_sql  # noqa: E402
-from engine.columnar.instant import instant_sql  # noqa: E402
+from engine.columnar.instant import instant_digits_sql, instant_sql  # noqa: E402
 from engine.columnar.lists import Spell  # noqa: E402
 from engine.timeutil import TimeFormatError, micros, parse_instant  # noqa: E402
 
@@ -442,11 +442,18 @@ INSTANTS = ["2024-03-05T09:30:00Z", "2024-03-05t09:30:00z", "2024-03-05 09:30:00
             "2024-03-05T09:30:00+23:59", "0999-01-01T00:00:00Z", "1001-01-01T00:00:00Z", "8999-12-31T23:59:59-23:59",
             "9000-01-01T00:00:00Z", "2024-13-01T00:00:00Z", "2024-04-31T00:00:00Z", "2000-02-29T12:00:00.5+01:00",
             "1900-02-29T00:00:00Z", "2024-03-05T09:30:00Z\n", "2024-03-05T09:30:00.Z", "2024-03-05T09:30:00+0800",
-            "1970-01-01T00:00:00.000001Z", "1969-12-31T23:59:59.999999Z", "2100-03-01T00:00:00+01:00"]
+            "1970-01-01T00:00:00.000001Z", "1969-12-31T23:59:59.999999Z", "2100-03-01T00:00:00+01:00",
+            "2024-02-30T00:00:00Z", "2023-02-29T23:59:59.999999+01:00", "1000-06-01T00:00:00Z", "2024-03-05T09:30:00-00:00",
+            "2024-06-30T23:59:59+23:59", "2024-06-31T00:00:00-23:59", "2024-03-05T09:30:00.000000Z"]
 
 
-def test_sql_reads_instants_exactly_as_parse_instant_does():
-    ok, us = instant_sql(Spell.of("duckdb"), "s")
+@pytest.mark.parametrize("reading", ["duckdb's cast for the common shape", "digit by digit (as on Spark)"])
+def test_sql_reads_instants_exactly_as_parse_instant_does(reading: str):
+    spell = Spell.of("duckdb")
+    if reading.startswith("digit"):
+        ok, us = instant_digits_sql(spell, "s")
+    else:
+        ok, us = instant_sql(spell, "s")
     con = duckdb.connect()
     for text in INSTANTS:
         got = con.execute(f"SELECT {ok}, CASE WHEN {ok} THEN {us} END FROM (SELECT ?::VARCHAR AS s)", [text]).fetchone()
