@@ -201,6 +201,15 @@ def parquet_chunks(source: str, name: str, rows: int = PARQUET_ROWS) -> Iterator
             first += n
 
 
+def as_json_lines(raw: RawChunk) -> RawChunk:
+    """A Parquet chunk as the JSONL chunk of the same records: each row's JSON text exactly as the row
+    engine reads it (ParquetTask.rows), for a kind whose SQL stages JSON text only."""
+    pa = _pa()
+    pos = raw.table.column("pos")
+    return RawChunk(raw.task, pa.table({"pos": pos, "line": pos, "j": pa.array(raw.task.rows, pa.string())}),
+                    raw.fallback, raw.count)
+
+
 def parquet_lines(source: str, name: str, rows: int = PARQUET_ROWS) -> Iterator[tuple[int, str]]:
     """A Parquet file or folder as (line, JSON text) pairs, numbered from 1 in file order: the core
     records the row engine reads (for --contracts and --outages, which it reads whole before the rest)."""

@@ -39,7 +39,7 @@ from engine.check.rows import CaseRow, ClaimRow, Contribution, Decided, MonthRow
 from engine.check.run import MONTHS_SOURCE, Check, Config
 from engine.check.summary import Summary
 from engine.check.work import Chunk, run_chunk, run_items
-from engine.columnar.inputs import RawChunk, jsonl_chunks, kind_of, mapped_chunks, months_tables, parquet_chunks, parquet_lines
+from engine.columnar.inputs import RawChunk, as_json_lines, jsonl_chunks, kind_of, mapped_chunks, months_tables, parquet_chunks, parquet_lines
 from engine.columnar.output import ParquetTarget
 from engine.columnar.session import open_session
 from engine import kinds
@@ -69,6 +69,7 @@ class Compiled:
     sql: str
     facts: tuple[str, ...]
     reason: bool  # whether the stage says why a row is not sure (a `why` column)
+    as_json: bool = False  # Parquet rows handed to the SQL as their JSON text (the kind stages JSON only)
 
 
 class Tally:
@@ -162,7 +163,10 @@ class ColumnarCheck(Check):
                 raws = mapped_chunks(source, opened, mapping, max(self.config.chunk, 20_000))
             for raw in raws:
                 columns = tuple(raw.table.column_names) if fmt == "parquet" else None
-                chunk = self._decide(source, kind, self._compile(kind, columns), raw)
+                compiled = self._compile(kind, columns)
+                if not isinstance(compiled, str) and compiled.as_json:
+                    raw = as_json_lines(raw)
+                chunk = self._decide(source, kind, compiled, raw)
                 self._chunk(source, raw.task.file, raw.task, chunk)
                 self.progress.update(source, counts.read, None, None)
         finally:
@@ -244,7 +248,7 @@ class ColumnarCheck(Check):
         once = " MATERIALIZED" if self.backend == "duckdb" else ""
         sql = (f"WITH facts AS{once} ({facts}),\ndecided AS ({plan.sql('facts')})\n"
                f"SELECT d.pos AS pos, d.decision AS decision, f.has_contract AS has_contract, {columns}, "
-               f"{', '.join(summary_columns(self.backend, 'uptime', 'd.decision'))}\n"
+               f"{', '.join(summary_columns(self.backend, 'uptime', 'd'))}\n"
                f"FROM decided d JOIN facts f ON f.pos = d.pos ORDER BY pos")
         return sql, f"SELECT pos, doubt FROM ({doubts}) AS doubts"
 
@@ -373,12 +377,12 @@ def compile_kind(kind: str, family: Family, backend: str, options: Options, colu
         return f"no SQL plan for {kind} records yet ({MODULES[kind]} gives no FactsShape)"
     try:
         plan = plan_module.compile_plan(family, kind, dialect, options)
-        if columns is None:
+        # a kind that stages JSON text only reads Parquet rows as the JSON lines the row engine would
+        as_json = columns is not None and "columns" not in inspect.signature(module.stage_sql).parameters
+        if columns is None or as_json:
             stage = module.stage_sql(dialect, "raw_in")
-        elif "columns" in inspect.signature(module.stage_sql).parameters:
-            stage = module.stage_sql(dialect, "raw_in", columns=list(columns))
         else:
-            return f"no SQL staging of {kind} records from Parquet yet"
+            stage = module.stage_sql(dialect, "raw_in", columns=list(columns))
         facts = module.facts_sql(family, dialect, "staged", options)
     except sql_backend.Uncompilable as exc:
         return f"rules the SQL cannot express ({exc})"
@@ -386,7 +390,7 @@ def compile_kind(kind: str, family: Family, backend: str, options: Options, colu
         return f"not compiled for {backend} ({exc})"
     needed = tuple(_needed_facts(kind, module.FACT_TYPES))
     keep = (f"NOT ({_has_key(dialect, 'outages')})" if joined else "FALSE")
-    extra = [f"f.{c}" for c in needed] + summary_columns(backend, kind, "d.decision")
+    extra = [f"f.{c}" for c in needed] + summary_columns(backend, kind, "d")
     # staged and facts are read twice (the decisions, and the rows not sure or the facts the summary
     # reads): DuckDB is told to compute each once (it would run the clocks twice otherwise)
     once = " MATERIALIZED" if backend == "duckdb" else ""
@@ -396,7 +400,7 @@ def compile_kind(kind: str, family: Family, backend: str, options: Options, colu
            f"FROM staged s LEFT JOIN decided d ON d.pos = s.pos LEFT JOIN facts f ON f.pos = s.pos\n"
            f"UNION ALL SELECT pos, FALSE, TRUE, NULL{', NULL' * len(extra)} FROM raw WHERE {keep}\n"
            f"ORDER BY pos")
-    return Compiled(sql, needed, False)
+    return Compiled(sql, needed, False, as_json)
 
 
 # Values of a decision's JSON the summary reads (besides its facts): column -> (JSON path, "text" | "bool" | "texts").
@@ -409,19 +413,20 @@ SUMMARY_VALUES = {
 }
 
 
-def summary_columns(backend: str, kind: str, decision: str) -> list[str]:
-    """SQL reading what the summary needs from the decision's JSON text, so that Python parses no
-    decision: `record`, `breached` and `violation` (some finding has that outcome), and the kind's
-    SUMMARY_VALUES."""
+def summary_columns(backend: str, kind: str, decided: str) -> list[str]:
+    """SQL of what the summary needs from a decided row (alias `decided` of the plan's output), so
+    that Python parses no decision: `record`, `breached` and `violation` (some finding has that
+    outcome) are the plan's own columns; the kind's SUMMARY_VALUES are read from the decision's
+    JSON text (summary_values)."""
+    return [f"{decided}.record AS record", f"{decided}.breached AS breached", f"{decided}.violation AS violation",
+            *summary_values(backend, kind, f"{decided}.decision")]
+
+
+def summary_values(backend: str, kind: str, decision: str) -> list[str]:
+    """SQL reading the kind's SUMMARY_VALUES from the decision's JSON text (as Python would parse them)."""
     spark = backend == "spark"
     out = []
-    for outcome in ("breached", "violation"):
-        if spark:
-            out.append(f"exists(from_json({decision}, 'findings ARRAY<STRUCT<outcome: STRING>>').findings, "
-                       f"x -> x.outcome = '{outcome}') AS {outcome}")
-        else:
-            out.append(f"list_contains(json_extract_string({decision}, '$.findings[*].outcome'), '{outcome}') AS {outcome}")
-    for name, (path, kind_) in {"record": ("$.record", "text"), **SUMMARY_VALUES[kind]}.items():
+    for name, (path, kind_) in SUMMARY_VALUES[kind].items():
         if kind_ == "texts":
             sql = (f"from_json(get_json_object({decision}, '{path}'), 'ARRAY<STRING>')" if spark
                    else f"json_extract_string({decision}, '{path}[*]')")
