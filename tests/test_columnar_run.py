@@ -329,3 +329,28 @@ def test_a_parquet_source_on_the_row_backend_is_a_usage_error_that_names_the_bac
     result = run_cli("check", "--contracts", str(tmp_path / "contracts.parquet"), "--months", "2024-05")
     assert result.code == 2 and "Traceback" not in result.err
     assert "--contracts .parquet needs --backend duckdb or spark" in result.err
+
+
+@pytest.mark.parametrize("backend, flags, expected", [
+    ("duckdb", ("--threads", "1"), 1),
+    ("duckdb", ("--threads", "2"), 2),
+    ("duckdb", ("--threads", "1", "--jobs", "2"), 2),
+    ("row", ("--jobs", "1"), 1),
+])
+def test_the_row_engines_workers_follow_threads_unless_jobs_is_given(tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     backend: str, flags: tuple[str, ...], expected: int):
+    import engine.check.run as check_run
+
+    made: list[int] = []
+    real = check_run.Evaluator
+
+    def recording(jobs: int, *args, **kw):
+        made.append(jobs)
+        return real(jobs, *args, **kw)
+
+    monkeypatch.setattr(check_run, "Evaluator", recording)
+    result = run_cli("check", "--outages", str(export / "incidents.csv"), "--contracts", str(export / "contracts.csv"),
+                     "--months", months(), "--backend", backend, *flags, "--now", NOW, "--fail-on", "none", "--quiet",
+                     "-o", str(tmp_path / "d.jsonl"))
+    assert result.code == 0, result.err
+    assert made == [expected]

@@ -71,7 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rejects", metavar="FILE", help="where --keep-going writes bad rows, as JSONL (default: rejects.jsonl)")
     p.add_argument("--fail-on", choices=("any", "breached", "violation", "none"), default="any",
                    help="which findings make the exit code 1 (default: any breached or violation)")
-    p.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: all cores; 1 runs in this process)")
+    p.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: all cores, or --threads on duckdb/spark; 1 runs in this process)")
     p.add_argument("--chunk", type=int, default=2000, metavar="ROWS", help="rows per chunk handed to a worker (default: 2000)")
     p.add_argument("--top", type=int, default=20, metavar="N", help="customer-months shown in the terminal table (default: 20)")
     p.add_argument("--quiet", action="store_true", help="no progress line and no counts on standard error")
@@ -92,6 +92,15 @@ def io_paths(args: argparse.Namespace) -> tuple[list[tuple[str, str | None]], li
                     ("--html", args.html)]
 
 
+def fallback_jobs(backend: str, jobs: int | None, threads: int) -> int:
+    """The row engine's worker processes: --jobs when given; else all cores on the
+    row backend, and on duckdb/spark as many as --threads, so that `--threads 1`
+    runs on one core (the row engine then decides only what the SQL leaves it)."""
+    if jobs is not None:
+        return jobs
+    return default_jobs() if backend == "row" else threads
+
+
 def run(args: argparse.Namespace, io: Streams) -> int:
     mappings = {}
     for name in args.mapping:
@@ -102,7 +111,10 @@ def run(args: argparse.Namespace, io: Streams) -> int:
     for source in mappings:
         if getattr(args, source) is None:
             raise UsageError(f"--mapping {mappings[source].path} is for --{source}, which is not given")
-    jobs = default_jobs() if args.jobs is None else args.jobs
+    threads = default_jobs() if args.threads is None else args.threads
+    if args.backend != "row" and threads < 1:
+        raise UsageError("sla check: --threads must be at least 1")
+    jobs = fallback_jobs(args.backend, args.jobs, threads)
     if jobs < 1 or args.chunk < 1 or args.top < 0:
         raise UsageError("sla check: --jobs and --chunk must be at least 1, --top at least 0")
     stdin_sources = [s for s in SOURCES if getattr(args, s) == "-"]
@@ -123,9 +135,6 @@ def run(args: argparse.Namespace, io: Streams) -> int:
         if parquet:
             raise UsageError(f"sla check: {', '.join(parquet)} .parquet needs --backend duckdb or spark (the row backend reads CSV and JSONL)")
         return run_check(config, family(args), options, io)
-    threads = default_jobs() if args.threads is None else args.threads
-    if threads < 1:
-        raise UsageError("sla check: --threads must be at least 1")
     if args.backend != "spark" and args.spark_master:
         raise UsageError("sla check: --spark-master is for --backend spark")
     from engine.columnar.run import run_columnar  # DuckDB, Arrow and Spark load only when asked for
