@@ -354,3 +354,49 @@ def test_the_row_engines_workers_follow_threads_unless_jobs_is_given(tmp_path: P
                      "-o", str(tmp_path / "d.jsonl"))
     assert result.code == 0, result.err
     assert made == [expected]
+
+
+def _json_rows_one_value_at_a_time(rows: list[dict]) -> list[str]:
+    """The reference: every value of every row through `_plain` (what json_rows did before it
+    made one converter per schema), for the test below."""
+    from engine.columnar.inputs import NULL_VALUED, _plain
+
+    return [json.dumps({k: _plain(v) for k, v in r.items() if v is not None or k in NULL_VALUED}, ensure_ascii=False)
+            for r in rows]
+
+
+def test_parquet_rows_become_the_same_json_lines_whatever_their_column_types():
+    import datetime as dt
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    from engine.columnar.inputs import json_rows
+
+    utc, ist = dt.timezone.utc, dt.timezone(dt.timedelta(hours=5, minutes=30))
+    inner = pa.struct([("at", pa.timestamp("us", tz="UTC")), ("s", pa.string()), ("n", pa.int64()), ("tags", pa.list_(pa.string()))])
+    columns = {
+        "s": pa.array(["a", None, "é\u2028"], pa.string()), "ls": pa.array(["x", "y", None], pa.large_string()),
+        "i": pa.array([1, None, -3], pa.int64()), "u": pa.array([2**64 - 1, 0, None], pa.uint64()),
+        "b": pa.array([True, False, None]), "f": pa.array([1.5, float("nan"), None], pa.float64()),
+        "ts": pa.array([dt.datetime(2024, 1, 1, tzinfo=utc), None, dt.datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=utc)],
+                       pa.timestamp("us", tz="UTC")),
+        "ts_ist": pa.array([dt.datetime(2024, 1, 1, tzinfo=ist), None, None], pa.timestamp("ms", tz="+05:30")),
+        "naive": pa.array([dt.datetime(2024, 1, 1, 12), None, None], pa.timestamp("s")),
+        "d": pa.array([dt.date(2024, 3, 1), None, None], pa.date32()), "t": pa.array([dt.time(1, 2, 3), None, None], pa.time64("us")),
+        "dec": pa.array([Decimal("1.500"), None, Decimal("-0.001")], pa.decimal128(10, 3)),
+        "bin": pa.array([b"ok", b"\xff", None], pa.binary()),
+        "dict": pa.array(["p", "q", None]).dictionary_encode(),
+        "nul": pa.array([None, None, None], pa.null()),
+        "support_case": pa.array([None, "SC-1", None], pa.string()),
+        "list_s": pa.array([["a", None], None, []], pa.list_(pa.string())),
+        "list_ts": pa.array([[dt.datetime(2024, 1, 1, tzinfo=utc), None], None, []], pa.list_(pa.timestamp("us", tz="UTC"))),
+        "list_struct": pa.array([[{"at": dt.datetime(2024, 1, 1, tzinfo=utc), "s": None, "n": 3, "tags": ["t", None]}, None],
+                                 None, [{"at": None, "s": "x", "n": None, "tags": None}]], pa.list_(inner)),
+        "struct": pa.array([{"s": "a", "n": None, "at": None, "tags": []}, None, {"s": None, "n": 1, "at": None, "tags": None}], inner),
+        "map": pa.array([[("k", 1)], None, []], pa.map_(pa.string(), pa.int64())),
+    }
+    batch = pa.RecordBatch.from_arrays(list(columns.values()), names=list(columns))
+    assert json_rows(batch) == _json_rows_one_value_at_a_time(batch.to_pylist())
+    twice = pa.RecordBatch.from_arrays([pa.array(["a"]), pa.array([1])], names=["x", "x"])
+    assert json_rows(twice) == _json_rows_one_value_at_a_time(twice.to_pylist())

@@ -61,7 +61,7 @@ class RawChunk:
         """The task that re-reads one row (pos) in the row engine."""
         t = self.task
         if isinstance(t, ParquetTask):
-            return Task(t.source, t.file, t.kind, t.header, pos, [_json_rows([t.batch.slice(pos - t.first, 1).to_pylist()[0]])[0]])
+            return Task(t.source, t.file, t.kind, t.header, pos, [json_rows(t.batch.slice(pos - t.first, 1))[0]])
         if t.kind == "csv":
             row = next(r for r in t.rows if r[0] == pos)
             return Task(t.source, t.file, t.kind, t.header, pos, [row])
@@ -230,18 +230,55 @@ class ParquetTask:
     @property
     def rows(self) -> list[str]:
         if self._rows is None:
-            self._rows = _json_rows(self.batch.to_pylist())
+            self._rows = json_rows(self.batch)
         return self._rows
 
 
 NULL_VALUED = ("support_case",)  # top-level fields the core format requires and allows to be null: a null there is that null
 
 
-def _json_rows(rows: list[dict[str, Any]]) -> list[str]:
-    """Parquet rows as the JSON lines the row engine reads (for its fallback): instants as ISO text,
-    decimals as their exact digits; a naive timestamp stays naive and is rejected as such."""
-    return [json.dumps({k: _plain(v) for k, v in r.items() if v is not None or k in NULL_VALUED}, ensure_ascii=False)
-            for r in rows]
+def json_rows(batch: Any) -> list[str]:
+    """A Parquet batch's rows as the JSON lines the row engine reads (its fallback, and the
+    SQL of a kind that stages JSON text): a null is an absent field (but for NULL_VALUED),
+    instants as ISO text, decimals as their exact digits; a naive timestamp stays naive and
+    is rejected as such. Each row is converted by a function made once for the batch's
+    schema: strings, numbers and booleans (in lists and structs too) are taken as read,
+    only other types go through `_plain` (bench claims: 29.5 -> 19.2 µs per row, side by side)."""
+    convert = _row_converter(batch.schema)
+    return [json.dumps(convert(r), ensure_ascii=False) for r in batch.to_pylist()]
+
+
+def _row_converter(schema: Any) -> Any:
+    """The function that turns one row of `schema` (a dict from to_pylist) into the object
+    written for it: nulls dropped but for NULL_VALUED, values as `_plain` makes them."""
+    names = schema.names
+    if len(set(names)) != len(names):  # a dict cannot hold both: leave such a batch to the general path
+        return lambda r: {k: _plain(v) for k, v in r.items() if v is not None or k in NULL_VALUED}
+    fields = [(f.name, _value_converter(f.type)) for f in schema]
+
+    def convert(r: dict[str, Any]) -> dict[str, Any]:
+        return {k: (v if f is None else f(v)) for k, f in fields if (v := r[k]) is not None or k in NULL_VALUED}
+    return convert
+
+
+def _value_converter(t: Any) -> Any:
+    """What `_plain` does to a value of Arrow type `t`, made once; None where it leaves the value as it is."""
+    pa = _pa()
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t) or pa.types.is_boolean(t) \
+            or pa.types.is_floating(t) or pa.types.is_null(t):
+        return None
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        inner = _value_converter(t.value_type)
+        if inner is None:
+            return None
+        return lambda v: None if v is None else [None if x is None else inner(x) for x in v]
+    if pa.types.is_struct(t):
+        names = [t.field(i).name for i in range(t.num_fields)]
+        if len(set(names)) != len(names):
+            return _plain
+        fields = [(name, _value_converter(t.field(i).type)) for i, name in enumerate(names)]
+        return lambda v: None if v is None else {k: (x if f is None else f(x)) for k, f in fields if (x := v[k]) is not None}
+    return _plain
 
 
 def _plain(value: Any) -> Any:
