@@ -43,6 +43,7 @@ from engine.columnar.inputs import RawChunk, as_json_lines, jsonl_chunks, kind_o
 from engine.columnar.output import ParquetTarget
 from engine.columnar.session import open_session
 from engine import kinds
+from engine.core.credit import Credit, month_rules
 from engine.core.evaluate import Options
 from engine.errors import UsageError
 from engine.exact import decimal_text
@@ -54,7 +55,13 @@ KINDS = {"cases": "case", "claims": "credit_claim"}  # source -> record kind
 MODULES = {"case": "engine.columnar.case", "credit_claim": "engine.columnar.claim"}
 MICROS_PER_MINUTE = 60_000_000
 NOT_SURE = "the SQL stage was not sure of the row"
-OWED = "credited months of a contract: the credit owed is worked out by the row engine"
+OWED = "credited months of a contract whose credit owed the SQL cannot work out"
+# The contract facts a month's credit rules read besides the uptime facts (engine.core.credit.contract_facts).
+CONTRACT_FACT_TYPES = {"billing": "text", "currency": "text", "base_amount": "frac", "settlement": "text"}
+# The contract's fields those rules may read (`{field: contract.billing}`), each the facts column holding it.
+CONTRACT_FIELDS = {"contract.billing": "billing", "contract.currency": "currency"}
+OWED_COLUMNS = ("uptime_reasons", "month_reasons", "billing", "currency", "settlement", "base_amount__n", "credit_amount",
+                "zero_amount")
 MONTH_FACTS = ("month", *(f"{f}__{p}" for f in ("total_minutes", "unavailable_minutes", "excluded_minutes", "tier_below")
                           for p in ("n", "d")))
 JOINED = "its outages come from --outages (joined by the row engine)"
@@ -200,8 +207,8 @@ class ColumnarCheck(Check):
         self.tally.add(source, ROW, self.summary.count(source).read - before, why)
 
     def _customer_months(self, evaluator: Evaluator) -> None:
-        """Customer-months decided by SQL over the incidents and contracts the run has read; the ones the
-        SQL leaves (its `doubt`), and credited months of a contract (their credit owed), by the row engine."""
+        """Customer-months decided by SQL over the incidents and contracts the run has read, with the
+        credit owed to a contract for a credited month; the ones the SQL leaves (its `doubt`) by the row engine."""
         source, months = "customer-months", len(self.months)
         compiled = self._compile_months()
         if isinstance(compiled, str):
@@ -223,7 +230,10 @@ class ColumnarCheck(Check):
             self._chunk(source, file, Task("months", file, "months", None, 0, []), chunk)
 
     def _compile_months(self) -> tuple[str, str | None] | str:
-        """The customer-months' SQL (decisions with the facts the summary reads, and the doubts), or why not."""
+        """The customer-months' SQL (decisions with the facts the summary reads, and the doubts), or why not.
+        With contracts, each row also carries what a credited month's credit owed is made of (OWED_COLUMNS):
+        the reasons of its uptime findings and of the claim rules a month runs without a claim, in rule order,
+        and the contract's amounts; when those rules cannot be compiled, credited months go to the row engine."""
         try:
             dialect = importlib.import_module("engine.columnar.dialect").Dialect(self.backend)
             module = importlib.import_module("engine.columnar.uptime")
@@ -246,10 +256,24 @@ class ColumnarCheck(Check):
         self._session()
         columns = ", ".join(f"f.{c}" for c in MONTH_FACTS)
         once = " MATERIALIZED" if self.backend == "duckdb" else ""
-        sql = (f"WITH facts AS{once} ({facts}),\ndecided AS ({plan.sql('facts')})\n"
+        owed, owed_cte, owed_join = "", "", ""
+        if contracts:
+            credit_shape = plan_module.FactsShape("uptime", {**module.FACT_TYPES, **CONTRACT_FACT_TYPES},
+                                                  {path: "text" for path in CONTRACT_FIELDS})
+            try:
+                reasons = plan_module.reasons_sql(self.family, dialect, credit_shape, month_rules)
+            except sql_backend.Uncompilable:
+                reasons = None  # credited months of a contract go to the row engine (OWED)
+            if reasons is not None:
+                fields = ", ".join(f"{c} AS {sql_backend.field_column(path)}" for path, c in CONTRACT_FIELDS.items())
+                owed_cte = f",\nowed AS (SELECT pos, {reasons} AS month_reasons FROM (SELECT *, {fields} FROM facts) AS credit_scope)"
+                owed_join = " JOIN owed o ON o.pos = d.pos"
+                owed = (", d.reasons AS uptime_reasons, o.month_reasons AS month_reasons, "
+                        + ", ".join(f"f.{c} AS {c}" for c in OWED_COLUMNS[2:]))
+        sql = (f"WITH facts AS{once} ({facts}),\ndecided AS ({plan.sql('facts')}){owed_cte}\n"
                f"SELECT d.pos AS pos, d.decision AS decision, f.has_contract AS has_contract, {columns}, "
-               f"{', '.join(summary_columns(self.backend, 'uptime', 'd'))}\n"
-               f"FROM decided d JOIN facts f ON f.pos = d.pos ORDER BY pos")
+               f"{', '.join(summary_columns(self.backend, 'uptime', 'd'))}{owed}\n"
+               f"FROM decided d JOIN facts f ON f.pos = d.pos{owed_join} ORDER BY pos")
         return sql, f"SELECT pos, doubt FROM ({doubts}) AS doubts"
 
     def _month_chunk(self, file: str, positions: range, sure: dict[int, dict[str, Any]], doubts: dict[int, str]) -> Chunk:
@@ -258,8 +282,10 @@ class ColumnarCheck(Check):
         months = len(self.months)
         for pos in positions:
             row = sure.get(pos)
-            if row is not None and (row["credit"] == "0" or not row["has_contract"]):
-                parts.sql("customer-months", row["record"], row["decision"], _month_row(row), file, None)
+            credited = row is not None and row["has_contract"] and row["credit"] != "0"
+            owed = _owed(row) if credited else None
+            if row is not None and (not credited or owed is not None):
+                parts.sql("customer-months", row["record"], row["decision"], _month_row(row, owed), file, None)
                 self.tally.add("customer-months", SQL)
                 continue
             why = (OWED if row is not None else
@@ -475,8 +501,23 @@ def _contributions(kind: str, c: dict[str, list[Any]]) -> list[Contribution | No
                                                   c["currency"], c["reasons"])]
 
 
-def _month_row(row: dict[str, Any]) -> MonthRow:
-    """What a customer-month the SQL decided adds to the summary (no credit owed: see _month_chunk)."""
+def _owed(row: dict[str, Any]) -> Credit | None:
+    """The credit a contract is owed for a credited month the SQL decided, as engine.core.credit.settle
+    makes it: eligible when neither the uptime findings nor the month's claim rules gave a reason; None
+    when the SQL has not worked it out (no OWED_COLUMNS), or eligible without a base amount to
+    credit (a policy whose rules let that through: the row engine says what that is)."""
+    if "month_reasons" not in row:
+        return None
+    reasons = (*row["uptime_reasons"], *row["month_reasons"])
+    eligible = not reasons
+    if eligible and row["base_amount__n"] is None:
+        return None
+    amount = row["credit_amount"] if eligible else row["zero_amount"]
+    return Credit(eligible, amount, row["currency"], row["billing"], row["settlement"] if eligible else None, reasons)
+
+
+def _month_row(row: dict[str, Any], owed: Credit | None) -> MonthRow:
+    """What a customer-month the SQL decided adds to the summary (`owed`: its contract's credit, if any)."""
     def micros(name: str) -> int:
         return int(row[f"{name}__n"]) * MICROS_PER_MINUTE // int(row[f"{name}__d"])
 
@@ -484,7 +525,7 @@ def _month_row(row: dict[str, Any]) -> MonthRow:
     tier = None if n is None else decimal_text(Fraction(int(n), int(d)))
     return MonthRow(row["breached"], row["violation"], row["customer"], row["month"],
                     micros("unavailable_minutes") - micros("excluded_minutes"), micros("total_minutes"), row["uptime"],
-                    row["credit"], tier, row["version"], None)
+                    row["credit"], tier, row["version"], owed)
 
 
 def _shim(decision: dict[str, Any], family: Family) -> Any:
