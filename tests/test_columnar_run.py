@@ -400,3 +400,20 @@ def test_parquet_rows_become_the_same_json_lines_whatever_their_column_types():
     assert json_rows(batch) == _json_rows_one_value_at_a_time(batch.to_pylist())
     twice = pa.RecordBatch.from_arrays([pa.array(["a"]), pa.array([1])], names=["x", "x"])
     assert json_rows(twice) == _json_rows_one_value_at_a_time(twice.to_pylist())
+
+
+def test_the_parquet_outputs_name_columns_are_read_from_each_decisions_text_as_json_reads_them():
+    from engine.columnar.output import COLUMNS, head
+
+    def names(d: dict) -> tuple:
+        return tuple(d.get(c) for c in COLUMNS)
+
+    plain = {"record": "C-1", "type": "case", "customer": "cust-1", "policy": "genesys-cloud", "version": "2024-10-01",
+             "sha256": "ab" * 32, "result": {"x": "1"}, "findings": []}
+    escaped = dict(plain, record='C-"1"\\x', customer="客户\u2028\x01😀")
+    no_customer = {k: v for k, v in plain.items() if k != "customer"}
+    reordered = {"type": "case", **plain}
+    for decision in (plain, escaped, no_customer, reordered):
+        for text in (json.dumps(decision, ensure_ascii=False, separators=(",", ":")),
+                     json.dumps(decision, separators=(",", ":"))):  # \\uXXXX escapes too
+            assert head(text) == names(json.loads(text)), text

