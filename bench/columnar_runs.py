@@ -151,7 +151,7 @@ def subset(src: Path, dst: Path, n: int) -> None:
         return
     import pyarrow.parquet as pq
 
-    reader = pq.ParquetFile(src)
+    reader = pq.ParquetFile(src, pre_buffer=False)  # bounded memory, as engine.columnar.inputs reads
     with pq.ParquetWriter(str(dst), reader.schema_arrow, compression="snappy") as writer:
         left = n
         for batch in reader.iter_batches(batch_size=100_000):

@@ -417,3 +417,28 @@ def test_the_parquet_outputs_name_columns_are_read_from_each_decisions_text_as_j
         for text in (json.dumps(decision, ensure_ascii=False, separators=(",", ":")),
                      json.dumps(decision, separators=(",", ":"))):  # \\uXXXX escapes too
             assert head(text) == names(json.loads(text)), text
+
+
+def test_reading_a_parquet_export_holds_a_chunk_of_arrow_memory_not_the_file_read_so_far(tmp_path: Path):
+    """The Parquet reader must let each chunk's buffers go: memory flat as the input grows (issue 12)."""
+    import pyarrow as pa
+
+    from engine.columnar.inputs import parquet_chunks
+
+    import random
+
+    groups, rows = 24, 5_000
+    path = tmp_path / "cases.parquet"
+    draw = random.Random(12)
+    with pq.ParquetWriter(str(path), pa.schema([("id", pa.string()), ("note", pa.string())])) as writer:
+        for g in range(groups):  # notes that do not compress: the file's bytes are what a reader could keep
+            notes = [draw.randbytes(100).hex() for _ in range(rows)]
+            writer.write_table(pa.table({"id": [f"C-{g}-{i}" for i in range(rows)], "note": notes}), row_group_size=rows)
+    before, held = pa.total_allocated_bytes(), []
+    for raw in parquet_chunks("cases", str(path), rows=rows):
+        assert raw.count == rows
+        held.append(pa.total_allocated_bytes() - before)
+        del raw
+    assert len(held) == groups
+    # a chunk is ~1 MB of notes, the file ~24 MB: a reader that kept (or read ahead) the file would hold it
+    assert max(held) < 10 * 2**20, held  # ~4.5 MB: the batch, its table and the page buffers of one row group
