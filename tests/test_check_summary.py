@@ -43,3 +43,35 @@ def test_the_counted_distribution_gives_the_same_percentiles_as_the_sorted_value
         dist = Distribution(values)
         for p in (1, 50, 95, 99, 100):
             assert dist.nearest_rank(p) == nearest_rank(sorted(values), p)
+
+
+def test_folding_the_response_times_changes_no_number_of_the_summary_or_the_report(tmp_path, monkeypatch):
+    """Times folded into distinct values every 32 cases give the summary and the HTML report
+    of times kept one by one (engine.check.times)."""
+    from datetime import datetime, timedelta, timezone
+
+    from engine.check import times
+
+    def at(moment: datetime) -> str:
+        return moment.isoformat().replace("+00:00", "Z")
+
+    rows = []
+    for i in range(3_000):  # 14 distinct response times per severity: folding pays, so it goes on
+        submitted = datetime(2024, 3, 5, 9, tzinfo=timezone.utc) + timedelta(minutes=i)
+        answered = submitted + timedelta(seconds=(i % 7) * 60 + (i // 7) % 2 * 30 + 5)
+        rows.append({"type": "case", "id": f"C-{i}", "customer": f"c{i % 5}", "severity": i % 4 + 1,
+                     "channel": "phone" if i % 4 == 0 else "portal", "submitted_at": at(submitted),
+                     "events": [{"type": "human_response", "via": "phone", "at": at(answered)}]})
+    cases = write(tmp_path / "cases.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    outputs, unfolded = {}, times.FOLD_AT
+    for fold_at in (unfolded, 32):
+        monkeypatch.setattr(times, "FOLD_AT", fold_at)
+        out = tmp_path / str(fold_at)
+        out.mkdir()
+        result = run_cli("check", "--cases", cases, "--now", NOW, "--jobs", "1", "--fail-on", "none",
+                         "--summary", str(out / "s.json"), "--html", str(out / "r.html"))
+        assert result.code == 0, result.err
+        outputs[fold_at] = (result.out, (out / "s.json").read_text(), (out / "r.html").read_text())
+    folded, whole = outputs[32], outputs[unfolded]
+    assert json.loads(folded[1])["severities"] == json.loads(whole[1])["severities"]
+    assert folded == whole

@@ -5,8 +5,9 @@ Percentiles are nearest-rank on the exact response times: the p-th percentile
 of n sorted values is the value at rank ceil(p/100 * n) (1-based), so it is
 always one of the measured times, never an interpolation; the median is the
 50th percentile by the same rule (the lower middle value when n is even).
-Response times are kept as integer microseconds (8 bytes each) so they can be
-sorted exactly at the end; every other number is a running total.
+Response times are kept as integer microseconds, counted per distinct time
+(engine.check.times), so they can be sorted exactly at the end; every other
+number is a running total.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Iterable, Iterator, Sequence, TextIO
+from typing import Any, Sequence, TextIO
 
 from engine.check.rows import CREDITED, CaseRow, ClaimRow, Contribution, CreditedMonth, MonthRow
+from engine.check.times import Distribution, Times
 from engine.exact import decimal_text
 from engine.io.csvsafe import SafeDictWriter
 
@@ -33,32 +35,6 @@ def nearest_rank(values: Sequence[int], p: int) -> int:
     """The p-th percentile of sorted `values` by the nearest-rank method."""
     rank = -(-p * len(values) // 100)
     return values[max(rank, 1) - 1]
-
-
-class Distribution:
-    """Sorted distinct values with their counts: the same order statistics as the
-    sorted list of every value, in memory for the distinct ones only (response
-    times in whole seconds repeat a lot)."""
-
-    def __init__(self, values: Iterable[int]):
-        self.pairs = sorted(Counter(values).items())
-        self.total = sum(n for _, n in self.pairs)
-
-    def __len__(self) -> int:
-        return self.total
-
-    def __iter__(self) -> Iterator[tuple[int, int]]:
-        return iter(self.pairs)
-
-    def nearest_rank(self, p: int) -> int:
-        """The p-th percentile by nearest rank: the value at rank ceil(p/100 * n)."""
-        rank = max(-(-p * self.total // 100), 1)
-        seen = 0
-        for value, count in self.pairs:
-            seen += count
-            if seen >= rank:
-                return value
-        raise ValueError("no values")
 
 
 def minutes_text(micros: int) -> str:
@@ -92,13 +68,13 @@ class Severity:
     breached: int = 0
     pending: int = 0
     targets: set[str] = field(default_factory=set)
-    times: array = field(default_factory=lambda: array("q"))
+    times: Times = field(default_factory=Times)
     _distribution: Any = field(default=None, repr=False)
 
     def distribution(self) -> Distribution:
         """The response times' distribution (worked out once, for the table, the files and the plots)."""
         if self._distribution is None or len(self._distribution) != len(self.times):
-            self._distribution = Distribution(self.times)
+            self._distribution = self.times.distribution()
         return self._distribution
 
 
