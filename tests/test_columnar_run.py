@@ -442,3 +442,28 @@ def test_reading_a_parquet_export_holds_a_chunk_of_arrow_memory_not_the_file_rea
     assert len(held) == groups
     # a chunk is ~1 MB of notes, the file ~24 MB: a reader that kept (or read ahead) the file would hold it
     assert max(held) < 10 * 2**20, held  # ~4.5 MB: the batch, its table and the page buffers of one row group
+
+
+@pytest.mark.parametrize("stdin", [False, True], ids=["all-by-sql", "stdin-to-the-row-engine"])
+def test_the_sql_backend_forks_row_engine_workers_only_when_it_streams_records_to_them(tmp_path: Path, export: Path,
+                                                                                      monkeypatch: pytest.MonkeyPatch, stdin: bool):
+    """Workers forked up front held memory for nothing on a run the SQL decides whole (issue 12)."""
+    from engine.check.parallel import Evaluator
+
+    started: list[int] = []
+    real = Evaluator._start
+
+    def recording(self: Evaluator) -> None:
+        started.append(self.jobs)
+        real(self)
+
+    monkeypatch.setattr(Evaluator, "_start", recording)
+    cases = export / "cases.jsonl"
+    source = "-" if stdin else str(cases)
+    result = run_cli("check", "--cases", source, "--backend", "duckdb", "--threads", "2", "--now", NOW, "--fail-on", "none",
+                     "-o", str(tmp_path / "sql.jsonl"), stdin=cases.read_text(encoding="utf-8") if stdin else "")
+    assert result.code == 0, result.err
+    assert started == ([2] if stdin else [])
+    row = run_cli("check", "--cases", str(cases), "--now", NOW, "--fail-on", "none", "--quiet", "-o", str(tmp_path / "row.jsonl"))
+    assert row.code == 0, row.err
+    assert (tmp_path / "sql.jsonl").read_bytes() == (tmp_path / "row.jsonl").read_bytes()

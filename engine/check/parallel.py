@@ -34,17 +34,24 @@ def can_fork() -> bool:
 class Evaluator:
     """Runs `run_chunk` over tasks, in this process or in a pool of workers."""
 
-    def __init__(self, jobs: int, state: State, in_flight_per_job: int = 3, spill: str | None = None):
+    def __init__(self, jobs: int, state: State, in_flight_per_job: int = 3, spill: str | None = None, lazy: bool = False):
+        """`lazy`: fork the workers when the first chunk comes, not now (a run that may never need
+        them, like `sla check --backend duckdb`, whose workers would only hold memory)."""
         install(state)
         self.jobs = jobs if jobs > 1 and can_fork() else 1
         self.pool: Any = None
         self.limit = max(2, self.jobs * in_flight_per_job)
-        if self.jobs > 1:
-            worker_state = dataclasses.replace(state, spill=spill)  # workers spill their decisions to files
-            self.pool = multiprocessing.get_context("fork").Pool(self.jobs, initializer=install, initargs=(worker_state,))
+        self.worker_state = dataclasses.replace(state, spill=spill)  # workers spill their decisions to files
+        if self.jobs > 1 and not lazy:
+            self._start()
+
+    def _start(self) -> None:
+        self.pool = multiprocessing.get_context("fork").Pool(self.jobs, initializer=install, initargs=(self.worker_state,))
 
     def map(self, tasks: Iterable[Any], fn: Callable[[Any], Any] = run_chunk) -> Iterator[tuple[Any, Any]]:
         """(task, fn(task)) for each task, in order."""
+        if self.pool is None and self.jobs > 1:
+            self._start()
         if self.pool is None:
             for task in tasks:
                 yield task, fn(task)

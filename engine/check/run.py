@@ -149,6 +149,9 @@ class _Spool:
 class Check:
     """One run: its configuration, its outputs while they are written, its summary."""
 
+    # the row engine's workers are forked up front, while this process is small (its pages are shared)
+    lazy_workers = False
+
     def __init__(self, config: Config, family: Family, options: Options, io: Any):
         self.config, self.family, self.options, self.io = config, family, options, io
         self.summary = Summary()
@@ -228,7 +231,7 @@ class Check:
         gc.freeze()  # what is loaded now lives to the end: keep the collector (and forked copies) off it
         gc.set_threshold(50_000, 50, 100)  # decisions are acyclic and freed by reference counting; collect rarely
         spill = self.decisions.spill_prefix() if isinstance(self.decisions, _Spool) else None
-        evaluator = Evaluator(c.jobs, state, spill=spill)
+        evaluator = Evaluator(c.jobs, state, spill=spill, lazy=self.lazy_workers)
         try:
             if c.cases:
                 self._stream("cases", c.cases, evaluator)

@@ -106,6 +106,11 @@ class Tally:
 class ColumnarCheck(Check):
     """`sla check` whose record chunks are decided by SQL (see the module docstring)."""
 
+    # the row engine's workers decide only what is streamed to it whole (standard input or a file type the
+    # SQL does not read, customer-months the SQL cannot compile): forked when that first happens, so a run
+    # the SQL decides forks none
+    lazy_workers = True
+
     def __init__(self, config: Config, family: Family, options: Options, io: Any, backend: str, threads: int,
                  master: str | None):
         self.parquet = ParquetTarget(config.output) if config.output and config.output.lower().endswith(".parquet") else None
