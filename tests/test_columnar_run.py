@@ -467,3 +467,46 @@ def test_the_sql_backend_forks_row_engine_workers_only_when_it_streams_records_t
     row = run_cli("check", "--cases", str(cases), "--now", NOW, "--fail-on", "none", "--quiet", "-o", str(tmp_path / "row.jsonl"))
     assert row.code == 0, row.err
     assert (tmp_path / "sql.jsonl").read_bytes() == (tmp_path / "row.jsonl").read_bytes()
+
+
+def test_chunks_of_cases_the_sql_decides_whole_are_put_together_column_by_column_as_the_row_backend_writes(
+        tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch):
+    """The short path for a chunk of cases all decided by the SQL (no JUnit asked) gives the row backend's
+    decisions, table and summary."""
+    from engine.columnar.run import ColumnarCheck
+
+    used: list[int] = []
+    real = ColumnarCheck._all_cases
+
+    def spy(self: ColumnarCheck, source: str, columns: dict) -> object:
+        used.append(len(columns["decision"]))
+        return real(self, source, columns)
+
+    monkeypatch.setattr(ColumnarCheck, "_all_cases", spy)
+    same(tmp_path, "--cases", str(export / "cases.jsonl"), outputs=("d.jsonl", "s.json", "s.csv", "h.html"))
+    assert used and sum(used) % 400 == 0  # every case of each duckdb run went that way
+
+
+def test_cases_added_column_by_column_give_the_summary_of_cases_added_one_by_one():
+    import random
+
+    from engine.check.rows import CaseRow
+    from engine.check.summary import Summary
+
+    rng = random.Random(4)
+    n = 2_000
+    cols = {"severity": [rng.choice([1, 2, 3, 4]) for _ in range(n)],
+            "micros": [rng.choice([None, rng.randrange(0, 10**10)]) for _ in range(n)],
+            "met": [rng.choice([True, False, None]) for _ in range(n)],
+            "target": [rng.choice(["10", "120", "240"]) for _ in range(n)],
+            "breached": [rng.random() < 0.1 for _ in range(n)], "violation": [rng.random() < 0.05 for _ in range(n)]}
+    one, many = Summary(), Summary()
+    for i in range(n):
+        one.add(CaseRow(cols["breached"][i], cols["violation"][i], cols["severity"][i], cols["micros"][i], cols["met"][i],
+                        cols["target"][i]))
+    many.add_cases(cols["severity"], cols["micros"], cols["met"], cols["target"], cols["breached"], cols["violation"])
+    assert many.severity_rows() == one.severity_rows()
+    assert many.failing == one.failing and list(many.severities) == list(one.severities)
+    quiet = Summary()
+    quiet.add_cases([2], [None], [None], ["120"], [False], [False])
+    assert "breached" not in quiet.failing and "violation" not in quiet.failing  # no zero counts that add a key
