@@ -510,3 +510,33 @@ def test_cases_added_column_by_column_give_the_summary_of_cases_added_one_by_one
     quiet = Summary()
     quiet.add_cases([2], [None], [None], ["120"], [False], [False])
     assert "breached" not in quiet.failing and "violation" not in quiet.failing  # no zero counts that add a key
+
+
+def test_result_rows_are_put_in_input_order_by_their_position_whatever_order_the_sql_gives():
+    from engine.columnar.run import in_pos_order
+
+    ordered = {"pos": [3, 4, 9], "decision": ["c", "d", "i"]}
+    assert in_pos_order(ordered) is ordered  # already in order: not copied
+    assert in_pos_order({"pos": [9, 3, 4], "decision": ["i", "c", "d"], "sure": [True, False, True]}) == \
+        {"pos": [3, 4, 9], "decision": ["c", "d", "i"], "sure": [False, True, True]}
+    assert in_pos_order({"pos": [], "decision": []}) == {"pos": [], "decision": []}
+
+
+def test_decisions_come_out_in_input_order_when_the_sql_returns_its_rows_reversed(tmp_path: Path, export: Path,
+                                                                                 monkeypatch: pytest.MonkeyPatch):
+    """The SQL has no ORDER BY (the rows are ordered by `pos` in Python): a result in any order, here
+    reversed, still gives the row backend's outputs (cases on the short path, claims and months on the other)."""
+    import pyarrow as pa
+
+    from engine.columnar.session import DuckSession
+
+    real = DuckSession.query
+
+    def reversed_query(self: DuckSession, sql: str, tables: dict) -> object:
+        table = real(self, sql, tables)
+        return table.take(pa.array(range(table.num_rows - 1, -1, -1), pa.int64()))
+
+    monkeypatch.setattr(DuckSession, "query", reversed_query)
+    same(tmp_path, "--cases", str(export / "cases.jsonl"), "--outages", str(export / "incidents.csv"),
+         "--contracts", str(export / "contracts.csv"), "--claims", str(export / "claims.jsonl"), "--months", months(),
+         outputs=("d.jsonl", "s.json", "s.csv"))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+import itertools
 import json
 from collections import Counter
 from fractions import Fraction
@@ -328,6 +329,7 @@ class ColumnarCheck(Check):
     def _all_cases(self, source: str, c: dict[str, list[Any]]) -> Chunk:
         """A chunk of cases the SQL decided every one of (the common case), put together column by
         column: what `_assemble` makes of them, without a dict, an object and calls per case."""
+        c = in_pos_order(c)
         decisions = c["decision"]
         n = len(decisions)
         summary = Summary()
@@ -411,6 +413,15 @@ class _Parts:
                      self.bad)
 
 
+def in_pos_order(columns: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """A result's columns with its rows in `pos` order (as they usually come already: then as given)."""
+    pos = columns["pos"]
+    if all(a < b for a, b in zip(pos, itertools.islice(pos, 1, None))):
+        return columns
+    order = sorted(range(len(pos)), key=pos.__getitem__)
+    return {name: [values[i] for i in order] for name, values in columns.items()}
+
+
 def compile_kind(kind: str, family: Family, backend: str, options: Options, columns: tuple[str, ...] | None,
              joined: bool) -> Compiled | str:
     """Stage -> facts -> plan for one kind as one SELECT over `raw`, or why it cannot be."""
@@ -440,14 +451,15 @@ def compile_kind(kind: str, family: Family, backend: str, options: Options, colu
     keep = (f"NOT ({_has_key(dialect, 'outages')})" if joined else "FALSE")
     extra = [f"f.{c}" for c in needed] + summary_columns(backend, kind, "d")
     # staged and facts are read twice (the decisions, and the rows not sure or the facts the summary
-    # reads): DuckDB is told to compute each once (it would run the clocks twice otherwise)
+    # reads): DuckDB is told to compute each once (it would run the clocks twice otherwise). No ORDER BY:
+    # the rows are put in input order in Python (by `pos`), which is cheaper than sorting the decisions'
+    # text in SQL (1M cases: ≈1.3 CPU-s and 45 MB of peak less) and usually a no-op (one thread keeps it)
     once = " MATERIALIZED" if backend == "duckdb" else ""
     sql = (f"WITH raw_in AS (SELECT * FROM raw WHERE NOT ({keep})),\n"
            f"staged AS{once} ({stage}),\nfacts AS{once} ({facts}),\ndecided AS ({plan.sql('facts')})\n"
            f"SELECT s.pos AS pos, s.sure AS sure, FALSE AS joined, d.decision AS decision, {', '.join(extra)}\n"
            f"FROM staged s LEFT JOIN decided d ON d.pos = s.pos LEFT JOIN facts f ON f.pos = s.pos\n"
-           f"UNION ALL SELECT pos, FALSE, TRUE, NULL{', NULL' * len(extra)} FROM raw WHERE {keep}\n"
-           f"ORDER BY pos")
+           f"UNION ALL SELECT pos, FALSE, TRUE, NULL{', NULL' * len(extra)} FROM raw WHERE {keep}")
     return Compiled(sql, needed, False, as_json)
 
 

@@ -2,8 +2,8 @@
 behind one call, `query(sql, tables) -> pyarrow.Table`.
 
 The runner hands each chunk of raw rows over as an Arrow table registered under
-a name (`raw`), runs one SELECT over it and takes the result back as Arrow in
-the order the SELECT gives (`ORDER BY pos`). Spark collects that result to the
+a name (`raw`), runs one SELECT over it and takes the result back as Arrow; the
+runner puts the rows in input order by their `pos`. Spark collects that result to the
 driver: the decisions must be written in input order and whole (one atomic
 file), so the driver writes them in one pass while the SQL itself runs on the
 executors; for exports that outgrow the driver's memory the chunks bound it.
