@@ -540,3 +540,16 @@ def test_decisions_come_out_in_input_order_when_the_sql_returns_its_rows_reverse
     same(tmp_path, "--cases", str(export / "cases.jsonl"), "--outages", str(export / "incidents.csv"),
          "--contracts", str(export / "contracts.csv"), "--claims", str(export / "claims.jsonl"), "--months", months(),
          outputs=("d.jsonl", "s.json", "s.csv"))
+
+
+def test_workers_forked_after_the_duckdb_session_opened_decide_as_the_row_backend(tmp_path: Path, export: Path):
+    """Cases decided by DuckDB on two threads first, then claims from standard input: the workers are forked
+    while the DuckDB session is open (the lazy pool's late fork), and the outputs are the row backend's."""
+    claims = export / "claims.jsonl"
+    common = ("--cases", str(export / "cases.jsonl"), "--outages", str(export / "incidents.csv"), "--contracts",
+              str(export / "contracts.csv"), "--months", months(), "--now", NOW, "--fail-on", "none", "--quiet")
+    sql = run_cli("check", *common, "--claims", "-", "--backend", "duckdb", "--threads", "2", "-o", str(tmp_path / "sql.jsonl"),
+                  stdin=claims.read_text(encoding="utf-8"))
+    row = run_cli("check", *common, "--claims", str(claims), "-o", str(tmp_path / "row.jsonl"))
+    assert (sql.code, sql.out) == (row.code, row.out)
+    assert (tmp_path / "sql.jsonl").read_bytes() == (tmp_path / "row.jsonl").read_bytes()
