@@ -161,3 +161,31 @@ def test_the_spark_dialect_gives_the_same_claim_facts(genesys, spark) -> None:
     for pos, line in enumerate(lines):
         decision = python_claim(line, genesys, NOW)
         assert claim_facts_sql(genesys, got[pos], decision.result["eligible"]) == claim_facts_python(decision)
+
+
+def test_claim_instants_the_sql_is_sure_of_are_read_exactly_as_parse_instant_reads_them():
+    """engine.columnar.stamps reads a claim's instants with instant.py's common shape and DuckDB's cast:
+    every text it is sure of has parse_instant's microseconds, and every plain RFC 3339 text the row
+    engine reads (upper-case T and Z, at most six fraction digits) is one it is sure of."""
+    import re
+
+    import duckdb
+
+    from engine.columnar.instant import COMMON
+    from engine.columnar.stamps import instant_sure, instant_us
+    from engine.timeutil import TimeFormatError, micros, parse_instant
+    from test_columnar_case import INSTANTS
+
+    con = duckdb.connect()
+    sure_sql, us_sql = instant_sure(DUCKDB, "s"), instant_us(DUCKDB, "s")
+    for text in INSTANTS + ["2024-05-31T23:59:59Z", "2024-06-30T23:59:59.999999Z", "2016-12-31T23:59:59+14:00"]:
+        sure, us = con.execute(f"SELECT {sure_sql}, CASE WHEN {sure_sql} THEN {us_sql} END FROM (SELECT ?::VARCHAR AS s)",
+                               [text]).fetchone()
+        try:
+            expected = micros(parse_instant(text))
+        except TimeFormatError:
+            expected = None
+        if sure:
+            assert us == expected, text
+        else:
+            assert expected is None or not re.fullmatch(COMMON, text), text

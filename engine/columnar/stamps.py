@@ -7,12 +7,17 @@ without doubt (upper-case `T` and `Z`, at most six fraction digits, a real
 calendar date, an offset within a day, a year the engine computes with); every
 other text goes to the row engine, which reads or rejects it with its message.
 `instant_us(s)` is then the instant in integer microseconds since the epoch
-(UTC), computed from the digits alone (no session time zone is involved).
+(UTC). On DuckDB both are engine.columnar.instant's reading of that common shape
+(its `COMMON` pattern and DuckDB's own TIMESTAMPTZ cast, which refuses a day the
+month lacks: 0.22 against 0.40 µs an instant read digit by digit); on Spark they
+are computed from the digits alone (no session time zone is involved).
 """
 
 from __future__ import annotations
 
 from engine.columnar.dialect import Dialect
+from engine.columnar.instant import instant_parts
+from engine.columnar.lists import Spell
 from engine.timeutil import FIRST_YEAR, LAST_YEAR
 
 INSTANT_SHAPE = (r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
@@ -85,6 +90,9 @@ def _int(expr: str) -> str:
 
 def instant_sure(d: Dialect, s: str) -> str:
     """SQL boolean: `s` is an instant the row engine surely reads (FALSE, never NULL, otherwise)."""
+    if not d.spark:
+        common = instant_parts(Spell.of(d), s)
+        return f"({common['common']} AND {common['fast']} IS NOT NULL)"
     year = _int(f"substr({s}, 1, 4)")
     return (f"COALESCE({d.regex_full(s, INSTANT_SHAPE)} AND {year} > {FIRST_YEAR} AND {year} < {LAST_YEAR}"
             f" AND {to_date(d, f'substr({s}, 1, 10)')} IS NOT NULL, FALSE)")
@@ -92,6 +100,8 @@ def instant_sure(d: Dialect, s: str) -> str:
 
 def instant_us(d: Dialect, s: str) -> str:
     """SQL BIGINT: microseconds since the epoch of an instant for which `instant_sure` holds."""
+    if not d.spark:
+        return instant_parts(Spell.of(d), s)["fast"]
     days = days_since_epoch(d, to_date(d, f"substr({s}, 1, 10)"))
     zulu = f"(substr({s}, length({s}), 1) = 'Z')"
     fraction_len = f"(length({s}) - 20 - CASE WHEN {zulu} THEN 1 ELSE 6 END)"
