@@ -163,24 +163,22 @@ def test_the_spark_dialect_gives_the_same_claim_facts(genesys, spark) -> None:
         assert claim_facts_sql(genesys, got[pos], decision.result["eligible"]) == claim_facts_python(decision)
 
 
-def test_claim_instants_the_sql_is_sure_of_are_read_exactly_as_parse_instant_reads_them():
-    """engine.columnar.stamps reads a claim's instants with instant.py's common shape and DuckDB's cast:
-    every text it is sure of has parse_instant's microseconds, and every plain RFC 3339 text the row
-    engine reads (upper-case T and Z, at most six fraction digits) is one it is sure of."""
-    import re
-
-    import duckdb
-
-    from engine.columnar.instant import COMMON
-    from engine.columnar.stamps import instant_sure, instant_us
-    from engine.timeutil import TimeFormatError, micros, parse_instant
+def _claim_instant_texts() -> list[str]:
     from test_columnar_case import INSTANTS
 
-    con = duckdb.connect()
-    sure_sql, us_sql = instant_sure(DUCKDB, "s"), instant_us(DUCKDB, "s")
-    for text in INSTANTS + ["2024-05-31T23:59:59Z", "2024-06-30T23:59:59.999999Z", "2016-12-31T23:59:59+14:00"]:
-        sure, us = con.execute(f"SELECT {sure_sql}, CASE WHEN {sure_sql} THEN {us_sql} END FROM (SELECT ?::VARCHAR AS s)",
-                               [text]).fetchone()
+    return INSTANTS + ["2024-05-31T23:59:59Z", "2024-06-30T23:59:59.999999Z", "2016-12-31T23:59:59+14:00"]
+
+
+def _check_claim_instants(read: dict[str, tuple[bool, int | None]]) -> None:
+    """Every text the SQL is sure of has parse_instant's microseconds, and every plain RFC 3339 text
+    the row engine reads (upper-case T and Z, at most six fraction digits) is one it is sure of."""
+    import re
+
+    from engine.columnar.instant import COMMON
+    from engine.timeutil import TimeFormatError, micros, parse_instant
+
+    assert set(read) == set(_claim_instant_texts())
+    for text, (sure, us) in read.items():
         try:
             expected = micros(parse_instant(text))
         except TimeFormatError:
@@ -189,3 +187,26 @@ def test_claim_instants_the_sql_is_sure_of_are_read_exactly_as_parse_instant_rea
             assert us == expected, text
         else:
             assert expected is None or not re.fullmatch(COMMON, text), text
+
+
+def test_claim_instants_the_sql_is_sure_of_are_read_exactly_as_parse_instant_reads_them():
+    """engine.columnar.stamps on DuckDB: instant.py's common shape and DuckDB's cast."""
+    import duckdb
+
+    from engine.columnar.stamps import instant_sure, instant_us
+
+    con = duckdb.connect()
+    sure, us = instant_sure(DUCKDB, "s"), instant_us(DUCKDB, "s")
+    read = {text: con.execute(f"SELECT {sure}, CASE WHEN {sure} THEN {us} END FROM (SELECT ?::VARCHAR AS s)", [text]).fetchone()
+            for text in _claim_instant_texts()}
+    _check_claim_instants(read)
+
+
+def test_claim_instants_on_spark_are_read_exactly_as_parse_instant_reads_them(spark) -> None:
+    """engine.columnar.stamps on Spark: instant.py's digit-by-digit reading of the same common shape."""
+    from engine.columnar.stamps import instant_sure, instant_us
+
+    spark.createDataFrame([(t,) for t in _claim_instant_texts()], "s STRING").createOrReplaceTempView("claim_instants")
+    sure, us = instant_sure(SPARK, "s"), instant_us(SPARK, "s")
+    rows = spark.sql(f"SELECT s, {sure} AS sure, CASE WHEN {sure} THEN {us} END AS us FROM claim_instants").collect()
+    _check_claim_instants({r["s"]: (r["sure"], r["us"]) for r in rows})

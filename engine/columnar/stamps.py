@@ -9,35 +9,23 @@ other text goes to the row engine, which reads or rejects it with its message.
 `instant_us(s)` is then the instant in integer microseconds since the epoch
 (UTC). On DuckDB both are engine.columnar.instant's reading of that common shape
 (its `COMMON` pattern and DuckDB's own TIMESTAMPTZ cast, which refuses a day the
-month lacks: 0.22 against 0.40 µs an instant read digit by digit); on Spark they
-are computed from the digits alone (no session time zone is involved).
+month lacks: 0.22 against 0.40 µs an instant read digit by digit); on Spark,
+instant.py's digit-by-digit reading of the same shape (no session time zone is
+involved). Claims are staged on DuckDB only today (engine.columnar.claim).
 """
 
 from __future__ import annotations
 
 from engine.columnar.dialect import Dialect
-from engine.columnar.instant import instant_parts
+from engine.columnar.instant import COMMON, instant_digits_sql, instant_parts
 from engine.columnar.lists import Spell
-from engine.timeutil import FIRST_YEAR, LAST_YEAR
 
-INSTANT_SHAPE = (r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
-                 r"(\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
 MONEY_SHAPE = r"^[0-9]{1,15}(\.[0-9]{1,3})?$"  # amounts the integer columns hold with room to multiply
 NAME_SHAPE = r"^[a-z][a-z0-9_-]*$"
 MONTH_SHAPE = r"^[0-9]{4}-[0-9]{2}$"
-MICROS_PER_DAY = 86_400_000_000
 
 
 # -- spellings engine.columnar.dialect does not have (yet) ----------------------
-
-def to_date(d: Dialect, expr: str) -> str:
-    """A `YYYY-MM-DD` text as a DATE, NULL when it is no calendar date."""
-    return f"CAST(try_to_timestamp({expr}, 'yyyy-MM-dd') AS DATE)" if d.spark else f"TRY_CAST({expr} AS DATE)"
-
-
-def days_since_epoch(d: Dialect, date: str) -> str:
-    return f"datediff({date}, DATE '1970-01-01')" if d.spark else f"date_diff('day', DATE '1970-01-01', {date})"
-
 
 def position(d: Dialect, haystack: str, needle: str) -> str:
     """1-based position of `needle` (a literal) in `haystack`, 0 when absent."""
@@ -84,33 +72,20 @@ def explode(d: Dialect, items: str) -> str:
 
 # -- instants and amounts ------------------------------------------------------
 
-def _int(expr: str) -> str:
-    return f"CAST({expr} AS BIGINT)"
-
-
 def instant_sure(d: Dialect, s: str) -> str:
     """SQL boolean: `s` is an instant the row engine surely reads (FALSE, never NULL, otherwise)."""
+    spell = Spell.of(d)
     if not d.spark:
-        common = instant_parts(Spell.of(d), s)
+        common = instant_parts(spell, s)
         return f"({common['common']} AND {common['fast']} IS NOT NULL)"
-    year = _int(f"substr({s}, 1, 4)")
-    return (f"COALESCE({d.regex_full(s, INSTANT_SHAPE)} AND {year} > {FIRST_YEAR} AND {year} < {LAST_YEAR}"
-            f" AND {to_date(d, f'substr({s}, 1, 10)')} IS NOT NULL, FALSE)")
+    ok, _ = instant_digits_sql(spell, s)
+    return f"(COALESCE({spell.full_match(s, COMMON)}, FALSE) AND {ok})"
 
 
 def instant_us(d: Dialect, s: str) -> str:
     """SQL BIGINT: microseconds since the epoch of an instant for which `instant_sure` holds."""
-    if not d.spark:
-        return instant_parts(Spell.of(d), s)["fast"]
-    days = days_since_epoch(d, to_date(d, f"substr({s}, 1, 10)"))
-    zulu = f"(substr({s}, length({s}), 1) = 'Z')"
-    fraction_len = f"(length({s}) - 20 - CASE WHEN {zulu} THEN 1 ELSE 6 END)"
-    frac = _int(f"rpad(substr({s}, 21, {fraction_len}), 6, '0')")
-    offset = (f"(CASE WHEN {zulu} THEN 0 ELSE (CASE WHEN substr({s}, length({s}) - 5, 1) = '-' THEN -1 ELSE 1 END)"
-              f" * ({_int(f'substr({s}, length({s}) - 4, 2)')} * 60 + {_int(f'substr({s}, length({s}) - 1, 2)')}) END)")
-    clock = f"(({_int(f'substr({s}, 12, 2)')} * 60 + {_int(f'substr({s}, 15, 2)')}) * 60 + {_int(f'substr({s}, 18, 2)')})"
-    return (f"({days} * {MICROS_PER_DAY} + {clock} * 1000000"
-            f" + (CASE WHEN substr({s}, 20, 1) = '.' THEN {frac} ELSE 0 END) - {offset} * 60000000)")
+    spell = Spell.of(d)
+    return instant_parts(spell, s)["fast"] if not d.spark else instant_digits_sql(spell, s)[1]
 
 
 def money_sure(d: Dialect, s: str) -> str:
