@@ -2,11 +2,10 @@
 times rather than with the cases.
 
 A run's response times (integer microseconds) are whole seconds in every export
-we have seen, so they repeat a lot: 10M cases hold a few hundred thousand
-distinct times. `Times` appends to an array (8 bytes a time) and, once that
-holds FOLD_AT times (or as many as it has distinct ones), folds it into sorted
-distinct times with their counts (16 bytes a distinct time): 80 MB for 10M
-cases becomes a few MB. When folding does not pay (most times distinct, as
+we have seen, so they repeat a lot: the bench's 10M cases hold 76,262 distinct
+times over four severities. `Times` appends to an array (8 bytes a time) and,
+once that holds FOLD_AT times, folds it into sorted distinct times with their
+counts (16 bytes a distinct time): 80 MB for 10M cases becomes a few MB. When folding does not pay (most times distinct, as
 with sub-second timestamps), it stops folding and keeps every time, as a plain
 array would: never more memory than that, and the same order statistics.
 """
