@@ -5,9 +5,10 @@ A run's response times (integer microseconds) are whole seconds in every export
 we have seen, so they repeat a lot: the bench's 10M cases hold 76,262 distinct
 times over four severities. `Times` appends to an array (8 bytes a time) and,
 once that holds FOLD_AT times, folds it into sorted distinct times with their
-counts (16 bytes a distinct time): 80 MB for 10M cases becomes a few MB. When folding does not pay (most times distinct, as
-with sub-second timestamps), it stops folding and keeps every time, as a plain
-array would: never more memory than that, and the same order statistics.
+counts (16 bytes a distinct time): 80 MB for 10M cases becomes a few MB. When
+folding does not pay (most times distinct, as with sub-second timestamps), it
+stops folding and keeps every time, as a plain array would: never more memory
+than that, and the same order statistics.
 """
 
 from __future__ import annotations
@@ -62,14 +63,16 @@ class Times:
 
     def append(self, value: int) -> None:
         self.raw.append(value)
-        if len(self.raw) >= FOLD_AT and self.folding:
-            self._fold()
+        self._fold_when_due()
 
     def extend(self, other: "Times") -> None:
         """Add every time of `other` (a chunk's, or a worker's)."""
         self.raw.extend(other.raw)
         if other.folded:
             self.raw.extend(_expand(other.values, other.counts))
+        self._fold_when_due()
+
+    def _fold_when_due(self) -> None:
         if len(self.raw) >= FOLD_AT and self.folding:
             self._fold()
 

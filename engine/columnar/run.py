@@ -333,8 +333,7 @@ class ColumnarCheck(Check):
         decisions = c["decision"]
         n = len(decisions)
         summary = Summary()
-        micros = [None if num is None else int(num) * MICROS_PER_MINUTE // int(den)
-                  for num, den in zip(c["response_minutes__n"], c["response_minutes__d"])]
+        micros = [_response_micros(num, den) for num, den in zip(c["response_minutes__n"], c["response_minutes__d"])]
         summary.add_cases([int(level) for level in c["clock_severity"]], micros, c["response_met"], c["target"],
                           c["breached"], c["violation"])
         failures = sum(1 for b, v in zip(c["breached"], c["violation"]) if b or v)
@@ -527,12 +526,16 @@ def _contributions(kind: str, c: dict[str, list[Any]]) -> list[Contribution | No
             if decided is None:
                 out.append(None)
                 continue
-            micros = None if n is None else int(n) * MICROS_PER_MINUTE // int(d)
-            out.append(CaseRow(breached, violation, int(severity), micros, met, target))
+            out.append(CaseRow(breached, violation, int(severity), _response_micros(n, d), met, target))
         return out
     return [None if decided is None else ClaimRow(b, v, e, a, cur, tuple(r))
             for decided, b, v, e, a, cur, r in zip(c["decision"], c["breached"], c["violation"], c["eligible"], c["amount"],
                                                   c["currency"], c["reasons"])]
+
+
+def _response_micros(n: Any, d: Any) -> int | None:
+    """A response time in minutes (the facts' numerator and denominator) as the summary's integer microseconds."""
+    return None if n is None else int(n) * MICROS_PER_MINUTE // int(d)
 
 
 def _owed(row: dict[str, Any]) -> Credit | None:
