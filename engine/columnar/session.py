@@ -80,15 +80,14 @@ class SparkSession:
         if self.owned:
             self.spark.sparkContext.setLogLevel("ERROR")
         for key, value in SPARK_CONF.items():
-            self.spark.conf.set(key, value)
+            self.spark.conf.set(key, _with_owners(key, value, self.spark.conf.get(key, "")))
 
     def query(self, sql: str, tables: dict[str, Any]) -> Any:
         from py4j.protocol import Py4JJavaError  # comes with PySpark
 
         try:
             for name, table in tables.items():
-                frame = self.spark.createDataFrame(table) if table.num_rows else self.spark.createDataFrame([], _schema(table))
-                frame.createOrReplaceTempView(name)
+                self._view(name, table)
             return self.spark.sql(sql).toArrow()
         except Py4JJavaError as exc:  # a job Spark could not finish: out of memory, a lost executor, a lost result
             raise SparkFailed(f"--backend spark: Spark could not finish a query: {spark_reason(exc)}. In local mode the JVM has "
@@ -97,6 +96,11 @@ class SparkSession:
         finally:
             for name in tables:
                 self.spark.catalog.dropTempView(name)
+
+    def _view(self, name: str, table: Any) -> None:
+        """An Arrow table as a temporary view (its DataFrame's proxy is garbage when this returns)."""
+        frame = self.spark.createDataFrame(table) if table.num_rows else self.spark.createDataFrame([], _schema(table))
+        frame.createOrReplaceTempView(name)
 
     def close(self) -> None:
         if self.owned:
@@ -114,6 +118,15 @@ def spark_reason(exc: BaseException) -> str:
     causes = [line[len("Caused by:"):].strip() for line in lines if line.startswith("Caused by:")]
     text = causes[-1] if causes else (lines[0] if lines else type(exc).__name__)
     return text if len(text) <= 300 else text[:299] + "…"
+
+
+def _with_owners(key: str, ours: str, theirs: str) -> str:
+    """A setting's value for a session we may not own: excluded optimizer rules are added to the owner's list
+    (another rule they excluded stays excluded); every other setting is the SQL's."""
+    if key != "spark.sql.optimizer.excludedRules" or not theirs.strip():
+        return ours
+    rules = [r.strip() for r in theirs.split(",") if r.strip()]
+    return ",".join(rules + [r for r in ours.split(",") if r not in rules])
 
 
 def _schema(table: Any) -> Any:
