@@ -444,6 +444,25 @@ def test_reading_a_parquet_export_holds_a_chunk_of_arrow_memory_not_the_file_rea
     assert max(held) < 10 * 2**20, held  # ~4.5 MB: the batch, its table and the page buffers of one row group
 
 
+def test_a_parquet_chunk_of_claims_is_about_a_jsonl_block_of_them_not_a_chunk_of_cases(tmp_path: Path, export: Path):
+    """A claim's JSON line is nearly twice a case's: a Parquet chunk sized for cases held ≈125 MB more at the peak
+    of a two-thread run than one sized like the JSONL block of the same claims (issue 12)."""
+    from engine.columnar.export import jsonl_to_parquet
+    from engine.columnar.inputs import jsonl_chunks, parquet_chunks
+
+    claim = json.loads((export / "claims.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    lines = tmp_path / "claims.jsonl"
+    with open(lines, "w", encoding="utf-8") as out:
+        for i in range(40_000):
+            out.write(json.dumps({**claim, "id": f"CLM-{i:06d}"}) + "\n")
+    jsonl_to_parquet(lines, tmp_path / "claims.parquet")
+    block = max(raw.count for raw in jsonl_chunks("claims", str(lines)))
+    chunks = [raw.count for raw in parquet_chunks("claims", str(tmp_path / "claims.parquet"))]
+    assert sum(chunks) == 40_000
+    assert max(chunks) <= 1.25 * block, (max(chunks), block)
+    assert max(raw.count for raw in parquet_chunks("cases", str(tmp_path / "claims.parquet"))) > 1.25 * block  # cases' size
+
+
 @pytest.mark.parametrize("stdin", [False, True], ids=["all-by-sql", "stdin-to-the-row-engine"])
 def test_the_sql_backend_forks_row_engine_workers_only_when_it_streams_records_to_them(tmp_path: Path, export: Path,
                                                                                       monkeypatch: pytest.MonkeyPatch, stdin: bool):
