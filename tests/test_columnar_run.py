@@ -85,6 +85,38 @@ def test_duckdb_decides_a_generated_export_as_the_row_backend_does(tmp_path: Pat
         assert sql + row == {"cases": 400, "claims": 80, "customer-months": 60}[source]
 
 
+
+@pytest.mark.parametrize("contracts", [True, False], ids=["customers-of-the-contracts", "customers-of-the-incidents"])
+def test_customer_months_are_queried_a_few_customers_at_a_time_with_only_their_incidents(tmp_path: Path, export: Path,
+                                                                                        monkeypatch: pytest.MonkeyPatch,
+                                                                                        contracts: bool):
+    """One query for every customer-month held 5.2 GB at 1M months; the run now queries whole customers, as many
+    as MONTH_ROWS months allow, each with only its own and the platform-wide incidents, and writes what the row
+    backend writes (here 2 customers x 12 months a query: 2, 2, 1 of the export's 5)."""
+    import engine.columnar.run as columnar_run
+    from engine.columnar.session import DuckSession
+
+    groups: list[tuple[list[str], list[int], set[str | None], list[str]]] = []
+    real = DuckSession.query
+
+    def recording(self, sql: str, tables: dict):
+        if "customers" in tables and "doubt" not in sql.split("FROM", 1)[0]:
+            customers = tables["customers"].to_pydict()
+            incidents = set(tables["incidents"].column("customer").to_pylist())
+            signed = tables["contracts"].column("customer").to_pylist() if "contracts" in tables else []
+            groups.append((customers["customer"], customers["cust_idx"], incidents, signed))
+        return real(self, sql, tables)
+
+    monkeypatch.setattr(columnar_run, "MONTH_ROWS", 24)
+    monkeypatch.setattr(DuckSession, "query", recording)
+    more = ("--contracts", str(export / "contracts.csv")) if contracts else ()
+    same(tmp_path, "--outages", str(export / "incidents.csv"), *more, "--months", months(), "--fail-on", "none")
+    assert [places for _, places, _, _ in groups] == [[0, 1], [2, 3], [4]] * 3  # same() runs duckdb three times
+    assert len({c for customers, _, _, _ in groups for c in customers}) == 5
+    for customers, _, incidents, signed in groups:
+        assert incidents - {None} <= set(customers) and incidents & set(customers), (customers, incidents)
+        assert set(signed) == (set(customers) if contracts else set())
+
 def test_duckdb_reads_a_ticketing_csv_through_its_mapping_as_the_row_backend_does(tmp_path: Path, export: Path):
     same(tmp_path, "--cases", str(export / "cases-ticketing.csv"), "--mapping", "ticketing-export")
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from engine.check.mapping import Mapping, RowError
 from engine.check.readers import Opened, chunks
@@ -42,6 +42,9 @@ BLOCK_BYTES = 8 << 20  # JSONL per block (~30,000 cases): each query costs ~0.2 
 # from Parquet peaked at 1,017 MB on two threads and 873 on one; with 16,000, 892 and 762 (≈1 CPU-s more).
 PARQUET_ROWS = 30_000
 PARQUET_ROWS_OF = {"claims": 16_000}
+# Customer-months per query (whole customers: all their months in one query). One query for every month of the
+# export held 759 MB at 100,008 months and 5.2 GB at 1,000,080 (the bench's contracts and incidents, one thread).
+MONTH_ROWS = 30_000
 BLANK = r"^[ \t\n\r\f\v]*$"  # a line the row reader skips (str.isspace on ASCII whitespace, or empty)
 
 # Why a row went to the row engine before the SQL saw it (grouped on standard error).
@@ -316,9 +319,10 @@ def kind_of(name: str) -> str:
             ".parquet": "parquet"}.get(suffix, "other")
 
 
-def months_tables(index: Any, contracts: Any) -> dict[str, Any]:
+def months_tables(index: Any, contracts: Any, customers: Sequence[str] | None = None, first: int = 0) -> dict[str, Any]:
     """The incidents and contracts the run accepted, as the Arrow relations engine.columnar.uptime reads
-    (`incidents`, and `contracts` when --contracts was given)."""
+    (`incidents`, and `contracts` when --contracts was given); with `customers` (the ones from place
+    `first` in decision order), only theirs and the platform-wide incidents, and the `customers` relation."""
     pa = _pa()
     from engine.columnar import uptime
 
@@ -327,8 +331,11 @@ def months_tables(index: Any, contracts: Any) -> dict[str, Any]:
 
     text, big = pa.string(), pa.int64()
     tables = {"incidents": table(uptime.INCIDENT_COLUMNS, [big, text, big, big, pa.list_(text), text],
-                                 list(uptime.incident_rows(index)))}
+                                 list(uptime.incident_rows(index, customers)))}
     if contracts is not None:
         tables["contracts"] = table(uptime.CONTRACT_COLUMNS, [big, text, text, text, text, text],
-                                    list(uptime.contract_rows(contracts)))
+                                    list(uptime.contract_rows(contracts, customers)))
+    if customers is not None:
+        tables["customers"] = table(uptime.CUSTOMER_COLUMNS, [text, big],
+                                    [(c, first + i) for i, c in enumerate(customers)])
     return tables

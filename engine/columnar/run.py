@@ -40,7 +40,7 @@ from engine.check.rows import CaseRow, ClaimRow, Contribution, Decided, MonthRow
 from engine.check.run import MONTHS_SOURCE, Check, Config
 from engine.check.summary import Summary
 from engine.check.work import Chunk, run_chunk, run_items
-from engine.columnar.inputs import RawChunk, as_json_lines, jsonl_chunks, kind_of, mapped_chunks, months_tables, parquet_chunks, parquet_lines
+from engine.columnar.inputs import RawChunk, as_json_lines, jsonl_chunks, kind_of, mapped_chunks, MONTH_ROWS, months_tables, parquet_chunks, parquet_lines
 from engine.columnar.output import ParquetTarget
 from engine.columnar.session import open_session
 from engine import kinds
@@ -223,15 +223,16 @@ class ColumnarCheck(Check):
             self.tally.add(source, ROW, self.summary.count(source).read - before, compiled)
             return
         sql, doubt_sql = compiled
-        tables = months_tables(self.index, self.contracts if self.config.contracts else None)
-        result = self._session().query(sql, tables).to_pydict()
-        doubts = dict(zip(*self._session().query(doubt_sql, tables).to_pydict().values())) if doubt_sql else {}
-        sure = {pos: {name: result[name][i] for name in result} for i, pos in enumerate(result["pos"])}
+        contracts = self.contracts if self.config.contracts else None
         file = self.config.outages or MONTHS_SOURCE
-        total = len(self.customers) * months
-        step = max(self.config.chunk, 10_000)
-        for first in range(0, total, step):
-            positions = range(first, min(first + step, total))
+        per = max(1, MONTH_ROWS // months)  # customers a query: its memory is theirs, not the whole export's
+        for first in range(0, len(self.customers), per):
+            group = self.customers[first:first + per]
+            tables = months_tables(self.index, contracts, group, first)
+            result = self._session().query(sql, tables).to_pydict()
+            doubts = dict(zip(*self._session().query(doubt_sql, tables).to_pydict().values())) if doubt_sql else {}
+            sure = {pos: {name: result[name][i] for name in result} for i, pos in enumerate(result["pos"])}
+            positions = range(first * months, (first + len(group)) * months)
             chunk = self._month_chunk(file, positions, sure, doubts)
             self._chunk(source, file, Task("months", file, "months", None, 0, []), chunk)
 
@@ -253,8 +254,10 @@ class ColumnarCheck(Check):
         months = [m.month for m in self.months]
         try:
             plan = plan_module.compile_plan(self.family, "uptime", dialect, self.options)
-            facts = module.facts_sql(self.family, dialect, "incidents", self.options, months=months, contracts=contracts)
-            doubts = module.doubt_sql(self.family, dialect, "incidents", self.options, months=months, contracts=contracts)
+            facts = module.facts_sql(self.family, dialect, "incidents", self.options, months=months, contracts=contracts,
+                                     customers="customers")
+            doubts = module.doubt_sql(self.family, dialect, "incidents", self.options, months=months, contracts=contracts,
+                                      customers="customers")
         except sql_backend.Uncompilable as exc:
             return f"rules the SQL cannot express ({exc})"
         except NotImplementedError as exc:

@@ -41,6 +41,7 @@ INCIDENT_COLUMNS = ("line", "customer", "s", "e", "functions", "cause")
 INCIDENT_TYPES = ("BIGINT", "VARCHAR", "BIGINT", "BIGINT", "VARCHAR[]", "VARCHAR")
 CONTRACT_COLUMNS = ("line", "customer", "billing", "currency", "monthly_commitment", "annual_commitment")
 CONTRACT_TYPES = ("BIGINT", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR")
+CUSTOMER_COLUMNS = ("customer", "cust_idx")  # cust_idx: the customer's place in decision order, from 0
 
 FACT_TYPES: dict[str, str] = {
     "month": "text", "month_start": "instant", "month_end": "instant",
@@ -54,16 +55,20 @@ CONTROL = r"[\x00-\x1f\x7f-\x{9f}\x{2028}\x{2029}]"
 ID_LIMIT = 200
 
 
-def incident_rows(index: OutageIndex) -> Iterator[tuple[Any, ...]]:
-    """The incidents the row engine's reading accepted, as INCIDENT_COLUMNS rows."""
-    for incident in [*index.platform, *(i for rows in index.customers.values() for i in rows)]:
+def incident_rows(index: OutageIndex, customers: Sequence[str] | None = None) -> Iterator[tuple[Any, ...]]:
+    """The incidents the row engine's reading accepted (platform-wide ones and those of `customers`, by
+    default every customer's), as INCIDENT_COLUMNS rows."""
+    own = index.customers.values() if customers is None else (index.customers.get(c, ()) for c in customers)
+    for incident in [*index.platform, *(i for rows in own for i in rows)]:
         _, _, _, functions, cause, _ = incident.parts
         yield incident.line, incident.customer, incident.start, incident.end, list(functions), cause
 
 
-def contract_rows(contracts: Mapping[str, Contract]) -> Iterator[tuple[Any, ...]]:
-    """The accepted contracts, in file order, as CONTRACT_COLUMNS rows."""
-    for c in contracts.values():
+def contract_rows(contracts: Mapping[str, Contract], customers: Sequence[str] | None = None) -> Iterator[tuple[Any, ...]]:
+    """The accepted contracts (of `customers`, by default all), in file order, as CONTRACT_COLUMNS rows."""
+    chosen = contracts.values() if customers is None else sorted((contracts[c] for c in customers if c in contracts),
+                                                                 key=lambda c: c.line)
+    for c in chosen:
         t = c.terms
         yield c.line, c.customer, t["billing"], t["currency"], t.get("monthly_commitment"), t.get("annual_commitment")
 
@@ -95,7 +100,8 @@ def _intervals_sql(d: Dialect, family: Family, incidents: str, platform: bool) -
   WHERE {who} AND {terms.critical(d, 'mon.month_rev', revisions, 'i.functions')}"""
 
 
-def _checked_sql(d: Dialect, family: Family, incidents: str, options: Options, months: Sequence[str], contracts: str | None) -> str:
+def _checked_sql(d: Dialect, family: Family, incidents: str, options: Options, months: Sequence[str], contracts: str | None,
+                 customers: str | None) -> str:
     """Every customer-month with its counts, contract and `doubt` (why the row engine must decide it)."""
     rows = uptime_months(family, options, months)
     none = d.null("text")
@@ -106,7 +112,7 @@ def _checked_sql(d: Dialect, family: Family, incidents: str, options: Options, m
     contract_join = f"LEFT JOIN {contracts} c ON c.customer = k.customer" if contracts else ""
     return f"""
 WITH mon AS (SELECT * FROM {values_sql(d, rows, claims=False)}),
-cust AS ({_customers_sql(incidents, contracts)}),
+cust AS ({_customers_sql(incidents, contracts) if customers is None else f"SELECT customer, cust_idx FROM {customers}"}),
 plat_iv AS ({_intervals_sql(d, family, incidents, True)}),
 own_iv AS ({_intervals_sql(d, family, incidents, False)}),
 own_keys AS (SELECT DISTINCT customer, month_idx FROM own_iv),
@@ -126,20 +132,23 @@ LEFT JOIN plat_u pu ON pu.month_idx = mon.month_idx
 
 
 def doubt_sql(family: Family, dialect: Dialect, staged: str, options: Options, *, months: Sequence[str],
-              contracts: str | None = None) -> str:
+              contracts: str | None = None, customers: str | None = None) -> str:
     """SELECT pos, id, doubt: the customer-months facts_sql leaves to the row engine, and why."""
-    return (f"SELECT pos, id, doubt FROM ({_checked_sql(dialect, family, staged, options, months, contracts)}) checked"
+    return (f"SELECT pos, id, doubt FROM ({_checked_sql(dialect, family, staged, options, months, contracts, customers)}) checked"
             f" WHERE doubt IS NOT NULL")
 
 
 def facts_sql(family: Family, dialect: Dialect, staged: str, options: Options, *, months: Sequence[str],
-              contracts: str | None = None) -> str:
+              contracts: str | None = None, customers: str | None = None) -> str:
     """One row per customer-month the SQL decides, in decision order, as engine.columnar.plan.FactsShape
     says: pos, rev (the month's revision), record, customer, every fact of FACT_TYPES, and the
     contract's credit terms under that
     revision for the month's credit owed (engine.check.months.credit_owed): has_contract, billing,
     currency, base_amount, settlement, credit_amount (when eligible), zero_amount.
-    `staged` is the incidents relation (INCIDENT_COLUMNS), `contracts` the contracts'."""
+    `staged` is the incidents relation (INCIDENT_COLUMNS), `contracts` the contracts'. `customers`
+    (CUSTOMER_COLUMNS), when given, names the customers to decide and their places in decision order:
+    the run passes a slice of them at a time, with only their incidents and contracts, so a query's
+    memory is bounded by the slice, not by the export."""
     d, revisions = dialect, family.revisions
     pn, pd = "((x.me - x.ms - x.b + x.c) * 100)", "(x.me - x.ms)"
     tier_p = lambda part: terms.tier(d, "x.rev", revisions, pn, pd, lambda t: t.percent if t else 0, part)  # noqa: E731
@@ -164,7 +173,7 @@ SELECT x.pos, x.rev, x.id AS record, x.customer, x.month, x.ms AS month_start, x
   {terms.settlement(d, 'x.rev', revisions, 'x.billing')} AS settlement,
   {terms.money_text(d, amount_n, amount_d, minor)} AS credit_amount,
   {terms.money_text(d, '0', '1', minor)} AS zero_amount
-FROM ({_checked_sql(d, family, staged, options, months, contracts)}) x
+FROM ({_checked_sql(d, family, staged, options, months, contracts, customers)}) x
 WHERE x.doubt IS NULL
 ORDER BY x.pos"""
 
