@@ -245,6 +245,9 @@ iv AS (
   FROM ov x
   WHERE {crit} AND GREATEST(o.s, x.ms) < LEAST(o.e, x.me)),
 u AS ({union_sql('iv', ('pos',))})
+SELECT f.*, {terms.money_text(d, 'f.credit_n', 'f.credit_d', 'f.minor_units')} AS credit_amount,
+  {terms.money_text(d, '0', '1', 'f.minor_units')} AS zero_amount
+FROM (
 SELECT x.pos, x.rev, x.month_rev AS rev_0, x.id AS record, x.customer, x.month,
   x.ms AS month_start, x.me AS month_end,
   {frac('total_minutes', '(x.me - x.ms)', m)},
@@ -261,10 +264,9 @@ SELECT x.pos, x.rev, x.month_rev AS rev_0, x.id AS record, x.customer, x.month,
   x.window_days, x.closes AS window_closes_at, x.window_revision,
   {terms.settlement(d, 'x.rev', revisions, 'x.contract__billing')} AS settlement,
   {version} AS uptime_version, {sha} AS uptime_sha256, {minor} AS minor_units,
-  {terms.money_text(d, amount_n, amount_d, minor)} AS credit_amount,
-  {terms.money_text(d, '0', '1', minor)} AS zero_amount
-FROM x LEFT JOIN u ON u.pos = x.pos
-ORDER BY x.pos"""
+  {amount_n} AS credit_n, {amount_d} AS credit_d
+FROM x LEFT JOIN u ON u.pos = x.pos) f
+ORDER BY f.pos"""
 
 
 def shape(family: Family, dialect: Dialect, options: Options) -> FactsShape:
