@@ -266,3 +266,30 @@ def test_the_reasons_of_the_rules_a_month_runs_without_a_claim_equal_month_credi
     got = [r[0] for r in con.execute(f"SELECT {sql} FROM facts ORDER BY pos").fetchall()]
     expected = [list(month_credit(d.revision, d.record.fields["contract"], d.facts).reasons) for d in decided]
     assert got == expected and any(got) and not all(got)
+
+
+
+def test_a_value_several_messages_show_is_written_once_as_a_column(engine):
+    """The response rule's messages show the target's decimal text four times: written in each, it was a fifth
+    of a cases chunk's planning. It is one column of the plan now (the decisions are the row engine's: above)."""
+    from engine.columnar import text
+
+    plan = compile_plan(engine.family(), "case", DUCKDB, engine.options(NOW), shape("case"))
+    sql = plan.sql("facts")
+    target = text.decimal_text('"response_target_minutes__n"', '"response_target_minutes__d"', DUCKDB)
+    assert sql.count(target) == 1
+    assert [name for name, column in plan.shown_columns if target in column]
+    assert "\x00" not in sql
+    assert not [column for _, column in plan.shown_columns if column in plan.decision]
+
+
+def test_a_value_only_one_message_shows_stays_in_that_message():
+    """Not computed for every row: only a row whose finding has that message computes it."""
+    from engine.columnar.plan import _Shown
+
+    shown = _Shown(DUCKDB)
+    once, twice = "(rare_sql)", "(common_sql)"
+    a = "concat('x', " + shown.mark(twice) + ")"
+    b = "concat('y', " + shown.mark(twice) + ", " + shown.mark(once) + ")"
+    assert [shown.resolve(a), shown.resolve(b)] == ["concat('x', \"_s0\")", "concat('y', \"_s0\", (rare_sql))"]
+    assert shown.columns() == (("_s0", twice),)

@@ -44,7 +44,8 @@ finding order), `breached` and `violation` (BOOLEAN: a finding has that outcome,
 as `sla check` counts them) and `failing` (either).
 
 The names `reasons`, `failing`, `breached`, `violation`, `outcome`, `decision` and
-those starting with `_o` are the plan's: a facts relation must not use them.
+those starting with `_o` (outcome indices) or `_s` (values several messages show) are the
+plan's: a facts relation must not use them.
 
 The query's output columns: `pos`, `record`, `decision` (JSON text), `failing`,
 `breached`, `violation`, `reasons`, and `outcome` (the one-word outcome, when the
@@ -56,6 +57,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Any, Callable, Mapping, Sequence
@@ -151,11 +153,12 @@ class Plan:
     flags: tuple[tuple[str, str], ...]  # (outcome word of FAILING_OUTCOMES, SQL: a finding has it)
     decision: str
     outcome: str | None
+    shown_columns: tuple[tuple[str, str], ...] = ()  # (column, SQL of a value several messages show)
 
     def sql(self, facts: str) -> str:
         """The SELECT deciding each row of the relation (a table name or a parenthesised query) `facts`."""
         d = self.dialect
-        indices = ", ".join(f"{sql} AS {d.ident(name)}" for name, sql in self.outcome_columns)
+        indices = ", ".join(f"{sql} AS {d.ident(name)}" for name, sql in self.outcome_columns + self.shown_columns)
         inner = f"SELECT *{', ' + indices if indices else ''} FROM {facts}"
         flags = "".join(f", {sql} AS {d.ident(word)}" for word, sql in self.flags)
         either = " OR ".join(d.ident(word) for word, _ in self.flags) or "FALSE"
@@ -177,6 +180,7 @@ def compile_plan(family: Family, kind: str, dialect: Dialect, options: Options,
     codes = {i: (r.code_words(options.lang) if options.lang != "en" else None) for i, r in enumerate(family.revisions)}
     count = len(family.revisions)
     outcome_columns: list[tuple[str, str]] = []
+    shown = _Shown(dialect)
     findings: list[str] = []
     reasons: list[str] = []
     flags: dict[str, list[str]] = {word: [] for word in sorted(FAILING_OUTCOMES)}
@@ -187,7 +191,8 @@ def compile_plan(family: Family, kind: str, dialect: Dialect, options: Options,
             outcome_columns.append((name, _per_revision(dialect, rev, {
                 k: _outcome_index(rule[j], where, dialect) for k, rule in rules.items() if j < len(rule)}, "-1", count)))
         findings.append(_per_revision(dialect, rev, {
-            k: _findings(rs, a, family.revisions[k], where, dialect, options.lang, codes[k]) for k, rs in rules.items()}, "NULL", count))
+            k: _findings(rs, a, family.revisions[k], where, dialect, options.lang, codes[k], shown) for k, rs in rules.items()},
+            "NULL", count))
         reasons += [_per_revision(dialect, rev, {k: _reason(rs[j], f"_o{a}_{j}", dialect) for k, rs in rules.items()
                                                  if j < len(rs)}, "NULL", count)
                     for j in range(max((len(v) for v in rules.values()), default=0))]
@@ -195,8 +200,37 @@ def compile_plan(family: Family, kind: str, dialect: Dialect, options: Options,
             tests.append(_per_revision(dialect, rev, {k: _has(rs, a, word, dialect) for k, rs in rules.items()}, "FALSE", count))
     reasons_sql = dialect.list_filter(dialect.list_of(*reasons), "x", "x IS NOT NULL") if reasons else dialect.texts(())
     flag_sql = tuple((word, "(" + " OR ".join(tests) + ")" if tests else "FALSE") for word, tests in flags.items())
-    decision = _decision(family, kind, shape, dialect, options, columns, findings)
-    return Plan(kind, dialect, tuple(outcome_columns), reasons_sql, flag_sql, decision, shape.outcome)
+    decision = _decision(family, kind, shape, dialect, options, columns, [shown.resolve(f) for f in findings])
+    return Plan(kind, dialect, tuple(outcome_columns), reasons_sql, flag_sql, decision, shape.outcome, shown.columns())
+
+
+class _Shown:
+    """The values the messages show, each written once as a column when more than one message shows it.
+
+    A response rule's four messages each showed the target's decimal text (≈1,600 characters of SQL), once
+    per revision too: DuckDB spent a fifth of a cases chunk planning such repeats. `mark` stands in for a
+    value's SQL while the findings are built; `resolve` writes a repeated one as its column, a single one
+    in place (so a value only a rare message shows is not computed for every row)."""
+
+    def __init__(self, dialect: Dialect):
+        self.dialect = dialect
+        self.index: dict[str, int] = {}
+        self.uses: dict[str, int] = {}
+
+    def mark(self, sql: str) -> str:
+        n = self.index.setdefault(sql, len(self.index))
+        self.uses[sql] = self.uses.get(sql, 0) + 1
+        return f"\x00{n}\x00"  # no SQL text holds a NUL: literals are JSON-escaped (\u0000)
+
+    def resolve(self, sql: str) -> str:
+        texts = {n: t for t, n in self.index.items()}
+        return re.sub("\x00([0-9]+)\x00", lambda m: self._written(texts[int(m.group(1))]), sql)
+
+    def _written(self, sql: str) -> str:
+        return self.dialect.ident(f"_s{self.index[sql]}") if self.uses[sql] > 1 else sql
+
+    def columns(self) -> tuple[tuple[str, str], ...]:
+        return tuple((f"_s{n}", sql) for sql, n in self.index.items() if self.uses[sql] > 1)
 
 
 def _per_revision(dialect: Dialect, column: str, branches: Mapping[int, str], otherwise: str,
@@ -231,7 +265,7 @@ def _outcome_index(rule: Rule, where: SqlScope, dialect: Dialect) -> str:
 
 
 def _findings(rules: tuple[Rule, ...], anchor: int, revision: Revision, where: SqlScope, dialect: Dialect,
-              lang: str, codes: Mapping[str, str] | None) -> str:
+              lang: str, codes: Mapping[str, str] | None, shown: _Shown) -> str:
     """The findings of one anchor's rules under one revision, as JSON objects joined by commas (NULL for none)."""
     objects = []
     for j, rule in enumerate(rules):
@@ -242,6 +276,7 @@ def _findings(rules: tuple[Rule, ...], anchor: int, revision: Revision, where: S
                 message = text.message_pieces(outcome.message[lang], where, dialect, codes, json_escaped=True)
             except Uncompilable as exc:
                 raise exc.for_rule(rule.id) from None
+            message = [(literal, piece if literal else shown.mark(piece)) for literal, piece in message]
             tail = f',"reason":{json.dumps(outcome.reason, ensure_ascii=False)}' if outcome.reason else ""
             opening = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1] + ',"message":"'
             whens.append(f"WHEN {i} THEN {text.joined([(True, opening), *message, (True, chr(34) + tail + '}')], dialect)}")
