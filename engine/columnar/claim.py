@@ -237,17 +237,15 @@ def facts_sql(family: Family, dialect: Dialect, staged: str, options: Options) -
     sha = terms.per_revision("x.month_rev", revisions, lambda r: d.text(r.sha256))
     m = str(terms.MICROS_PER_MINUTE)
     frac = lambda name, n, dd: terms.fraction_columns(d, name, n, dd)  # noqa: E731
-    return f"""
+    ctes = f"""
 WITH x AS (SELECT * FROM ({checked}) checked WHERE doubt IS NULL),
 ov AS (SELECT pos, month_rev, ms, me, {explode(d, 'outages')} AS o FROM x),
 iv AS (
   SELECT x.pos, GREATEST(o.s, x.ms) AS s, LEAST(o.e, x.me) AS e, {excl} AS excluded
   FROM ov x
   WHERE {crit} AND GREATEST(o.s, x.ms) < LEAST(o.e, x.me)),
-u AS ({union_sql('iv', ('pos',))})
-SELECT f.*, {terms.money_text(d, 'f.credit_n', 'f.credit_d', 'f.minor_units')} AS credit_amount,
-  {terms.money_text(d, '0', '1', 'f.minor_units')} AS zero_amount
-FROM (
+u AS ({union_sql('iv', ('pos',))})"""
+    facts = f"""
 SELECT x.pos, x.rev, x.month_rev AS rev_0, x.id AS record, x.customer, x.month,
   x.ms AS month_start, x.me AS month_end,
   {frac('total_minutes', '(x.me - x.ms)', m)},
@@ -265,8 +263,8 @@ SELECT x.pos, x.rev, x.month_rev AS rev_0, x.id AS record, x.customer, x.month,
   {terms.settlement(d, 'x.rev', revisions, 'x.contract__billing')} AS settlement,
   {version} AS uptime_version, {sha} AS uptime_sha256, {minor} AS minor_units,
   {amount_n} AS credit_n, {amount_d} AS credit_d
-FROM x LEFT JOIN u ON u.pos = x.pos) f
-ORDER BY f.pos"""
+FROM x LEFT JOIN u ON u.pos = x.pos"""
+    return f"{ctes}\n{terms.with_money_texts(d, facts)}"
 
 
 def shape(family: Family, dialect: Dialect, options: Options) -> FactsShape:

@@ -116,6 +116,15 @@ def money_text(dialect: Dialect, n: str, d: str, minor: str) -> str:
     return f"(CASE WHEN {minor} = 0 THEN {dialect.to_text(units)} ELSE {joined} END)"
 
 
+def with_money_texts(dialect: Dialect, facts: str) -> str:
+    """The rows of `facts` (a SELECT with pos, minor_units and a credit's credit_n / credit_d) with their
+    credit_amount and zero_amount texts, in pos order. The texts are written over those columns, not over
+    the expressions behind them: over the expressions they were ≈28,000 characters of SQL and most of a
+    query's planning time (a customer-months query 0.43 -> 0.11 CPU-s, a claims chunk 0.53 -> 0.21)."""
+    return (f"SELECT f.*, {money_text(dialect, 'f.credit_n', 'f.credit_d', 'f.minor_units')} AS credit_amount,\n"
+            f"  {money_text(dialect, '0', '1', 'f.minor_units')} AS zero_amount\nFROM ({facts}) f\nORDER BY f.pos")
+
+
 def fraction_columns(dialect: Dialect, name: str, n: str, d: str) -> str:
     """`n AS name__n, d AS name__d` (a "frac" fact: two columns of the dialect's exact wide integer)."""
     return f"{dialect.to_big(n)} AS {name}__n, {dialect.to_big(d)} AS {name}__d"
