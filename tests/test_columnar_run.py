@@ -298,35 +298,77 @@ def test_the_readmes_duckdb_example_on_a_parquet_export_runs_and_matches_the_row
     assert (tmp_path / "summary.json").read_bytes() == (tmp_path / "row.json").read_bytes()
 
 
-@pytest.mark.parametrize("kind, args", [
+KIND_ARGS = [
     ("case", ("--cases", "cases.jsonl")),
     ("credit_claim", ("--claims", "claims.jsonl")),
     ("uptime", ("--outages", "incidents.csv", "--contracts", "contracts.csv", "--months", "MONTHS")),
-])
-def test_the_summary_reads_results_from_the_decision_text_as_python_parses_them(tmp_path: Path, export: Path,
-                                                                               kind: str, args: tuple):
-    """The values the summary takes from a decision's JSON (SUMMARY_VALUES) are what json.loads finds there; its
-    record, breached and violation are the plan's own columns (held to the row engine in test_columnar_plan.py)."""
-    import duckdb
-    import pyarrow as pa
+]
 
-    from engine.columnar.run import SUMMARY_VALUES, summary_values
 
+def spied_check(monkeypatch: pytest.MonkeyPatch, export: Path, args: tuple, *outputs: str) -> tuple[int, list[dict]]:
+    """`sla check --backend duckdb ARGS OUTPUTS`, with the columns of every query result the SQL gave back."""
+    from engine.columnar.session import DuckSession
+
+    results: list[dict] = []
+    real = DuckSession.query
+
+    def query(self, sql, tables):
+        out = real(self, sql, tables)
+        results.append(out.to_pydict())
+        return out
+
+    monkeypatch.setattr(DuckSession, "query", query)
     argv = [months() if a == "MONTHS" else str(export / a) if "." in a else a for a in args]
-    assert run_cli("check", *argv, "-o", str(tmp_path / "d.jsonl"), "--now", NOW).code in (0, 1)
-    lines = (tmp_path / "d.jsonl").read_text(encoding="utf-8").splitlines()
-    decisions = pa.table({"decision": lines})  # noqa: F841  (read by the query)
-    got = duckdb.sql(f"SELECT {', '.join(summary_values('duckdb', kind, 'decision'))} FROM decisions").fetchall()
-    for text, row in zip(lines, got):
-        d = json.loads(text)
-        values = []
-        for path, type_ in SUMMARY_VALUES[kind].values():
-            value: object = d
-            for key in path[2:].split("."):
-                value = value[key]  # type: ignore[index]
-            values.append(value)
-        assert row == tuple(values)
-    assert len(got) == len(lines) > 10
+    code = run_cli("check", *argv, *outputs, "--backend", "duckdb", "--now", NOW).code
+    return code, [r for r in results if "decision" in r]
+
+
+@pytest.mark.parametrize("kind, args", KIND_ARGS)
+def test_the_summary_reads_the_values_a_decision_shows_as_python_parses_them_from_its_text(
+        tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch, kind: str, args: tuple):
+    """The values the summary takes from the SQL (SUMMARY_VALUES, columns of the plan, not parsed from the
+    text) are what json.loads finds in the same row's decision; its record, breached and violation are the
+    plan's own columns (held to the row engine in test_columnar_plan.py)."""
+    from engine.columnar.run import SUMMARY_VALUES
+
+    code, results = spied_check(monkeypatch, export, args, "-o", str(tmp_path / "d.jsonl"))
+    assert code in (0, 1)
+    checked = 0
+    for columns in results:
+        for i, text in enumerate(columns["decision"]):
+            if text is None:
+                continue  # a row the SQL left to the row engine
+            decision = json.loads(text)
+            for column, name in SUMMARY_VALUES[kind].items():
+                where, _, key = name.partition(".")
+                assert columns[column][i] == (decision[where][key] if key else decision[where]), (column, text)
+            checked += 1
+    assert checked > 10
+
+
+@pytest.mark.parametrize("kind, args", KIND_ARGS)
+def test_a_run_that_writes_no_decision_builds_no_decision_text_and_sums_up_as_the_row_backend(
+        tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch, kind: str, args: tuple):
+    """Without -o or --junit nothing shows a decision's text, so the SQL builds none ('' stands in: on DuckDB
+    the text is about half a chunk's CPU); the summary, HTML report, table and exit code are the row backend's."""
+    argv = [months() if a == "MONTHS" else str(export / a) if "." in a else a for a in args]
+    row = check(tmp_path, "row", *argv, outputs=("s.json", "h.html"))
+    code, results = spied_check(monkeypatch, export, args, "--summary", str(tmp_path / "s.json"),
+                                "--html", str(tmp_path / "h.html"))
+    decided = [t for columns in results for t in columns["decision"] if t is not None]
+    assert len(decided) > 10 and set(decided) == {""}
+    assert code == row[0]
+    assert (tmp_path / "s.json").read_bytes() == row[3]["s.json"]
+    assert (tmp_path / "h.html").read_bytes() == row[3]["h.html"]
+
+
+def test_junit_alone_still_has_the_sql_build_the_decisions_it_shows(tmp_path: Path, export: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch):
+    """--junit shows each decision's findings (read from its text): the text is built though no -o is given."""
+    row = check(tmp_path, "row", "--cases", str(export / "cases.jsonl"), outputs=("j.xml",))
+    code, results = spied_check(monkeypatch, export, ("--cases", "cases.jsonl"), "--junit", str(tmp_path / "j.xml"))
+    assert all(t and t.startswith('{"record":') for columns in results for t in columns["decision"] if t is not None)
+    assert code == row[0] and (tmp_path / "j.xml").read_bytes() == row[3]["j.xml"]
 
 
 def test_contracts_and_incidents_from_parquet_are_read_and_rejected_as_their_jsonl_is(tmp_path: Path):

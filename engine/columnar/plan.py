@@ -47,9 +47,11 @@ The names `reasons`, `failing`, `breached`, `violation`, `outcome`, `decision` a
 those starting with `_o` (outcome indices) or `_s` (values several messages show) are the
 plan's: a facts relation must not use them.
 
-The query's output columns: `pos`, `record`, `decision` (JSON text), `failing`,
-`breached`, `violation`, `reasons`, and `outcome` (the one-word outcome, when the
-shape gives its SQL). `reasons_sql` compiles the reasons of any subset of rules
+The query's output columns: `pos`, `record`, `decision` (JSON text, or '' when
+the caller writes no decision), `failing`, `breached`, `violation`, `reasons`,
+`outcome` (the one-word outcome, when the shape gives its SQL), and the values of
+the decision the caller asks for by name (`Plan.value_sql`: the customer, the
+version, a key of `result`), so that no caller parses the text for them. `reasons_sql` compiles the reasons of any subset of rules
 (a customer-month's credit runs the claim rules that need no claim).
 """
 
@@ -154,9 +156,22 @@ class Plan:
     decision: str
     outcome: str | None
     shown_columns: tuple[tuple[str, str], ...] = ()  # (column, SQL of a value several messages show)
+    values: tuple[tuple[str, str], ...] = ()  # (name, SQL of a value the decision shows: see `value_sql`)
 
-    def sql(self, facts: str) -> str:
-        """The SELECT deciding each row of the relation (a table name or a parenthesised query) `facts`."""
+    def value_sql(self, name: str) -> str:
+        """SQL of a value the decision's JSON shows, by name: "customer", "version" or "result.KEY"
+        (a key of `result`), as json.loads would find it there (a JSON null is SQL NULL)."""
+        for known, sql in self.values:
+            if known == name:
+                return sql
+        raise KeyError(f"a {self.kind} decision shows no value {name!r}")
+
+    def sql(self, facts: str, text: bool = True, values: Mapping[str, str] | None = None) -> str:
+        """The SELECT deciding each row of the relation (a table name or a parenthesised query) `facts`.
+
+        text False: `decision` is '' instead of the JSON text (a run that writes no decision need not
+        build them: on DuckDB that text is about half the CPU of a chunk of cases). values: output
+        column -> a value the decision shows (`value_sql`), so a caller reads it without parsing the text."""
         d = self.dialect
         indices = ", ".join(f"{sql} AS {d.ident(name)}" for name, sql in self.outcome_columns + self.shown_columns)
         inner = f"SELECT *{', ' + indices if indices else ''} FROM {facts}"
@@ -166,8 +181,9 @@ class Plan:
         flagged = f"SELECT *, ({either}) AS failing FROM ({middle}) AS _flagged"
         outcome = f", {self.outcome} AS outcome" if self.outcome else ""
         words = "".join(f", {d.ident(word)}" for word, _ in self.flags)
-        return (f"SELECT pos, record, {self.decision} AS decision, failing{words}, reasons{outcome} "
-                f"FROM ({flagged}) AS _decided")
+        shown = "".join(f", {self.value_sql(name)} AS {d.ident(column)}" for column, name in (values or {}).items())
+        return (f"SELECT pos, record, {self.decision if text else chr(39) * 2} AS decision, failing{words}, reasons{outcome}"
+                f"{shown} FROM ({flagged}) AS _decided")
 
 
 def compile_plan(family: Family, kind: str, dialect: Dialect, options: Options,
@@ -201,7 +217,11 @@ def compile_plan(family: Family, kind: str, dialect: Dialect, options: Options,
     reasons_sql = dialect.list_filter(dialect.list_of(*reasons), "x", "x IS NOT NULL") if reasons else dialect.texts(())
     flag_sql = tuple((word, "(" + " OR ".join(tests) + ")" if tests else "FALSE") for word, tests in flags.items())
     decision = _decision(family, kind, shape, dialect, options, columns, [shown.resolve(f) for f in findings])
-    return Plan(kind, dialect, tuple(outcome_columns), reasons_sql, flag_sql, decision, shape.outcome, shown.columns())
+    values = (("customer", dialect.ident("customer")),
+              ("version", _per_revision(dialect, columns[-1], {k: dialect.text(r.revision) for k, r in enumerate(family.revisions)},
+                                        "NULL", count)),
+              *((f"result.{f.key}", f.sql if f.sql is not None else dialect.ident(f"result__{f.key}")) for f in shape.result))
+    return Plan(kind, dialect, tuple(outcome_columns), reasons_sql, flag_sql, decision, shape.outcome, shown.columns(), values)
 
 
 class _Shown:

@@ -134,6 +134,12 @@ class ColumnarCheck(Check):
 
     # -- the SQL of each kind ----------------------------------------------------
 
+    @property
+    def text(self) -> bool:
+        """Whether the SQL builds the decisions' JSON text: only when they are written (-o) or JUnit
+        shows them; a run for its summary and exit code decides the same without it."""
+        return self.decisions is not None or self.junit is not None
+
     def _session(self) -> Any:
         if self.session is None:
             self.session = open_session(self.backend, self.threads, self.master)
@@ -145,7 +151,7 @@ class ColumnarCheck(Check):
         key = (kind, columns)
         if key not in self.compiled:
             self.compiled[key] = compile_kind(kind, self.family, self.backend, self.options, columns,
-                                          joined=kind == "credit_claim" and bool(self.config.outages))
+                                              joined=kind == "credit_claim" and bool(self.config.outages), text=self.text)
             if not isinstance(self.compiled[key], str):
                 self._session()  # started once something is to run on it
         return self.compiled[key]
@@ -279,9 +285,9 @@ class ColumnarCheck(Check):
                 owed_join = " JOIN owed o ON o.pos = d.pos"
                 owed = (", d.reasons AS uptime_reasons, o.month_reasons AS month_reasons, "
                         + ", ".join(f"f.{c} AS {c}" for c in OWED_COLUMNS[2:]))
-        sql = (f"WITH facts AS{once} ({facts}),\ndecided AS ({plan.sql('facts')}){owed_cte}\n"
+        sql = (f"WITH facts AS{once} ({facts}),\ndecided AS ({plan.sql('facts', self.text, SUMMARY_VALUES['uptime'])}){owed_cte}\n"
                f"SELECT d.pos AS pos, d.decision AS decision, f.has_contract AS has_contract, {columns}, "
-               f"{', '.join(summary_columns(self.backend, 'uptime', 'd'))}{owed}\n"
+               f"{', '.join(summary_columns('uptime', 'd'))}{owed}\n"
                f"FROM decided d JOIN facts f ON f.pos = d.pos{owed_join} ORDER BY pos")
         return sql, f"SELECT pos, doubt FROM ({doubts}) AS doubts"
 
@@ -425,8 +431,9 @@ def in_pos_order(columns: dict[str, list[Any]]) -> dict[str, list[Any]]:
 
 
 def compile_kind(kind: str, family: Family, backend: str, options: Options, columns: tuple[str, ...] | None,
-             joined: bool) -> Compiled | str:
-    """Stage -> facts -> plan for one kind as one SELECT over `raw`, or why it cannot be."""
+                 joined: bool, text: bool = True) -> Compiled | str:
+    """Stage -> facts -> plan for one kind as one SELECT over `raw`, or why it cannot be (text False:
+    the decisions' JSON text is not built, '' stands in for it)."""
     try:
         dialect = importlib.import_module("engine.columnar.dialect").Dialect(backend)
         module = importlib.import_module(MODULES[kind])
@@ -451,53 +458,36 @@ def compile_kind(kind: str, family: Family, backend: str, options: Options, colu
         return f"not compiled for {backend} ({exc})"
     needed = tuple(_needed_facts(kind, module.FACT_TYPES))
     keep = (f"NOT ({_has_key(dialect, 'outages')})" if joined else "FALSE")
-    extra = [f"f.{c}" for c in needed] + summary_columns(backend, kind, "d")
+    extra = [f"f.{c}" for c in needed] + summary_columns(kind, "d")
     # staged and facts are read twice (the decisions, and the rows not sure or the facts the summary
     # reads): DuckDB is told to compute each once (it would run the clocks twice otherwise). No ORDER BY:
     # the rows are put in input order in Python (by `pos`), which is cheaper than sorting the decisions'
     # text in SQL (1M cases: ≈1.3 CPU-s and 45 MB of peak less) and usually a no-op (one thread keeps it)
     once = " MATERIALIZED" if backend == "duckdb" else ""
     sql = (f"WITH raw_in AS (SELECT * FROM raw WHERE NOT ({keep})),\n"
-           f"staged AS{once} ({stage}),\nfacts AS{once} ({facts}),\ndecided AS ({plan.sql('facts')})\n"
+           f"staged AS{once} ({stage}),\nfacts AS{once} ({facts}),\ndecided AS ({plan.sql('facts', text, SUMMARY_VALUES[kind])})\n"
            f"SELECT s.pos AS pos, s.sure AS sure, FALSE AS joined, d.decision AS decision, {', '.join(extra)}\n"
            f"FROM staged s LEFT JOIN decided d ON d.pos = s.pos LEFT JOIN facts f ON f.pos = s.pos\n"
            f"UNION ALL SELECT pos, FALSE, TRUE, NULL{', NULL' * len(extra)} FROM raw WHERE {keep}")
     return Compiled(sql, needed, False, as_json)
 
 
-# Values of a decision's JSON the summary reads (besides its facts): column -> (JSON path, "text" | "bool" | "texts").
+# Values of a decision the summary reads (besides its facts): column -> the value's name (Plan.value_sql).
 SUMMARY_VALUES = {
-    "case": {"target": ("$.result.response_target_minutes", "text")},
-    "credit_claim": {"eligible": ("$.result.eligible", "bool"), "amount": ("$.result.credit_amount", "text"),
-                     "currency": ("$.result.currency", "text"), "reasons": ("$.result.reasons", "texts")},
-    "uptime": {"customer": ("$.customer", "text"), "uptime": ("$.result.uptime_percent", "text"),
-               "credit": ("$.result.credit_percent", "text"), "version": ("$.version", "text")},
+    "case": {"target": "result.response_target_minutes"},
+    "credit_claim": {"eligible": "result.eligible", "amount": "result.credit_amount", "currency": "result.currency",
+                     "reasons": "result.reasons"},
+    "uptime": {"customer": "customer", "uptime": "result.uptime_percent", "credit": "result.credit_percent",
+               "version": "version"},
 }
 
 
-def summary_columns(backend: str, kind: str, decided: str) -> list[str]:
-    """SQL of what the summary needs from a decided row (alias `decided` of the plan's output), so
-    that Python parses no decision: `record`, `breached` and `violation` (some finding has that
-    outcome) are the plan's own columns; the kind's SUMMARY_VALUES are read from the decision's
-    JSON text (summary_values)."""
+def summary_columns(kind: str, decided: str) -> list[str]:
+    """SQL of what the summary needs from a decided row (alias `decided` of the plan's output, which
+    was asked for the kind's SUMMARY_VALUES), so that Python parses no decision: `record`, `breached`
+    and `violation` (some finding has that outcome) and the values the decision shows."""
     return [f"{decided}.record AS record", f"{decided}.breached AS breached", f"{decided}.violation AS violation",
-            *summary_values(backend, kind, f"{decided}.decision")]
-
-
-def summary_values(backend: str, kind: str, decision: str) -> list[str]:
-    """SQL reading the kind's SUMMARY_VALUES from the decision's JSON text (as Python would parse them)."""
-    spark = backend == "spark"
-    out = []
-    for name, (path, kind_) in SUMMARY_VALUES[kind].items():
-        if kind_ == "texts":
-            sql = (f"from_json(get_json_object({decision}, '{path}'), 'ARRAY<STRING>')" if spark
-                   else f"json_extract_string({decision}, '{path}[*]')")
-        else:
-            sql = f"get_json_object({decision}, '{path}')" if spark else f"json_extract_string({decision}, '{path}')"
-            if kind_ == "bool":
-                sql = f"({sql} = 'true')"
-        out.append(f"{sql} AS {name}")
-    return out
+            *(f"{decided}.{column} AS {column}" for column in SUMMARY_VALUES[kind])]
 
 
 def _has_key(dialect: Any, key: str) -> str:
