@@ -92,7 +92,8 @@ def test_customer_months_are_queried_a_few_customers_at_a_time_with_only_their_i
                                                                                         contracts: bool):
     """One query for every customer-month held 5.2 GB at 1M months; the run now queries whole customers, as many
     as MONTH_ROWS months allow, each with only its own and the platform-wide incidents, and writes what the row
-    backend writes (here 2 customers x 12 months a query: 2, 2, 1 of the export's 5)."""
+    backend writes (here 2 customers x 12 months a query: 2, 2, 1 of the export's 5; a run that writes no
+    decision queries SUMMARY_ONLY_SCALE times as many months: all 5 at once)."""
     import engine.columnar.run as columnar_run
     from engine.columnar.session import DuckSession
 
@@ -111,11 +112,36 @@ def test_customer_months_are_queried_a_few_customers_at_a_time_with_only_their_i
     monkeypatch.setattr(DuckSession, "query", recording)
     more = ("--contracts", str(export / "contracts.csv")) if contracts else ()
     same(tmp_path, "--outages", str(export / "incidents.csv"), *more, "--months", months(), "--fail-on", "none")
-    assert [places for _, places, _, _ in groups] == [[0, 1], [2, 3], [4]] * 3  # same() runs duckdb three times
+    # same() runs duckdb three times: with -o, then for the CSV summary and for the tally, writing no decision
+    assert [places for _, places, _, _ in groups] == [[0, 1], [2, 3], [4]] + [[0, 1, 2, 3, 4]] * 2
     assert len({c for customers, _, _, _ in groups for c in customers}) == 5
     for customers, _, incidents, signed in groups:
         assert incidents - {None} <= set(customers) and incidents & set(customers), (customers, incidents)
         assert set(signed) == (set(customers) if contracts else set())
+
+
+def test_a_run_that_writes_no_decision_reads_chunks_several_times_larger(tmp_path: Path, export: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch):
+    """Without the decisions' text a chunk's rows hold about half the memory and planning its query is the larger
+    share of its CPU: the chunks are SUMMARY_ONLY_SCALE times as large (JSONL blocks and Parquet batches)."""
+    import engine.columnar.run as columnar_run
+    from engine.columnar.inputs import SUMMARY_ONLY_SCALE
+
+    parquet = tmp_path / "cases.parquet"
+    jsonl_to_parquet(export / "cases.jsonl", parquet)
+    monkeypatch.setattr(columnar_run, "BLOCK_BYTES", 8_000)
+    monkeypatch.setattr(columnar_run, "PARQUET_ROWS", 30)
+    for cases, block in ((export / "cases.jsonl", 8_000), (parquet, None)):
+        _, written = spied_check(monkeypatch, tmp_path, ("--cases", str(cases)), "-o", str(tmp_path / "d.jsonl"))
+        _, summed = spied_check(monkeypatch, tmp_path, ("--cases", str(cases)), "--summary", str(tmp_path / "s.json"))
+        sizes = [len(r["pos"]) for r in written], [len(r["pos"]) for r in summed]
+        assert sum(sizes[0]) == sum(sizes[1]) == 400, sizes
+        if block is None:  # Parquet: rows a batch
+            assert set(sizes[0][:-1]) == {30} and set(sizes[1][:-1]) == {30 * SUMMARY_ONLY_SCALE}, sizes
+        else:  # JSONL: bytes a block, ≈280 a case
+            assert len(sizes[0]) >= 2 * len(sizes[1]) >= 2 * 4, sizes
+    assert json.loads((tmp_path / "s.json").read_text())
+
 
 def test_duckdb_reads_a_ticketing_csv_through_its_mapping_as_the_row_backend_does(tmp_path: Path, export: Path):
     same(tmp_path, "--cases", str(export / "cases-ticketing.csv"), "--mapping", "ticketing-export")

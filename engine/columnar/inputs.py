@@ -45,6 +45,9 @@ PARQUET_ROWS_OF = {"claims": 16_000}
 # Customer-months per query (whole customers: all their months in one query). One query for every month of the
 # export held 759 MB at 100,008 months and 5.2 GB at 1,000,080 (the bench's contracts and incidents, one thread).
 MONTH_ROWS = 30_000
+# A run that writes no decision builds no decision text (engine.columnar.run): a row then holds about half the
+# memory, and planning each query is the larger share of a chunk's CPU, so its chunks are this many times larger.
+SUMMARY_ONLY_SCALE = 3
 BLANK = r"^[ \t\n\r\f\v]*$"  # a line the row reader skips (str.isspace on ASCII whitespace, or empty)
 
 # Why a row went to the row engine before the SQL saw it (grouped on standard error).

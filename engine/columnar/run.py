@@ -40,7 +40,9 @@ from engine.check.rows import CaseRow, ClaimRow, Contribution, Decided, MonthRow
 from engine.check.run import MONTHS_SOURCE, Check, Config
 from engine.check.summary import Summary
 from engine.check.work import Chunk, run_chunk, run_items
-from engine.columnar.inputs import RawChunk, as_json_lines, jsonl_chunks, kind_of, mapped_chunks, MONTH_ROWS, months_tables, parquet_chunks, parquet_lines
+from engine.columnar.inputs import (BLOCK_BYTES, MONTH_ROWS, PARQUET_ROWS, PARQUET_ROWS_OF, SUMMARY_ONLY_SCALE, RawChunk,
+                                    as_json_lines, jsonl_chunks, kind_of, mapped_chunks, months_tables, parquet_chunks,
+                                    parquet_lines)
 from engine.columnar.output import ParquetTarget
 from engine.columnar.session import open_session
 from engine import kinds
@@ -140,6 +142,11 @@ class ColumnarCheck(Check):
         shows them; a run for its summary and exit code decides the same without it."""
         return self.decisions is not None or self.junit is not None
 
+    @property
+    def scale(self) -> int:
+        """How many times the usual rows a chunk or query holds: larger without the text (SUMMARY_ONLY_SCALE)."""
+        return 1 if self.text else SUMMARY_ONLY_SCALE
+
     def _session(self) -> Any:
         if self.session is None:
             self.session = open_session(self.backend, self.threads, self.master)
@@ -173,13 +180,14 @@ class ColumnarCheck(Check):
             self.near[source] = NearIds()
         opened = None
         try:
+            scale = self.scale
             if fmt == "parquet":
-                raws = parquet_chunks(source, name)
+                raws = parquet_chunks(source, name, PARQUET_ROWS_OF.get(source, PARQUET_ROWS) * scale)
             elif fmt == "jsonl" and mapping.format == "core":
-                raws = jsonl_chunks(source, name)
+                raws = jsonl_chunks(source, name, BLOCK_BYTES * scale)
             else:
                 opened = self._open(source, name, mapping)
-                raws = mapped_chunks(source, opened, mapping, max(self.config.chunk, 20_000))
+                raws = mapped_chunks(source, opened, mapping, max(self.config.chunk, 20_000) * scale)
             for raw in raws:
                 columns = tuple(raw.table.column_names) if fmt == "parquet" else None
                 compiled = self._compile(kind, columns)
@@ -231,7 +239,7 @@ class ColumnarCheck(Check):
         sql, doubt_sql = compiled
         contracts = self.contracts if self.config.contracts else None
         file = self.config.outages or MONTHS_SOURCE
-        per = max(1, MONTH_ROWS // months)  # customers a query: its memory is theirs, not the whole export's
+        per = max(1, MONTH_ROWS * self.scale // months)  # customers a query: its memory is theirs, not the whole export's
         for first in range(0, len(self.customers), per):
             group = self.customers[first:first + per]
             tables = months_tables(self.index, contracts, group, first)
