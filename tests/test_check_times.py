@@ -65,6 +65,20 @@ def test_extending_adds_the_folded_and_the_unfolded_times_of_the_other():
     assert a.distribution().pairs == sorted(Counter(a_values + b_values + [3, 3, 1000]).items())
 
 
+def test_times_added_a_chunk_at_a_time_are_held_as_when_appended_one_by_one():
+    """`add` (a chunk's times at once, as a chunk the SQL decided gives them) folds as `append` does, even when a
+    chunk is larger than a fold."""
+    rng = random.Random(10)
+    chunks = [[rng.randrange(0, 40) for _ in range(n)] for n in (10, 200, 0, 63, 64, 1)]
+    t = Times()
+    for chunk in chunks:
+        t.add(chunk)
+    one_by_one = filled([v for chunk in chunks for v in chunk])
+    assert t.folded and len(t.raw) < times_module.FOLD_AT  # folded, not held a time a case
+    assert len(t) == len(one_by_one) == 338
+    assert t.distribution().pairs == one_by_one.distribution().pairs
+
+
 def test_times_survive_the_trip_from_a_worker_process():
     t = filled([5, 5, 7] * 100)
     back = pickle.loads(pickle.dumps(t))

@@ -150,10 +150,8 @@ class Summary:
                 s.breached += n
             else:
                 s.pending += n
-        times = {level: s.times for level, s in self.severities.items()}
-        for level, us in zip(severity, micros):
-            if us is not None:
-                times[level].append(us)
+        for level in set(severity):  # a few severities: a pass each is cheaper than a call per case
+            self.severities[level].times.add([us for lvl, us in zip(severity, micros) if lvl == level and us is not None])
 
     def _add_month(self, row: MonthRow) -> None:
         m = self.months.get(row.month)

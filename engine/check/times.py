@@ -65,6 +65,11 @@ class Times:
         self.raw.append(value)
         self._fold_when_due()
 
+    def add(self, values: Iterable[int]) -> None:
+        """Add many times at once (a chunk's, column by column): one fold check for all of them."""
+        self.raw.extend(values)
+        self._fold_when_due()
+
     def extend(self, other: "Times") -> None:
         """Add every time of `other` (a chunk's, or a worker's)."""
         self.raw.extend(other.raw)
