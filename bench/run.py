@@ -60,10 +60,10 @@ def row(name: str, records: int, m: Measured) -> dict:
 
 
 def print_table(rows: list[dict]) -> None:
-    print(f"{'run':34s} {'records':>10s} {'wall s':>8s} {'records/s':>10s} {'CPU s':>8s} {'rec/CPU s':>10s} {'peak RSS MB':>12s} "
+    print(f"{'run':40s} {'records':>10s} {'wall s':>8s} {'records/s':>10s} {'CPU s':>8s} {'rec/CPU s':>10s} {'peak RSS MB':>12s} "
           f"{'peak PSS MB':>12s} {'load':>5s}")
     for r in rows:
-        print(f"{r['name']:34s} {r['records']:>10,} {r['seconds']:>8.2f} {r['per_second']:>10,.0f} {r['cpu']:>8.2f} "
+        print(f"{r['name']:40s} {r['records']:>10,} {r['seconds']:>8.2f} {r['per_second']:>10,.0f} {r['cpu']:>8.2f} "
               f"{r['cpu_per_second']:>10,.0f} {r['rss_mb']:>12.0f} {r['pss_mb']:>12.0f} {r['load']:>5.2f}")
 
 
