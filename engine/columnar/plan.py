@@ -51,8 +51,9 @@ The query's output columns: `pos`, `record`, `decision` (JSON text, or '' when
 the caller writes no decision), `failing`, `breached`, `violation`, `reasons`,
 `outcome` (the one-word outcome, when the shape gives its SQL), and the values of
 the decision the caller asks for by name (`Plan.value_sql`: the customer, the
-version, a key of `result`), so that no caller parses the text for them. `reasons_sql` compiles the reasons of any subset of rules
-(a customer-month's credit runs the claim rules that need no claim).
+version, a key of `result`), so that no caller parses the text for them.
+`reasons_sql` compiles the reasons of any subset of rules (a customer-month's
+credit runs the claim rules that need no claim).
 """
 
 from __future__ import annotations
@@ -182,8 +183,9 @@ class Plan:
         outcome = f", {self.outcome} AS outcome" if self.outcome else ""
         words = "".join(f", {d.ident(word)}" for word, _ in self.flags)
         shown = "".join(f", {self.value_sql(name)} AS {d.ident(column)}" for column, name in (values or {}).items())
-        return (f"SELECT pos, record, {self.decision if text else chr(39) * 2} AS decision, failing{words}, reasons{outcome}"
-                f"{shown} FROM ({flagged}) AS _decided")
+        decision = self.decision if text else "''"
+        return (f"SELECT pos, record, {decision} AS decision, failing{words}, reasons{outcome}{shown} "
+                f"FROM ({flagged}) AS _decided")
 
 
 def compile_plan(family: Family, kind: str, dialect: Dialect, options: Options,
