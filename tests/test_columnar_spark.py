@@ -65,6 +65,43 @@ def test_spark_local_mode_decides_a_small_export_as_the_row_backend_does(tmp_pat
     assert decided and not decided[0].split(": ", 2)[2].startswith("0 decided by the SQL")
 
 
+def test_spark_without_decisions_to_write_sums_up_as_the_row_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """No -o: Spark runs the plan without the decisions' text, in larger chunks, and its summary, HTML report,
+    table and exit code are the row backend's, with the cases and customer-months decided by the SQL."""
+    from engine.columnar.export import jsonl_to_parquet
+    from engine.columnar.session import SparkSession
+
+    texts: list[str] = []
+    real = SparkSession.query
+
+    def query(self, sql, tables):
+        out = real(self, sql, tables)
+        if "decision" in out.column_names:
+            texts.extend(t for t in out.column("decision").to_pylist() if t is not None)
+        return out
+
+    monkeypatch.setattr(SparkSession, "query", query)
+
+    export = generate(tmp_path / "export", cases=60, customers=3, claims=20, seed=6)
+    parquet = tmp_path / "cases.parquet"
+    jsonl_to_parquet(export / "cases.jsonl", parquet)
+    months = ("--outages", str(export / "incidents.csv"), "--contracts", str(export / "contracts.csv"),
+              "--months", f"{generator().YEAR}-01..{generator().YEAR}-12")
+    runs = {}
+    for backend, cases in (("row", export / "cases.jsonl"), ("spark", parquet)):
+        out = tmp_path / backend
+        out.mkdir()
+        extra = ["--backend", backend, "--threads", "1"] if backend != "row" else []
+        result = run_cli("check", "--cases", str(cases), *months, "--summary", str(out / "s.json"), "--html",
+                         str(out / "h.html"), *extra, "--now", NOW)
+        runs[backend] = (result.code, result.out, (out / "s.json").read_bytes(), (out / "h.html").read_bytes(), result.err)
+    assert runs["spark"][:4] == runs["row"][:4]
+    assert len(texts) == 60 + 36 and set(texts) == {""}  # every case and customer-month, no text built
+    for source in ("cases", "customer-months"):
+        said = [l for l in runs["spark"][4].splitlines() if l.startswith(f"{TALLY} spark: {source}:")]
+        assert said and said[0].split(": ", 2)[2].startswith(("60 decided by the SQL", "36 decided by the SQL")), said
+
+
 def test_spark_writes_parquet_decisions_in_input_order(tmp_path: Path):
     import pyarrow.parquet as pq
 
