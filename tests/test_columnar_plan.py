@@ -268,7 +268,6 @@ def test_the_reasons_of_the_rules_a_month_runs_without_a_claim_equal_month_credi
     assert got == expected and any(got) and not all(got)
 
 
-
 def test_a_value_several_messages_show_is_written_once_as_a_column(engine):
     """The response rule's messages show the target's decimal text four times: written in each, it was a fifth
     of a cases chunk's planning. It is one column of the plan now (the decisions are the row engine's: above)."""

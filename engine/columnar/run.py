@@ -350,8 +350,7 @@ class ColumnarCheck(Check):
         decisions = c["decision"]
         n = len(decisions)
         summary = Summary()
-        micros = [None if num is None else int(num) * MICROS_PER_MINUTE // int(den)  # _response_micros, inline
-                  for num, den in zip(c["response_minutes__n"], c["response_minutes__d"])]
+        micros = [_response_micros(num, den) for num, den in zip(c["response_minutes__n"], c["response_minutes__d"])]
         summary.add_cases([int(level) for level in c["clock_severity"]], micros, c["response_met"], c["target"],
                           c["breached"], c["violation"])
         failures = sum(1 for b, v in zip(c["breached"], c["violation"]) if b or v)
