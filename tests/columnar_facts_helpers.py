@@ -143,6 +143,34 @@ def stage_claims(con: Any, lines: Iterable[str], dialect: Dialect = DUCKDB) -> N
     con.execute(f"CREATE TABLE staged AS {claim_sql.stage_sql(dialect, 'raw')}")
 
 
+def parquet_claims(records: Iterable[Mapping[str, Any]]) -> tuple[Any, list[str]]:
+    """The records as a Parquet chunk in the claim layout (`pos` from 0; a record Arrow cannot put in
+    that layout, such as an id that is a number, is left out) and the JSON lines the row engine reads
+    of those rows (engine.columnar.inputs.json_rows: a null is an absent field, keys the layout has
+    not are gone), by pos."""
+    import pyarrow as pa
+
+    from engine.columnar.inputs import json_rows
+    from engine.columnar.layout import typed_layout
+
+    layout, _ = typed_layout(claim_sql)
+    tables = []
+    for record in records:
+        try:
+            tables.append(pa.Table.from_pylist([dict(record)], schema=layout))
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            continue
+    table = pa.concat_tables(tables) if tables else layout.empty_table()
+    lines = json_rows(table.combine_chunks().to_batches()[0]) if table.num_rows else []
+    return table.append_column("pos", pa.array(range(table.num_rows), pa.int64())), lines
+
+
+def stage_parquet_claims(con: Any, table: Any) -> None:
+    """A Parquet chunk (parquet_claims) as the runner's raw relation, staged into `staged` by the typed staging."""
+    con.register("raw", table)
+    con.execute(f"CREATE TABLE staged AS {claim_sql.stage_sql(DUCKDB, 'raw', columns=table.column_names)}")
+
+
 def claim_facts_python(decision: Decision) -> dict[str, Any]:
     r = decision.result
     return shown(claim_sql.FACT_TYPES, decision.facts) | {
@@ -156,11 +184,17 @@ def claim_facts_sql(family: Family, row: Mapping[str, Any], eligible: bool) -> d
         "uptime_sha256": row["uptime_sha256"], "credit_amount": row["credit_amount"] if eligible else row["zero_amount"]}
 
 
-def compare_claims(lines: list[str], family: Family, options: Options) -> dict[str, int]:
+def compare_claims(lines: list[str], family: Family, options: Options, parquet: bool = False) -> dict[str, int]:
     """Stage and decide the lines in SQL; every claim the SQL decides has the row engine's facts,
-    and every line the row engine rejects is left to it (never decided by the SQL). Counts back."""
+    and every line the row engine rejects is left to it (never decided by the SQL). Counts back.
+    parquet: the lines' records staged from a Parquet chunk (parquet_claims; the row engine then
+    reads the JSON lines of that chunk's rows)."""
     con = duckdb.connect()
-    stage_claims(con, lines)
+    if parquet:
+        table, lines = parquet_claims(json.loads(line) for line in lines)
+        stage_parquet_claims(con, table)
+    else:
+        stage_claims(con, lines)
     sure = {r["pos"]: r["sure"] for r in rows(con, "SELECT pos, sure FROM staged")}
     doubt = {r["pos"]: r["doubt"] for r in rows(con, claim_sql.doubt_sql(family, DUCKDB, "staged", options))}
     facts = {r["pos"]: r for r in rows(con, claim_sql.facts_sql(family, DUCKDB, "staged", options))}

@@ -13,8 +13,8 @@ import pytest
 
 from check_helpers import generate
 from spark_helpers import spark  # noqa: F401  (the session fixture)
-from columnar_facts_helpers import (claim_facts_python, claim_facts_sql, claim_line, compare_claims, plan_decisions,
-                                    python_claim, rows, stage_claims)
+from columnar_facts_helpers import (claim_facts_python, claim_facts_sql, claim_line, compare_claims, parquet_claims,
+                                    plan_decisions, python_claim, rows, stage_claims)
 from conftest import ROOT, claim, outage
 from engine.columnar import claim as claim_sql
 from engine.columnar.dialect import DUCKDB, SPARK
@@ -138,6 +138,68 @@ def test_claim_decisions_through_the_compiled_plan_equal_the_row_engines(genesys
         assert sorted(got) == list(range(len(lines)))
         for pos, line in enumerate(lines):
             assert got[pos] == python_claim(line, genesys, options).to_json(), f"line {pos}"
+
+
+# Records a Parquet chunk in the claim layout can hold that the row engine rejects (or the SQL is not sure of).
+PARQUET_DOUBTFUL = [
+    claim(submitted_at="2024-04-15T09:00:00"), claim(submitted_at="2024-04-15t09:00:00Z"),
+    claim(submitted_at="2024-02-30T09:00:00Z"), claim(id=""), claim(id="K-" + "x" * 199), claim(customer=None),
+    claim(id="K-\u2028"), claim(id="K-\x00"), claim(type="case"), claim(month="2024-3"), claim(contract=None),
+    claim(contract={"billing": "month_to_month", "monthly_commitment": "1e4", "currency": "USD"}),
+    claim(contract={"billing": "month_to_month", "monthly_commitment": "10"}),
+    claim(contract={"billing": "Month", "monthly_commitment": "10", "currency": "USD"}),
+    claim(outages=None), claim(outages=[None]),
+    claim(outages=[outage("2024-03-12T02:00:00Z", "2024-03-12T02:40:00.1234567Z")]),
+    claim(outages=[{**outage("2024-03-12T02:00:00Z", "2024-03-12T02:40:00Z"), "functions": []}]),
+    claim(outages=[{**outage("2024-03-12T02:00:00Z", "2024-03-12T02:40:00Z"), "functions": [None]}]),
+    claim(outages=[{**outage("2024-03-12T02:00:00Z", "2024-03-12T02:40:00Z"), "cause": None}]),
+    claim(outages=[{**outage("2024-03-12T02:00:00Z", "2024-03-12T02:40:00Z"), "id": ""}]),
+    claim(outages=[{**outage("2024-03-12T02:00:00Z", "2024-03-12T02:40:00Z"), "note": "a\nb"}]),
+]
+
+
+def test_parquet_claims_have_the_row_engines_facts(genesys, tmp_path: Path) -> None:
+    """The typed staging of a Parquet chunk (engine.columnar.claim.parquet_schema): the same facts as the
+    row engine reads from each row's JSON line; optional ids and notes, and nulls for absent fields, too."""
+    data = generate(tmp_path / "data", cases=5, customers=30, claims=300, seed=5)
+    generated = (data / "claims.jsonl").read_text(encoding="utf-8").splitlines()
+    noted = claim_line(claim(id="K-noted", support_case="C-\"quoted\"", outages=[
+        {**outage("2024-03-12T02:00:00Z", "2024-03-12T02:40:00Z"), "id": "INC-1", "note": "a \\ b"}]))
+    lines = _boundary_claims(genesys) + generated + [noted]
+    counts = compare_claims(lines, genesys, NOW, parquet=True)
+    assert counts == {"lines": len(lines), "sure": len(lines), "decided": len(lines), "doubt": 0}
+
+
+def test_parquet_claims_the_row_engine_rejects_are_not_sure(genesys) -> None:
+    lines = [claim_line(r) for r in PARQUET_DOUBTFUL]
+    counts = compare_claims(lines, genesys, NOW, parquet=True)
+    assert counts["lines"] == len(lines) and counts["sure"] == 0
+
+
+def test_parquet_claims_with_values_the_policy_does_not_define_are_left_to_the_row_engine(genesys) -> None:
+    lines = [claim_line(r) for r in UNDECIDED]
+    counts = compare_claims(lines, genesys, NOW, parquet=True)
+    assert counts == {"lines": len(lines), "sure": len(lines), "decided": 0, "doubt": len(lines)}
+
+
+def test_spark_stages_parquet_claims_and_decides_them_as_the_row_engine_does(genesys, spark, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from engine.columnar.plan import compile_plan
+
+    records = [json.loads(line) for line in _boundary_claims(genesys)] + PARQUET_DOUBTFUL
+    table, lines = parquet_claims(records)
+    pq.write_table(table, tmp_path / "claims.parquet")
+    spark.read.parquet(str(tmp_path / "claims.parquet")).createOrReplaceTempView("raw")
+    spark.sql(claim_sql.stage_sql(SPARK, "raw", columns=table.column_names)).createOrReplaceTempView("staged")
+    sure = {r["pos"] for r in spark.sql("SELECT pos FROM staged WHERE sure").collect()}
+    assert sure == set(range(len(_boundary_claims(genesys))))
+    spark.sql(claim_sql.facts_sql(genesys, SPARK, "staged", NOW)).createOrReplaceTempView("facts")
+    plan = compile_plan(genesys, "credit_claim", SPARK, NOW)
+    got = {r["pos"]: json.loads(r["decision"]) for r in spark.sql(plan.sql("facts")).collect()}
+    assert set(got) == sure
+    for pos in sure:
+        assert got[pos] == python_claim(lines[pos], genesys, NOW).to_json(), f"line {pos}"
 
 
 def test_claims_from_json_text_are_not_staged_on_spark() -> None:

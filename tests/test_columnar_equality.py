@@ -343,6 +343,55 @@ def test_duckdb_rejects_or_decides_fuzzed_records_exactly_as_the_row_engine_does
         assert_same_decisions(folder / "row.jsonl", folder / "duckdb.jsonl")
 
 
+def _parquet_folder(folder: Path, records: list[Any]) -> tuple[Path, Path]:
+    """Each record as a one-row Parquet file (so each has its own inferred layout, a column of the wrong
+    type included) in a folder, and the JSON lines the row engine reads of those rows; a record Arrow
+    cannot hold (not an object, an empty object, a list of mixed types, an integer past 64 bits) is left out."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from engine.columnar.inputs import json_rows
+
+    parquet, lines = folder / "records", []
+    parquet.mkdir()
+    for i, record in enumerate(records):
+        if not isinstance(record, dict):
+            continue  # a Parquet row is an object
+        try:
+            table = pa.Table.from_pylist([record])
+            pq.write_table(table, parquet / f"{i:04d}.parquet")
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            (parquet / f"{i:04d}.parquet").unlink(missing_ok=True)
+            continue
+        lines += json_rows(table.to_batches()[0])
+    text = folder / "records.jsonl"
+    text.write_text("".join(line + "\n" for line in lines), encoding="utf-8", errors="surrogatepass")
+    return parquet, text
+
+
+@given(fuzzed_inputs())
+@examples(10)
+def test_duckdb_reads_fuzzed_parquet_rows_exactly_as_the_row_engine_reads_their_json(cached_bundled_policies, scratch, drawn):
+    """Typed Parquet columns (engine.columnar.layout): whatever types a file's columns have, a row is
+    decided or rejected as the row engine decides or rejects the JSON line json_rows makes of it."""
+    folder = scratch
+    for old in folder.iterdir():
+        shutil.rmtree(old) if old.is_dir() else old.unlink()
+    source, records = drawn
+    parquet, text = _parquet_folder(folder, records)
+    if not text.read_text(encoding="utf-8"):
+        return  # Arrow held none of them
+    row = check("row", {source: text}, folder / "row.jsonl")
+    duck = check("duckdb", {source: parquet}, folder / "duckdb.jsonl")
+    assert duck.code == row.code, f"row exit {row.code}: {row.err}\nduckdb exit {duck.code}: {duck.err}"
+    if row.code == 2:
+        problems = [line.replace(str(text), "<input>") for line in row.err.splitlines() if line.startswith(str(text))]
+        assert problems and problems == [line.replace(str(parquet), "<input>") for line in duck.err.splitlines()
+                                         if line.startswith(str(parquet))]
+        assert not (folder / "duckdb.jsonl").exists()
+    else:
+        assert_same_decisions(folder / "row.jsonl", folder / "duckdb.jsonl")
+
+
 # ---------------------------------------------------------------- spark, local mode
 
 def spark_or_skip() -> None:
@@ -395,6 +444,9 @@ def test_spark_local_mode_decides_a_small_set_as_the_row_engine_does(spark_data,
     assert result.returncode == 0, result.stderr[-3000:]
     assert_same_decisions(row_out, tmp_path / "spark.jsonl")
     assert_reports_fallback(result.stderr, SPARK_SMALL["cases"] + SPARK_SMALL["customers"] * 12 + SPARK_SMALL["claims"])
+    if source == "parquet":  # claims too are staged from their Parquet layout (from JSONL, Spark leaves them to the row engine)
+        report = fallback_report(result.stderr)
+        assert report["cases"][1] == report["claims"][1] == 0, report
 
 
 # ---------------------------------------------------------------- larger runs (slow)

@@ -7,7 +7,8 @@ requirements, contract terms, by `submitted_at`: `rev`, the decision's). The
 month's bounds and the claim window come from engine.columnar.months (the row
 engine's own functions, run at compile time per month).
 
-Staged columns (one row per claim; the core JSON shape read from `j`):
+Staged columns (one row per claim, read from its JSON text `j` on DuckDB, or from
+a Parquet chunk in `parquet_schema()`'s layout on either engine):
     pos, id, customer, month, submitted_at (text), submitted_us, support_case,
     contract__billing, contract__currency, contract__monthly_commitment,
     contract__annual_commitment (texts), outages (list of struct s, e, functions,
@@ -16,6 +17,7 @@ Staged columns (one row per claim; the core JSON shape read from `j`):
 
 from __future__ import annotations
 
+from typing import Any, Sequence
 
 from engine.columnar import terms
 from engine.columnar.dialect import Dialect
@@ -47,6 +49,7 @@ OUTAGE_KEYS = ("cause", "end", "functions", "id", "note", "start")
 # Characters that make a record doubtful as a whole: escapes (surrogates, control characters)
 # and raw control characters or line separators (engine.io.schemas.CONTROL_CHARACTERS).
 DOUBTFUL_TEXT = r"[\x00-\x1f\x7f-\x{9f}\x{2028}\x{2029}\\]"
+CONTROL = r"[\x00-\x1f\x7f-\x{9f}\x{2028}\x{2029}]"  # in a free text read from Parquet (no escapes there)
 TRAILING_COMMA = r",[ \t\n\r]*[]}]"  # DuckDB reads `[1,]` and `{"a": 1,}`; the engine's decoder does not
 YEARS_AHEAD = 5  # claim months tabled past the later of the latest revision and now; later ones go to the row engine
 ID_LIMIT = 200
@@ -148,8 +151,63 @@ def _checks(j: _Json) -> str:
     ])
 
 
-def stage_sql(dialect: Dialect, raw: str) -> str:
-    """SELECT over `raw` (pos, j): the staged claim columns and `sure` (FALSE for any doubt)."""
+def parquet_schema() -> Any:
+    """The Parquet (Arrow) layout of credit claims the typed staging reads: the record's fields as
+    columns, instants and amounts as text, a NULL for an absent optional field (a NULL support case is
+    that null), `pos` the record's place in the input. A chunk in another layout is staged as JSON text."""
+    import pyarrow as pa
+
+    text = pa.string()
+    outage = pa.struct([("start", text), ("end", text), ("functions", pa.list_(text)), ("cause", text), ("id", text),
+                        ("note", text)])
+    contract = pa.struct([(k, text) for k in ("billing", "currency", "monthly_commitment", "annual_commitment")])
+    return pa.schema([("pos", pa.int64()), ("type", text), ("id", text), ("customer", text), ("month", text),
+                      ("submitted_at", text), ("support_case", text), ("contract", contract), ("outages", pa.list_(outage))])
+
+
+def _typed_stage(d: Dialect, raw: str) -> str:
+    """SELECT over a Parquet chunk in parquet_schema()'s layout: the staged columns and `sure`, by the
+    same checks as the JSON reading (the schema's types are the layout's; a NULL is an absent field;
+    ids and notes without a control character, which the JSON reading leaves to the row engine too)."""
+    q = d.ident
+    shaped = lambda e, pattern: f"COALESCE({d.regex_full(e, pattern)}, FALSE)"  # noqa: E731
+    clean = lambda e: f"NOT {finds(d, e, CONTROL)}"  # noqa: E731
+    id_ok = lambda e: f"({e} IS NOT NULL AND length({e}) >= 1 AND {byte_length(d, e)} <= {ID_LIMIT} AND {clean(e)})"  # noqa: E731
+    money = lambda e: f"({e} IS NULL OR {shaped(e, MONEY_SHAPE)})"  # noqa: E731
+    o = lambda key: f"o.{q(key)}"  # noqa: E731
+    outage_ok = " AND ".join([
+        "o IS NOT NULL", f"({o('id')} IS NULL OR {id_ok(o('id'))})", f"({o('note')} IS NULL OR {clean(o('note'))})",
+        instant_sure(d, o("start")), instant_sure(d, o("end")),
+        f"{o('functions')} IS NOT NULL", f"{d.list_len(o('functions'))} >= 1",
+        all_of(d, o("functions"), "f", f"(f IS NOT NULL AND {shaped('f', NAME_SHAPE)})"),
+        shaped(o("cause"), NAME_SHAPE),
+    ])
+    con = lambda key: f"{q('contract')}.{q(key)}"  # noqa: E731
+    checks = " AND ".join([
+        f"{q('type')} = 'credit_claim'", id_ok(q("id")), id_ok(q("customer")), shaped(q("month"), MONTH_SHAPE),
+        instant_sure(d, q("submitted_at")), f"({q('support_case')} IS NULL OR {id_ok(q('support_case'))})",
+        f"{q('contract')} IS NOT NULL", shaped(con("billing"), NAME_SHAPE), shaped(con("currency"), "^[A-Z]{3}$"),
+        money(con("monthly_commitment")), money(con("annual_commitment")),
+        f"{q('outages')} IS NOT NULL", all_of(d, q("outages"), "o", f"COALESCE({outage_ok}, FALSE)"),
+    ])
+    outage = d.struct_of(s=instant_us(d, o("start")), e=instant_us(d, o("end")), functions=o("functions"),
+                         cause=o("cause"))
+    cols = {"id": q("id"), "customer": q("customer"), "month": q("month"), "submitted_at": q("submitted_at"),
+            "submitted_us": instant_us(d, q("submitted_at")), "support_case": q("support_case"),
+            **{f"contract__{k}": con(k) for k in CONTRACT_KEYS}, "outages": d.list_transform(q("outages"), "o", outage)}
+    body = ",\n  ".join(f"CASE WHEN sure THEN {expr} END AS {name}" for name, expr in cols.items())
+    return f"""
+SELECT pos, sure,
+  {body}
+FROM (SELECT *, COALESCE({checks}, FALSE) AS sure FROM {raw}) staged_raw"""
+
+
+def stage_sql(dialect: Dialect, raw: str, columns: Sequence[str] | None = None) -> str:
+    """SELECT over `raw`: the staged claim columns and `sure` (FALSE for any doubt). `columns` None:
+    `raw` is JSON lines (pos, j; DuckDB only); otherwise a Parquet chunk in parquet_schema()'s layout
+    (engine.columnar.layout fits it) whose columns `columns` names."""
+    if columns is not None:
+        return _typed_stage(dialect, raw)
     j, d = _Json(dialect), dialect
     top = lambda key: _at("x", CLAIM_KEYS, key)  # noqa: E731
     con = lambda key: _at("cx", CONTRACT_KEYS, key)  # noqa: E731

@@ -219,7 +219,8 @@ def parquet_chunks(source: str, name: str, rows: int | None = None) -> Iterator[
 
 def as_json_lines(raw: RawChunk) -> RawChunk:
     """A Parquet chunk as the JSONL chunk of the same records: each row's JSON text exactly as the row
-    engine reads it (ParquetTask.rows), for a kind whose SQL stages JSON text only."""
+    engine reads it (ParquetTask.rows), for a chunk that does not fit its kind's typed layout
+    (engine.columnar.layout)."""
     pa = _pa()
     pos = raw.table.column("pos")
     return RawChunk(raw.task, pa.table({"pos": pos, "line": pos, "j": pa.array(raw.task.rows, pa.string())}),
@@ -255,7 +256,7 @@ NULL_VALUED = ("support_case",)  # top-level fields the core format requires and
 
 def json_rows(batch: Any) -> list[str]:
     """A Parquet batch's rows as the JSON lines the row engine reads (its fallback, and the
-    SQL of a kind that stages JSON text): a null is an absent field (but for NULL_VALUED),
+    SQL's for a chunk that does not fit its kind's typed layout): a null is an absent field (but for NULL_VALUED),
     instants as ISO text, decimals as their exact digits; a naive timestamp stays naive and
     is rejected as such. Each row is converted by a function made once for the batch's
     schema: strings, numbers and booleans (in lists and structs too) are taken as read,

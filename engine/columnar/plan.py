@@ -182,6 +182,9 @@ class Plan:
         flagged = f"SELECT *, ({either}) AS failing FROM ({middle}) AS _flagged"
         outcome = f", {self.outcome} AS outcome" if self.outcome else ""
         words = "".join(f", {d.ident(word)}" for word, _ in self.flags)
+        taken = {"pos", "record", "decision", "failing", "reasons", "outcome", *(word for word, _ in self.flags)}
+        if taken & set(values or {}):  # Spark refuses a name given twice; DuckDB would pick one silently
+            raise ValueError(f"value columns {sorted(taken & set(values or {}))} are names the plan's output has")
         shown = "".join(f", {self.value_sql(name)} AS {d.ident(column)}" for column, name in (values or {}).items())
         decision = self.decision if text else "''"
         return (f"SELECT pos, record, {decision} AS decision, failing{words}, reasons{outcome}{shown} "

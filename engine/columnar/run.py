@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import inspect
 import itertools
 import json
 from collections import Counter
@@ -43,6 +42,7 @@ from engine.check.work import Chunk, run_chunk, run_items
 from engine.columnar.inputs import (BLOCK_BYTES, MONTH_ROWS, PARQUET_ROWS, PARQUET_ROWS_OF, SUMMARY_ONLY_SCALE, RawChunk,
                                     as_json_lines, jsonl_chunks, kind_of, mapped_chunks, months_tables, parquet_chunks,
                                     parquet_lines)
+from engine.columnar.layout import fitted, typed_layout
 from engine.columnar.output import ParquetTarget
 from engine.columnar.session import open_session
 from engine import kinds
@@ -79,7 +79,6 @@ class Compiled:
     sql: str
     facts: tuple[str, ...]
     reason: bool  # whether the stage says why a row is not sure (a `why` column)
-    as_json: bool = False  # Parquet rows handed to the SQL as their JSON text (the kind stages JSON only)
 
 
 class Tally:
@@ -124,6 +123,7 @@ class ColumnarCheck(Check):
         self.session: Any = None
         self.tally = Tally()
         self.compiled: dict[tuple[str, tuple[str, ...] | None], Compiled | str] = {}
+        self.layouts: dict[str, Any] = {}  # kind -> its typed Parquet layout (engine.columnar.layout.typed_layout)
 
     def run(self) -> int:
         try:
@@ -163,6 +163,17 @@ class ColumnarCheck(Check):
                 self._session()  # started once something is to run on it
         return self.compiled[key]
 
+    def _typed(self, kind: str, raw: RawChunk) -> tuple[RawChunk, tuple[str, ...] | None]:
+        """A Parquet chunk fitted to the kind's typed layout and its columns, or as it is and None when
+        the kind has no such layout or the chunk does not fit it (its rows are staged as JSON text)."""
+        if kind not in self.layouts:
+            self.layouts[kind] = typed_layout(importlib.import_module(MODULES[kind])) if kind in MODULES else None
+        layout = self.layouts[kind]
+        table = fitted(raw.table, *layout) if layout is not None else None
+        if table is None:
+            return raw, None
+        return dataclasses.replace(raw, table=table), tuple(table.column_names)
+
     # -- record sources ------------------------------------------------------------
 
     def _stream(self, source: str, name: str, evaluator: Evaluator) -> None:
@@ -189,9 +200,11 @@ class ColumnarCheck(Check):
                 opened = self._open(source, name, mapping)
                 raws = mapped_chunks(source, opened, mapping, max(self.config.chunk, 20_000) * scale)
             for raw in raws:
-                columns = tuple(raw.table.column_names) if fmt == "parquet" else None
+                columns = None
+                if fmt == "parquet":
+                    raw, columns = self._typed(kind, raw)
                 compiled = self._compile(kind, columns)
-                if not isinstance(compiled, str) and compiled.as_json:
+                if fmt == "parquet" and columns is None and not isinstance(compiled, str):
                     raw = as_json_lines(raw)
                 chunk = self._decide(source, kind, compiled, raw)
                 self._chunk(source, raw.task.file, raw.task, chunk)
@@ -453,9 +466,9 @@ def compile_kind(kind: str, family: Family, backend: str, options: Options, colu
         return f"no SQL plan for {kind} records yet ({MODULES[kind]} gives no FactsShape)"
     try:
         plan = plan_module.compile_plan(family, kind, dialect, options)
-        # a kind that stages JSON text only reads Parquet rows as the JSON lines the row engine would
-        as_json = columns is not None and "columns" not in inspect.signature(module.stage_sql).parameters
-        if columns is None or as_json:
+        # JSON lines (JSONL, CSV through a mapping, Parquet rows that do not fit the kind's typed layout)
+        # or a Parquet chunk fitted to that layout (engine.columnar.layout)
+        if columns is None:
             stage = module.stage_sql(dialect, "raw_in")
         else:
             stage = module.stage_sql(dialect, "raw_in", columns=list(columns))
@@ -465,7 +478,7 @@ def compile_kind(kind: str, family: Family, backend: str, options: Options, colu
     except NotImplementedError as exc:
         return f"not compiled for {backend} ({exc})"
     needed = tuple(_needed_facts(kind, module.FACT_TYPES))
-    keep = (f"NOT ({_has_key(dialect, 'outages')})" if joined else "FALSE")
+    keep = (f"NOT ({_has_key(dialect, 'outages', typed=columns is not None)})" if joined else "FALSE")
     extra = [f"f.{c}" for c in needed] + summary_columns(kind, "d")
     # staged and facts are read twice (the decisions, and the rows not sure or the facts the summary
     # reads): DuckDB is told to compute each once (it would run the clocks twice otherwise). No ORDER BY:
@@ -477,14 +490,14 @@ def compile_kind(kind: str, family: Family, backend: str, options: Options, colu
            f"SELECT s.pos AS pos, s.sure AS sure, FALSE AS joined, d.decision AS decision, {', '.join(extra)}\n"
            f"FROM staged s LEFT JOIN decided d ON d.pos = s.pos LEFT JOIN facts f ON f.pos = s.pos\n"
            f"UNION ALL SELECT pos, FALSE, TRUE, NULL{', NULL' * len(extra)} FROM raw WHERE {keep}")
-    return Compiled(sql, needed, False, as_json)
+    return Compiled(sql, needed, False)
 
 
 # Values of a decision the summary reads (besides its facts): column -> the value's name (Plan.value_sql).
 SUMMARY_VALUES = {
     "case": {"target": "result.response_target_minutes"},
     "credit_claim": {"eligible": "result.eligible", "amount": "result.credit_amount", "currency": "result.currency",
-                     "reasons": "result.reasons"},
+                     "result_reasons": "result.reasons"},
     "uptime": {"customer": "customer", "uptime": "result.uptime_percent", "credit": "result.credit_percent",
                "version": "version"},
 }
@@ -498,9 +511,12 @@ def summary_columns(kind: str, decided: str) -> list[str]:
             *(f"{decided}.{column} AS {column}" for column in SUMMARY_VALUES[kind])]
 
 
-def _has_key(dialect: Any, key: str) -> str:
+def _has_key(dialect: Any, key: str, typed: bool = False) -> str:
     """SQL: the JSON line `j` has a top-level `key` (a line that is not JSON counts as having it:
-    the stage is not sure of it anyway)."""
+    the stage is not sure of it anyway); typed (a Parquet chunk in the kind's layout): its column
+    holds a value (a NULL there is an absent field)."""
+    if typed:
+        return f"({dialect.ident(key)} IS NOT NULL)"
     if dialect.name == "spark":
         return f"(get_json_object(j, '$.{key}') IS NOT NULL OR json_object_keys(j) IS NULL OR array_contains(json_object_keys(j), '{key}'))"
     return f"(NOT json_valid(j) OR json_type(j) <> 'OBJECT' OR list_contains(json_keys(j), '{key}'))"
@@ -531,7 +547,7 @@ def _contributions(kind: str, c: dict[str, list[Any]]) -> list[Contribution | No
         return out
     return [None if decided is None else ClaimRow(b, v, e, a, cur, tuple(r))
             for decided, b, v, e, a, cur, r in zip(c["decision"], c["breached"], c["violation"], c["eligible"], c["amount"],
-                                                  c["currency"], c["reasons"])]
+                                                  c["currency"], c["result_reasons"])]
 
 
 def _response_micros(n: Any, d: Any) -> int | None:

@@ -11,7 +11,8 @@ other text goes to the row engine, which reads or rejects it with its message.
 (its `COMMON` pattern and DuckDB's own TIMESTAMPTZ cast, which refuses a day the
 month lacks: 0.22 against 0.40 µs an instant read digit by digit); on Spark,
 instant.py's digit-by-digit reading of the same shape (no session time zone is
-involved). Claims are staged on DuckDB only today (engine.columnar.claim).
+involved). Claims are staged from JSON text on DuckDB only, from their Parquet
+layout on both (engine.columnar.claim).
 """
 
 from __future__ import annotations
