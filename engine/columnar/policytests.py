@@ -114,7 +114,8 @@ def _raw_table(tests: list[PolicyTest], schema: Any) -> Any:
     fields = schema.remove(schema.get_field_index("pos")) if "pos" in schema.names else schema
     kept: list[tuple[int, Any]] = []
     for p, _, record in rows:
-        if not isinstance(record, dict) or not set(record) <= set(fields.names) or not _nested_fit(record, fields):
+        if not isinstance(record, dict) or not set(record) <= set(fields.names) or not _nested_fit(record, fields) \
+                or not _nulls_fit(record, fields):
             continue
         try:
             pa.Table.from_pylist([record], schema=fields)
@@ -124,6 +125,23 @@ def _raw_table(tests: list[PolicyTest], schema: Any) -> Any:
     table = pa.Table.from_pylist([r for _, r in kept], schema=fields)
     positions = pa.array([p for p, _ in kept], pa.int64())
     return table.append_column("pos", positions).append_column("line", positions)
+
+
+def _nulls_fit(record: dict[str, Any], layout: Any) -> bool:
+    """Whether Parquet's nulls can say what the record says: a null in the layout is an absent field,
+    so an explicit null (which the row engine reads as a null, and the schema refuses) cannot be held,
+    but for the null-valued fields, which must then be given (a missing one is a missing key)."""
+    from engine.columnar.inputs import NULL_VALUED
+
+    def no_null(value: Any) -> bool:
+        if isinstance(value, dict):
+            return all(v is not None and no_null(v) for v in value.values())
+        if isinstance(value, list):
+            return all(v is not None and no_null(v) for v in value)
+        return True
+
+    given = all(name in record for name in NULL_VALUED if name in layout.names)
+    return given and all(no_null(v) if k in NULL_VALUED else v is not None and no_null(v) for k, v in record.items())
 
 
 def _nested_fit(value: Any, layout: Any) -> bool:
