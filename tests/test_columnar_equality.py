@@ -449,6 +449,30 @@ def test_spark_local_mode_decides_a_small_set_as_the_row_engine_does(spark_data,
         assert report["cases"][1] == report["claims"][1] == 0, report
 
 
+def test_spark_leaves_parquet_rows_that_do_not_fit_the_layout_to_the_row_engine_and_says_why(tmp_path):
+    """Spark stages Parquet by typed columns only: a chunk with a column of another type goes to the row
+    engine (which rejects or decides each row as it does the row's JSON line), the reason named once."""
+    spark_or_skip()
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from engine.columnar.inputs import json_rows
+
+    record = {"type": "credit_claim", "id": "K-1", "customer": "acme", "month": "2024-03",
+              "submitted_at": "2024-04-02T00:00:00Z", "support_case": None,
+              "contract": {"billing": "month_to_month", "currency": "USD", "monthly_commitment": "1000"},
+              "outages": [], "remark": None}
+    table = pa.Table.from_pylist([record, {**record, "id": "K-2"}])
+    pq.write_table(table, tmp_path / "claims.parquet")
+    text = tmp_path / "claims.jsonl"
+    text.write_text("".join(line + "\n" for line in json_rows(table.to_batches()[0])), encoding="utf-8")
+    row = check("row", {"claims": text}, tmp_path / "row.jsonl")
+    result = spark_check({"claims": tmp_path / "claims.parquet"}, tmp_path / "spark.jsonl", 1)
+    assert (row.code, result.returncode) == (0, 0), result.stderr[-3000:]
+    assert_same_decisions(tmp_path / "row.jsonl", tmp_path / "spark.jsonl")
+    assert "claims: 0 decided by the SQL, 2 by the row engine (2 Parquet columns not in the credit_claim layout " \
+           "(a column the layout has not: remark)" in result.stderr
+
+
 # ---------------------------------------------------------------- larger runs (slow)
 
 @pytest.mark.slow

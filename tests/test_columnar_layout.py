@@ -18,7 +18,7 @@ pq = pytest.importorskip("pyarrow.parquet")
 
 from engine.columnar import case as case_sql, claim as claim_sql  # noqa: E402
 from engine.columnar.inputs import json_rows  # noqa: E402
-from engine.columnar.layout import fitted, typed_layout  # noqa: E402
+from engine.columnar.layout import fitted, misfit, typed_layout  # noqa: E402
 
 NOW = "2025-06-01T00:00:00Z"
 CASE = {"type": "case", "id": "C-1", "customer": "acme", "severity": 2, "channel": "support_portal",
@@ -128,3 +128,24 @@ def test_parquet_claims_without_outages_take_them_from_outages_in_the_row_engine
     assert decided == (tmp_path / "r.jsonl").read_text(encoding="utf-8")
     joined = next(json.loads(line) for line in decided.splitlines() if '"K-joined"' in line)
     assert joined["result"]["uptime_percent"] != "100"  # the incident's seven hours count against it
+
+
+def test_misfit_names_the_first_reason_a_chunk_does_not_fit():
+    def why(table, module=case_sql):
+        return misfit(table, *typed_layout(module))
+
+    assert why(pa.table({"id": ["C-1"], "priority": ["high"]})) == "a column the layout has not: priority"
+    assert why(pa.table({"severity": ["2"]})) == "column severity is string where the layout has int64"
+    assert why(pa.table({"id": ["K-1"]}), claim_sql).startswith("no support_case column")
+    assert why(pa.table({"id": ["C-1"], "severity": pa.array([2], pa.int16())})) is None
+
+
+def test_parquet_rows_that_do_not_fit_are_decided_from_their_json_text_and_the_run_says_why(tmp_path):
+    """An extra column (all null: an absent field to the row engine) keeps the chunk from the typed staging;
+    DuckDB decides its rows from their JSON lines, as the row engine does, and says so once on stderr."""
+    row, duck, _ = _both(tmp_path, "claims", [{**CLAIM, "remark": None}, {**CLAIM, "id": "K-2", "remark": None}])
+    assert (row.code, duck.code) == (0, 0), duck.err
+    assert (tmp_path / "d.jsonl").read_text(encoding="utf-8") == (tmp_path / "r.jsonl").read_text(encoding="utf-8")
+    assert "claims: 2 decided by the SQL, 0 by the row engine" in duck.err
+    assert ("claims: 2 Parquet rows read as their JSON text, not by typed columns (2: a column the layout has not: remark)"
+            in duck.err)

@@ -36,17 +36,35 @@ def _pa() -> Any:
     return pyarrow
 
 
-def fitted(table: Any, layout: Any, required: Iterable[str] = (), keep: Iterable[str] = ("pos", "line")) -> Any:
+KEEP = ("pos", "line")  # the runner's own columns, carried as they are
+
+
+def misfit(table: Any, layout: Any, required: Iterable[str] = (), keep: Iterable[str] = KEEP) -> str | None:
+    """Why `table` does not fit `layout` (the first reason, for the run's report), or None when it does."""
+    names = [n for n in table.column_names if n not in set(keep)]
+    if len(set(table.column_names)) != len(table.column_names):
+        return "a column name given twice"
+    unknown = [n for n in names if n not in layout.names]
+    if unknown:
+        return f"a column the layout has not: {unknown[0]}"
+    missing = [n for n in required if n not in names]
+    if missing:
+        return f"no {missing[0]} column (a null there is a value, so the column must be given)"
+    for n in names:
+        actual, wanted = table.schema.field(n).type, layout.field(n).type
+        if not _fits(actual, wanted):
+            return f"column {n} is {actual} where the layout has {wanted}"
+    return None
+
+
+def fitted(table: Any, layout: Any, required: Iterable[str] = (), keep: Iterable[str] = KEEP) -> Any:
     """`table` cast to `layout` (its `keep` columns carried as they are), or None when a column or
-    type does not fit (see the module docstring)."""
+    type does not fit (see the module docstring; `misfit` says why)."""
+    if misfit(table, layout, required, keep) is not None:
+        return None
     pa = _pa()
     kept = set(keep)
     names = [n for n in table.column_names if n not in kept]
-    if len(set(table.column_names)) != len(table.column_names) or not set(names) <= set(layout.names) \
-            or not set(required) <= set(names):
-        return None
-    if not all(_fits(table.schema.field(n).type, layout.field(n).type) for n in names):
-        return None
     columns = {}
     for field in layout:
         if field.name in names:

@@ -42,7 +42,7 @@ from engine.check.work import Chunk, run_chunk, run_items
 from engine.columnar.inputs import (BLOCK_BYTES, MONTH_ROWS, PARQUET_ROWS, PARQUET_ROWS_OF, SUMMARY_ONLY_SCALE, RawChunk,
                                     as_json_lines, jsonl_chunks, kind_of, mapped_chunks, months_tables, parquet_chunks,
                                     parquet_lines)
-from engine.columnar.layout import fitted, typed_layout
+from engine.columnar.layout import fitted, misfit, typed_layout
 from engine.columnar.output import ParquetTarget
 from engine.columnar.session import open_session
 from engine import kinds
@@ -87,6 +87,11 @@ class Tally:
     def __init__(self) -> None:
         self.decided: dict[str, Counter] = {}
         self.reasons: dict[str, Counter] = {}
+        self.as_text: dict[str, Counter] = {}  # source -> why Parquet rows were read as JSON text -> rows
+
+    def read_as_text(self, source: str, n: int, why: str) -> None:
+        """Parquet rows that did not fit their kind's typed layout (engine.columnar.layout)."""
+        self.as_text.setdefault(source, Counter())[why] += n
 
     def add(self, source: str, who: str, n: int = 1, reason: str | None = None) -> None:
         if n:
@@ -102,6 +107,9 @@ class Tally:
             if reasons:
                 text += " (" + "; ".join(f"{n:,} {why}" for why, n in reasons.most_common()) + ")"
             out.append(text)
+        for source, whys in self.as_text.items():
+            out.append(f"sla check --backend {backend}: {source}: {sum(whys.values()):,} Parquet rows read as their JSON text, "
+                       "not by typed columns (" + "; ".join(f"{n:,}: {why}" for why, n in whys.most_common()) + ")")
         return out
 
 
@@ -163,16 +171,35 @@ class ColumnarCheck(Check):
                 self._session()  # started once something is to run on it
         return self.compiled[key]
 
-    def _typed(self, kind: str, raw: RawChunk) -> tuple[RawChunk, tuple[str, ...] | None]:
-        """A Parquet chunk fitted to the kind's typed layout and its columns, or as it is and None when
-        the kind has no such layout or the chunk does not fit it (its rows are staged as JSON text)."""
+    def _typed(self, kind: str, raw: RawChunk) -> tuple[RawChunk, tuple[str, ...] | None, str | None]:
+        """A Parquet chunk fitted to the kind's typed layout and its columns; or as it is, None and why
+        it does not fit (its rows are then staged as JSON text); or as it is, None, None when the kind
+        has no such layout."""
         if kind not in self.layouts:
             self.layouts[kind] = typed_layout(importlib.import_module(MODULES[kind])) if kind in MODULES else None
         layout = self.layouts[kind]
-        table = fitted(raw.table, *layout) if layout is not None else None
-        if table is None:
-            return raw, None
-        return dataclasses.replace(raw, table=table), tuple(table.column_names)
+        if layout is None:
+            return raw, None, None
+        why = misfit(raw.table, *layout)
+        if why is not None:
+            return raw, None, why
+        table = fitted(raw.table, *layout)
+        return dataclasses.replace(raw, table=table), tuple(table.column_names), None
+
+    def _prepared(self, source: str, kind: str, fmt: str, raw: RawChunk) -> tuple[RawChunk, Compiled | str]:
+        """The chunk as its kind's SQL reads it, and that SQL (or why the row engine decides it): a Parquet
+        chunk by its typed columns when it fits the kind's layout, else by its rows' JSON lines (said once)."""
+        if fmt != "parquet":
+            return raw, self._compile(kind, None)
+        raw, columns, why = self._typed(kind, raw)
+        compiled = self._compile(kind, columns)
+        if isinstance(compiled, str):
+            return raw, (f"Parquet columns not in the {kind} layout ({why}), and {compiled}" if why else compiled)
+        if columns is None:
+            raw = as_json_lines(raw)
+            if why is not None:
+                self.tally.read_as_text(source, raw.table.num_rows, why)
+        return raw, compiled
 
     # -- record sources ------------------------------------------------------------
 
@@ -200,12 +227,7 @@ class ColumnarCheck(Check):
                 opened = self._open(source, name, mapping)
                 raws = mapped_chunks(source, opened, mapping, max(self.config.chunk, 20_000) * scale)
             for raw in raws:
-                columns = None
-                if fmt == "parquet":
-                    raw, columns = self._typed(kind, raw)
-                compiled = self._compile(kind, columns)
-                if fmt == "parquet" and columns is None and not isinstance(compiled, str):
-                    raw = as_json_lines(raw)
+                raw, compiled = self._prepared(source, kind, fmt, raw)
                 chunk = self._decide(source, kind, compiled, raw)
                 self._chunk(source, raw.task.file, raw.task, chunk)
                 self.progress.update(source, counts.read, None, None)
