@@ -292,3 +292,11 @@ def test_a_value_only_one_message_shows_stays_in_that_message():
     b = "concat('y', " + shown.mark(twice) + ", " + shown.mark(once) + ")"
     assert [shown.resolve(a), shown.resolve(b)] == ["concat('x', \"_s0\")", "concat('y', \"_s0\", (rare_sql))"]
     assert shown.columns() == (("_s0", twice),)
+
+
+def test_a_value_column_named_like_a_column_of_the_plans_output_is_refused(engine):
+    """Spark refuses a name given twice in one SELECT and DuckDB would pick one silently, so the plan says so."""
+    plan = compile_plan(engine.family(), "credit_claim", DUCKDB, engine.options(NOW), shape("credit_claim"))
+    with pytest.raises(ValueError, match="reasons"):
+        plan.sql("facts", values={"reasons": "result.reasons"})
+    assert "AS \"result_reasons\"" in plan.sql("facts", values={"result_reasons": "result.reasons"})
