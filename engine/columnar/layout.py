@@ -60,8 +60,11 @@ def misfit(table: Any, layout: Any, required: Iterable[str] = (), keep: Iterable
 def fitted(table: Any, layout: Any, required: Iterable[str] = (), keep: Iterable[str] = KEEP) -> Any:
     """`table` cast to `layout` (its `keep` columns carried as they are), or None when a column or
     type does not fit (see the module docstring; `misfit` says why)."""
-    if misfit(table, layout, required, keep) is not None:
-        return None
+    return None if misfit(table, layout, required, keep) is not None else cast_to(table, layout, keep)
+
+
+def cast_to(table: Any, layout: Any, keep: Iterable[str] = KEEP) -> Any:
+    """`table`, which fits `layout` (`misfit` said None), cast to it exactly."""
     pa = _pa()
     kept = set(keep)
     names = [n for n in table.column_names if n not in kept]

@@ -22,6 +22,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Any
 
+from engine.columnar.layout import typed_layout
 from engine.columnar.run import MODULES, NOT_SURE, Compiled, compile_kind
 from engine.columnar.session import open_session
 from engine.core.evaluate import Options
@@ -90,9 +91,9 @@ def check_backend(run: TestRun, backend: str, threads: int = 1, master: str | No
 
 
 def _parquet_schema(kind: str) -> Any:
-    """The Arrow layout the kind's Parquet staging reads (Spark stages records in that shape only)."""
-    module = importlib.import_module(MODULES[kind])
-    return module.parquet_schema() if hasattr(module, "parquet_schema") else None
+    """The Arrow layout the kind's Parquet staging reads, without `pos` (Spark stages records in that shape only)."""
+    layout = typed_layout(importlib.import_module(MODULES[kind]))
+    return layout[0] if layout is not None else None
 
 
 def _raw_table(tests: list[PolicyTest], schema: Any) -> Any:
@@ -111,18 +112,17 @@ def _raw_table(tests: list[PolicyTest], schema: Any) -> Any:
     if schema is None:
         return pa.table({"pos": pa.array([r[0] for r in rows], pa.int64()), "line": pa.array([r[0] for r in rows], pa.int64()),
                          "j": pa.array([r[1] for r in rows], pa.string())})
-    fields = schema.remove(schema.get_field_index("pos")) if "pos" in schema.names else schema
     kept: list[tuple[int, Any]] = []
     for p, _, record in rows:
-        if not isinstance(record, dict) or not set(record) <= set(fields.names) or not _nested_fit(record, fields) \
-                or not _nulls_fit(record, fields):
+        if not isinstance(record, dict) or not set(record) <= set(schema.names) or not _nested_fit(record, schema) \
+                or not _nulls_fit(record, schema):
             continue
         try:
-            pa.Table.from_pylist([record], schema=fields)
+            pa.Table.from_pylist([record], schema=schema)
             kept.append((p, record))
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
             continue
-    table = pa.Table.from_pylist([r for _, r in kept], schema=fields)
+    table = pa.Table.from_pylist([r for _, r in kept], schema=schema)
     positions = pa.array([p for p, _ in kept], pa.int64())
     return table.append_column("pos", positions).append_column("line", positions)
 

@@ -42,7 +42,7 @@ from engine.check.work import Chunk, run_chunk, run_items
 from engine.columnar.inputs import (BLOCK_BYTES, MONTH_ROWS, PARQUET_ROWS, PARQUET_ROWS_OF, SUMMARY_ONLY_SCALE, RawChunk,
                                     as_json_lines, jsonl_chunks, kind_of, mapped_chunks, months_tables, parquet_chunks,
                                     parquet_lines)
-from engine.columnar.layout import fitted, misfit, typed_layout
+from engine.columnar.layout import cast_to, misfit, typed_layout
 from engine.columnar.output import ParquetTarget
 from engine.columnar.session import open_session
 from engine import kinds
@@ -183,7 +183,7 @@ class ColumnarCheck(Check):
         why = misfit(raw.table, *layout)
         if why is not None:
             return raw, None, why
-        table = fitted(raw.table, *layout)
+        table = cast_to(raw.table, layout[0])
         return dataclasses.replace(raw, table=table), tuple(table.column_names), None
 
     def _prepared(self, source: str, kind: str, fmt: str, raw: RawChunk) -> tuple[RawChunk, Compiled | str]:
