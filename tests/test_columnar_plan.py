@@ -163,6 +163,8 @@ def _agree(engine: Engine, kind: str, raws: list[dict], lang: str = "en", as_of:
         assert json.loads(decision) == expected.to_json(), record
         assert (failing, (breached, violation)) == (expected.failing, flags(expected))
         assert reasons == [f.reason for f in expected.findings if f.reason]
+    lines = con.execute(plan.sql("facts", newline=True) + " ORDER BY pos").fetchall()
+    assert [r[2] for r in lines] == [r[2] + "\n" for r in rows]  # the JSONL line: the same text and its newline
     con.close()
     return len(rows)
 
@@ -218,6 +220,8 @@ def test_the_same_plan_on_spark_decides_as_the_row_engine(engine, spark, kind, l
     got = spark.sql(plan.sql("facts") + " ORDER BY pos").collect()
     assert [json.loads(r["decision"]) for r in got] == [d.to_json() for d in decided]
     assert [r["failing"] for r in got] == [d.failing for d in decided]
+    lines = spark.sql(plan.sql("facts", newline=True) + " ORDER BY pos").collect()
+    assert [r["decision"] for r in lines] == [r["decision"] + "\n" for r in got]
 
 
 def test_a_facts_row_with_a_revision_outside_the_family_stops_the_query(engine):

@@ -597,13 +597,88 @@ def test_chunks_of_cases_the_sql_decides_whole_are_put_together_column_by_column
     used: list[int] = []
     real = ColumnarCheck._all_cases
 
-    def spy(self: ColumnarCheck, source: str, columns: dict) -> object:
+    def spy(self: ColumnarCheck, source: str, columns: dict, *rest: object) -> object:
         used.append(len(columns["decision"]))
-        return real(self, source, columns)
+        return real(self, source, columns, *rest)
 
     monkeypatch.setattr(ColumnarCheck, "_all_cases", spy)
     same(tmp_path, "--cases", str(export / "cases.jsonl"), outputs=("d.jsonl", "s.json", "s.csv", "h.html"))
     assert used and sum(used) % 400 == 0  # every case of each duckdb run went that way
+
+
+def spy_on_jsonl_bodies(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many decisions each chunk written straight from the SQL's result had (engine.columnar.output.jsonl_body)."""
+    import engine.columnar.run as columnar_run
+
+    written: list[int] = []
+    real = columnar_run.jsonl_body
+
+    def spy(lines: object) -> object:
+        written.append(len(lines))  # type: ignore[arg-type]
+        return real(lines)
+
+    monkeypatch.setattr(columnar_run, "jsonl_body", spy)
+    return written
+
+
+def test_chunks_the_sql_decides_whole_are_written_from_its_result_byte_for_byte_as_the_row_backend_writes(
+        tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch):
+    """With -o and no JUnit, a chunk of cases or claims the SQL decided every row of is written from the
+    result's own buffer (each text ends with its newline in SQL): the row backend's file, byte for byte."""
+    written = spy_on_jsonl_bodies(monkeypatch)
+    same(tmp_path, "--cases", str(export / "cases.jsonl"), "--claims", str(export / "claims.jsonl"),
+         outputs=("d.jsonl", "s.json", "s.csv"))
+    assert sum(written) == 400 + 80  # every decision of the duckdb run that writes them
+    stdout = run_cli("check", "--cases", str(export / "cases.jsonl"), "--backend", "duckdb", "--now", NOW, "--quiet",
+                     "--fail-on", "none", "-o", "-")
+    assert stdout.code == 0, stdout.err  # decisions to standard output (here one without a binary buffer)
+    assert stdout.out == run_cli("check", "--cases", str(export / "cases.jsonl"), "--now", NOW, "--quiet", "--fail-on", "none",
+                                 "-o", "-").out
+    assert stdout.out.count("\n") == 400 and sum(written) == 2 * 400 + 80
+
+
+def test_a_chunk_the_sql_shares_with_the_row_engine_writes_each_sql_text_without_its_line_end(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The SQL ends each text with a newline for the written-whole path; a chunk it shares with the row
+    engine (lines that are not JSON, a row it is not sure of) takes the texts without it, as JUnit does."""
+    written = spy_on_jsonl_bodies(monkeypatch)
+    code, err = same(tmp_path, "--cases", str(bad_export(tmp_path)), "--keep-going", outputs=("d.jsonl", "r.jsonl", "s.json"))
+    assert code == 2 and "by the row engine" in err
+    assert written == []
+    assert (tmp_path / "duckdb" / "d.jsonl").read_bytes().count(b"\n") == 3  # C-1 (once: the other is a duplicate), C-2, C-6
+
+
+def test_jsonl_lines_are_taken_from_arrow_buffers_exactly_whatever_their_chunks_slices_and_offsets():
+    import pyarrow as pa
+
+    from engine.columnar.output import jsonl_body
+
+    texts = ['{"record":"a"}\n', '{"record":"é ✓"}\n', "", '{"record":"c"}\n', '{"record":"d"}\n']
+    whole = "".join(texts).encode()
+    for kind in (pa.string(), pa.large_string()):
+        array = pa.array(texts, kind)
+        chunked = pa.chunked_array([array.slice(0, 2), array.slice(2, 0), array.slice(2, 3)], kind)
+        assert b"".join(jsonl_body(chunked)) == whole
+        assert b"".join(jsonl_body(array.slice(1, 3))) == "".join(texts[1:4]).encode()  # a slice: its offsets start past 0
+        assert jsonl_body(pa.chunked_array([], kind)) == ()
+
+
+def test_utf8_pieces_written_between_text_land_in_order_on_a_binary_buffer_or_decoded_on_a_text_only_stream():
+    import io
+
+    from engine.check.run import write_utf8
+
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
+    stream.write("first\n")
+    write_utf8(stream, (memoryview("é\n".encode()), memoryview(b"x\n")))
+    stream.write("last\n")
+    stream.flush()
+    assert raw.getvalue() == "first\né\nx\nlast\n".encode()
+    plain = io.StringIO()
+    plain.write("first\n")
+    write_utf8(plain, (memoryview("é\n".encode()),))
+    assert plain.getvalue() == "first\né\n"
 
 
 def test_cases_added_column_by_column_give_the_summary_of_cases_added_one_by_one():

@@ -146,6 +146,19 @@ class _Spool:
             pass
 
 
+def write_utf8(out: Any, pieces: tuple[memoryview, ...]) -> None:
+    """JSONL already UTF-8 (decisions of the SQL, as its result holds them) written past a text stream's
+    encoder: the stream flushed, then the bytes to its binary buffer; a stream without one (an in-memory
+    one) gets them decoded."""
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:
+        out.write("".join(str(piece, "utf-8") for piece in pieces))
+        return
+    out.flush()
+    for piece in pieces:
+        buffer.write(piece)
+
+
 class Check:
     """One run: its configuration, its outputs while they are written, its summary."""
 
@@ -322,7 +335,10 @@ class Check:
         if chunk.spilled:
             self.decisions.append_file(chunk.spilled)
         elif self.decisions is not None and chunk.text:
-            self.decisions.write(chunk.text)
+            if isinstance(chunk.text, str):
+                self.decisions.write(chunk.text)
+            else:
+                write_utf8(self.decisions.handle if isinstance(self.decisions, _Spool) else self.decisions, chunk.text)
         if self.junit is not None:
             self.junit.add_block(source, chunk.junit, chunk.tests, chunk.failures, len(chunk.bad))
         self.summary.merge(chunk.summary)

@@ -73,7 +73,7 @@ class Chunk:
     a partial summary, and the rejected rows."""
 
     rows: int
-    text: str  # the decisions as JSONL, or "" when spilled to `spilled`
+    text: str | tuple[memoryview, ...]  # the decisions as JSONL (UTF-8 pieces when the SQL's result held them), or "" if spilled
     ids: list[str]
     lines: list[int]
     junit: str

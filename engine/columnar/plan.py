@@ -158,6 +158,7 @@ class Plan:
     outcome: str | None
     shown_columns: tuple[tuple[str, str], ...] = ()  # (column, SQL of a value several messages show)
     values: tuple[tuple[str, str], ...] = ()  # (name, SQL of a value the decision shows: see `value_sql`)
+    line: str = ""  # the decision's text followed by a newline: its JSONL line (`sql(newline=True)`)
 
     def value_sql(self, name: str) -> str:
         """SQL of a value the decision's JSON shows, by name: "customer", "version" or "result.KEY"
@@ -167,12 +168,14 @@ class Plan:
                 return sql
         raise KeyError(f"a {self.kind} decision shows no value {name!r}")
 
-    def sql(self, facts: str, text: bool = True, values: Mapping[str, str] | None = None) -> str:
+    def sql(self, facts: str, text: bool = True, values: Mapping[str, str] | None = None, newline: bool = False) -> str:
         """The SELECT deciding each row of the relation (a table name or a parenthesised query) `facts`.
 
         text False: `decision` is '' instead of the JSON text (a run that writes no decision need not
         build them: on DuckDB that text is about half the CPU of a chunk of cases). values: output
-        column -> a value the decision shows (`value_sql`), so a caller reads it without parsing the text."""
+        column -> a value the decision shows (`value_sql`), so a caller reads it without parsing the text.
+        newline: each text ends with a newline, so the result's text column is the JSONL as it is written
+        (engine.columnar.output.jsonl_body), with no copy to add one."""
         d = self.dialect
         indices = ", ".join(f"{sql} AS {d.ident(name)}" for name, sql in self.outcome_columns + self.shown_columns)
         inner = f"SELECT *{', ' + indices if indices else ''} FROM {facts}"
@@ -186,7 +189,9 @@ class Plan:
         if taken & set(values or {}):  # Spark refuses a name given twice; DuckDB would pick one silently
             raise ValueError(f"value columns {sorted(taken & set(values or {}))} are names the plan's output has")
         shown = "".join(f", {self.value_sql(name)} AS {d.ident(column)}" for column, name in (values or {}).items())
-        decision = self.decision if text else "''"
+        if newline and not self.line:
+            raise ValueError("this plan was built without the decisions' JSONL lines")
+        decision = (self.line if newline else self.decision) if text else "''"
         return (f"SELECT pos, record, {decision} AS decision, failing{words}, reasons{outcome}{shown} "
                 f"FROM ({flagged}) AS _decided")
 
@@ -221,12 +226,15 @@ def compile_plan(family: Family, kind: str, dialect: Dialect, options: Options,
             tests.append(_per_revision(dialect, rev, {k: _has(rs, a, word, dialect) for k, rs in rules.items()}, "FALSE", count))
     reasons_sql = dialect.list_filter(dialect.list_of(*reasons), "x", "x IS NOT NULL") if reasons else dialect.texts(())
     flag_sql = tuple((word, "(" + " OR ".join(tests) + ")" if tests else "FALSE") for word, tests in flags.items())
-    decision = _decision(family, kind, shape, dialect, options, columns, [shown.resolve(f) for f in findings])
+    listed = [shown.resolve(f) for f in findings]
+    decision = _decision(family, kind, shape, dialect, options, columns, listed)
+    line = _decision(family, kind, shape, dialect, options, columns, listed, end="]}\n")
     values = (("customer", dialect.ident("customer")),
               ("version", _per_revision(dialect, columns[-1], {k: dialect.text(r.revision) for k, r in enumerate(family.revisions)},
                                         "NULL", count)),
               *((f"result.{f.key}", f.sql if f.sql is not None else dialect.ident(f"result__{f.key}")) for f in shape.result))
-    return Plan(kind, dialect, tuple(outcome_columns), reasons_sql, flag_sql, decision, shape.outcome, shown.columns(), values)
+    return Plan(kind, dialect, tuple(outcome_columns), reasons_sql, flag_sql, decision, shape.outcome, shown.columns(), values,
+                line)
 
 
 class _Shown:
@@ -354,8 +362,8 @@ def reasons_sql(family: Family, dialect: Dialect, shape: FactsShape, rules_of: C
 
 
 def _decision(family: Family, kind: str, shape: FactsShape, dialect: Dialect, options: Options,
-              columns: tuple[str, ...], findings: list[str]) -> str:
-    """The decision's JSON text (keys in the order of Decision.to_json)."""
+              columns: tuple[str, ...], findings: list[str], end: str = "]}") -> str:
+    """The decision's JSON text (keys in the order of Decision.to_json), closed by `end`."""
     heads = {}
     extra_of = kinds.get(kind).extra
     indices = range(len(family.revisions))
@@ -376,7 +384,7 @@ def _decision(family: Family, kind: str, shape: FactsShape, dialect: Dialect, op
                              f"COALESCE({dialect.json_string(dialect.ident('customer'))}, 'null')", "','", head_sql)
     result = _result(shape, dialect)
     listed = f"COALESCE({dialect.concat_ws(',', *findings)}, '')" if findings else "''"
-    return dialect.concat(opening, dialect.text(',"result":'), result, dialect.text(',"findings":['), listed, "']}'")
+    return dialect.concat(opening, dialect.text(',"result":'), result, dialect.text(',"findings":['), listed, dialect.text(end))
 
 
 def _result(shape: FactsShape, dialect: Dialect) -> str:

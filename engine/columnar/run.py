@@ -43,7 +43,7 @@ from engine.columnar.inputs import (BLOCK_BYTES, MONTH_ROWS, PARQUET_ROWS, PARQU
                                     as_json_lines, jsonl_chunks, kind_of, mapped_chunks, months_tables, parquet_chunks,
                                     parquet_lines)
 from engine.columnar.layout import cast_to, misfit, typed_layout
-from engine.columnar.output import ParquetTarget
+from engine.columnar.output import ParquetTarget, jsonl_body
 from engine.columnar.session import open_session
 from engine import kinds
 from engine.core.credit import Credit, month_rules
@@ -79,6 +79,7 @@ class Compiled:
     sql: str
     facts: tuple[str, ...]
     reason: bool  # whether the stage says why a row is not sure (a `why` column)
+    newline: bool = False  # each decision's text ends with a newline (its JSONL line, Plan.sql newline)
 
 
 class Tally:
@@ -151,6 +152,13 @@ class ColumnarCheck(Check):
         return self.decisions is not None or self.junit is not None
 
     @property
+    def lines(self) -> bool:
+        """Whether the SQL ends each decision's text with a newline: when the decisions are written and
+        nothing else reads their text (no JUnit), a chunk the SQL decided whole is then written straight
+        from its result (engine.columnar.output.jsonl_body)."""
+        return self.decisions is not None and self.junit is None
+
+    @property
     def scale(self) -> int:
         """How many times the usual rows a chunk or query holds: larger without the text (SUMMARY_ONLY_SCALE)."""
         return 1 if self.text else SUMMARY_ONLY_SCALE
@@ -166,7 +174,8 @@ class ColumnarCheck(Check):
         key = (kind, columns)
         if key not in self.compiled:
             self.compiled[key] = compile_kind(kind, self.family, self.backend, self.options, columns,
-                                              joined=kind == "credit_claim" and bool(self.config.outages), text=self.text)
+                                              joined=kind == "credit_claim" and bool(self.config.outages), text=self.text,
+                                              newline=self.lines)
             if not isinstance(self.compiled[key], str):
                 self._session()  # started once something is to run on it
         return self.compiled[key]
@@ -365,10 +374,19 @@ class ColumnarCheck(Check):
         result = self._session().query(compiled.sql, {"raw": raw.table}) if raw.table.num_rows else None
         fallback = dict(raw.fallback)
         sure: dict[int, tuple[str, str, Contribution]] = {}
+        body = None
         if result is not None:
-            columns = result.to_pydict()
+            if compiled.newline and not fallback and _decided_whole(result):
+                result = _by_pos(result)
+                body = jsonl_body(result.column("decision"))
+                columns = result.drop_columns(["decision"]).to_pydict()
+                columns["decision"] = [""] * result.num_rows  # decided, its text already in `body`
+            else:
+                columns = result.to_pydict()
+                if compiled.newline:  # the text without its line's newline, as the rest of the run takes it
+                    columns["decision"] = [None if t is None else t[:-1] for t in columns["decision"]]
             if kind == "case" and not fallback and self.junit is None and all(columns["sure"]) and None not in columns["decision"]:
-                return self._all_cases(source, columns)
+                return self._all_cases(source, columns, body)
             contributions = _contributions(kind, columns)
             whys = columns.get("why") or [None] * result.num_rows
             for i, (pos, ok, decision) in enumerate(zip(columns["pos"], columns["sure"], columns["decision"])):
@@ -376,11 +394,12 @@ class ColumnarCheck(Check):
                     sure[pos] = (columns["record"][i], decision, contributions[i])
                 else:
                     fallback[pos] = columns["joined"][i] and JOINED or (f"{NOT_SURE}: {whys[i]}" if whys[i] else NOT_SURE)
-        return self._assemble(source, raw.task, sure, fallback, raw)
+        return self._assemble(source, raw.task, sure, fallback, raw, body)
 
-    def _all_cases(self, source: str, c: dict[str, list[Any]]) -> Chunk:
+    def _all_cases(self, source: str, c: dict[str, list[Any]], body: tuple[memoryview, ...] | None = None) -> Chunk:
         """A chunk of cases the SQL decided every one of (the common case), put together column by
-        column: what `_assemble` makes of them, without a dict, an object and calls per case."""
+        column: what `_assemble` makes of them, without a dict, an object and calls per case (`body`: their
+        JSONL, when it was taken from the result as it is)."""
         c = in_pos_order(c)
         decisions = c["decision"]
         n = len(decisions)
@@ -390,13 +409,15 @@ class ColumnarCheck(Check):
                           c["breached"], c["violation"])
         failures = sum(1 for b, v in zip(c["breached"], c["violation"]) if b or v)
         self.tally.add(source, SQL, n)
-        body = "\n".join(decisions) + "\n" if n and self.decisions is not None else ""
+        if body is None:
+            body = "\n".join(decisions) + "\n" if n and self.decisions is not None else ""
         return Chunk(n, body, c["record"], c["pos"], "", n, failures, summary, [])
 
     def _assemble(self, source: str, task: Any, sure: dict[int, tuple[str, str, Contribution]], fallback: dict[int, str],
-                  raw: RawChunk) -> Chunk:
-        """Decisions of the SQL and of the row engine, spliced in input order into one Chunk."""
-        parts = _Parts(self.junit is not None, self.decisions is not None, self.family)
+                  raw: RawChunk, body: tuple[memoryview, ...] | None = None) -> Chunk:
+        """Decisions of the SQL and of the row engine, spliced in input order into one Chunk (`body`: the
+        JSONL of every decision, all the SQL's, when it was taken from the result as it is)."""
+        parts = _Parts(self.junit is not None, self.decisions is not None and body is None, self.family)
         self.tally.add(source, SQL, len(sure))
         for pos in sorted(sure.keys() | fallback.keys()) if fallback else sorted(sure):
             row = sure.get(pos)
@@ -405,7 +426,7 @@ class ColumnarCheck(Check):
                 continue
             self.tally.add(source, ROW, reason=fallback[pos])
             parts.items(run_items(raw.single(pos)))
-        return parts.chunk()
+        return parts.chunk() if body is None else dataclasses.replace(parts.chunk(), text=body)
 
     # -- outputs -------------------------------------------------------------------
 
@@ -473,10 +494,29 @@ def in_pos_order(columns: dict[str, list[Any]]) -> dict[str, list[Any]]:
     return {name: [values[i] for i in order] for name, values in columns.items()}
 
 
+def _decided_whole(result: Any) -> bool:
+    """Whether the SQL was sure of every row of a result and gave each its text."""
+    if not result.num_rows or result.column("decision").null_count:
+        return False
+    import pyarrow.compute as pc
+
+    return pc.all(result.column("sure"), skip_nulls=False).as_py() is True
+
+
+def _by_pos(table: Any) -> Any:
+    """An Arrow result with its rows in `pos` order (as they usually come already: then as given)."""
+    import pyarrow.compute as pc
+
+    pos = table.column("pos")
+    if len(pos) < 2 or pc.all(pc.less(pos[:-1], pos[1:])).as_py():
+        return table
+    return table.sort_by("pos")
+
+
 def compile_kind(kind: str, family: Family, backend: str, options: Options, columns: tuple[str, ...] | None,
-                 joined: bool, text: bool = True) -> Compiled | str:
+                 joined: bool, text: bool = True, newline: bool = False) -> Compiled | str:
     """Stage -> facts -> plan for one kind as one SELECT over `raw`, or why it cannot be (text False:
-    the decisions' JSON text is not built, '' stands in for it)."""
+    the decisions' JSON text is not built, '' stands in for it; newline: each text ends with one)."""
     try:
         dialect = importlib.import_module("engine.columnar.dialect").Dialect(backend)
         module = importlib.import_module(MODULES[kind])
@@ -508,11 +548,11 @@ def compile_kind(kind: str, family: Family, backend: str, options: Options, colu
     # text in SQL (1M cases: ≈1.3 CPU-s and 45 MB of peak less) and usually a no-op (one thread keeps it)
     once = " MATERIALIZED" if backend == "duckdb" else ""
     sql = (f"WITH raw_in AS (SELECT * FROM raw WHERE NOT ({keep})),\n"
-           f"staged AS{once} ({stage}),\nfacts AS{once} ({facts}),\ndecided AS ({plan.sql('facts', text, SUMMARY_VALUES[kind])})\n"
+           f"staged AS{once} ({stage}),\nfacts AS{once} ({facts}),\ndecided AS ({plan.sql('facts', text, SUMMARY_VALUES[kind], newline and text)})\n"
            f"SELECT s.pos AS pos, s.sure AS sure, FALSE AS joined, d.decision AS decision, {', '.join(extra)}\n"
            f"FROM staged s LEFT JOIN decided d ON d.pos = s.pos LEFT JOIN facts f ON f.pos = s.pos\n"
            f"UNION ALL SELECT pos, FALSE, TRUE, NULL{', NULL' * len(extra)} FROM raw WHERE {keep}")
-    return Compiled(sql, needed, False)
+    return Compiled(sql, needed, False, newline and text)
 
 
 # Values of a decision the summary reads (besides its facts): column -> the value's name (Plan.value_sql).
