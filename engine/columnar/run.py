@@ -376,15 +376,7 @@ class ColumnarCheck(Check):
         sure: dict[int, tuple[str, str, Contribution]] = {}
         body = None
         if result is not None:
-            if compiled.newline and not fallback and _decided_whole(result):
-                result = _by_pos(result)
-                body = jsonl_body(result.column("decision"))
-                columns = result.drop_columns(["decision"]).to_pydict()
-                columns["decision"] = [""] * result.num_rows  # decided, its text already in `body`
-            else:
-                columns = result.to_pydict()
-                if compiled.newline:  # the text without its line's newline, as the rest of the run takes it
-                    columns["decision"] = [None if t is None else t[:-1] for t in columns["decision"]]
+            columns, body = _columns(result, compiled.newline and not fallback, compiled.newline)
             if kind == "case" and not fallback and self.junit is None and all(columns["sure"]) and None not in columns["decision"]:
                 return self._all_cases(source, columns, body)
             contributions = _contributions(kind, columns)
@@ -492,6 +484,21 @@ def in_pos_order(columns: dict[str, list[Any]]) -> dict[str, list[Any]]:
         return columns
     order = sorted(range(len(pos)), key=pos.__getitem__)
     return {name: [values[i] for i in order] for name, values in columns.items()}
+
+
+def _columns(result: Any, whole: bool, newline: bool) -> tuple[dict[str, list[Any]], tuple[memoryview, ...] | None]:
+    """A result's columns as Python lists, and its JSONL when it can be written as it is (`whole`: no row of
+    the chunk left to the row engine, and every row the SQL's with its text ending in a newline); otherwise
+    the texts without that newline (`newline`), as the rest of the run takes them."""
+    if whole and _decided_whole(result):
+        result = _by_pos(result)
+        columns = result.drop_columns(["decision"]).to_pydict()
+        columns["decision"] = [""] * result.num_rows  # decided, each text already in the JSONL
+        return columns, jsonl_body(result.column("decision"))
+    columns = result.to_pydict()
+    if newline:
+        columns["decision"] = [None if t is None else t[:-1] for t in columns["decision"]]
+    return columns, None
 
 
 def _decided_whole(result: Any) -> bool:
