@@ -679,6 +679,12 @@ def test_utf8_pieces_written_between_text_land_in_order_on_a_binary_buffer_or_de
     plain.write("first\n")
     write_utf8(plain, (memoryview("é\n".encode()),))
     assert plain.getvalue() == "first\né\n"
+    raw = io.BytesIO()
+    crlf = io.TextIOWrapper(raw, encoding="utf-8", newline="\r\n")  # as standard output is on Windows
+    crlf.write("first\n")
+    write_utf8(crlf, (memoryview(b"x\n"),), translated=True)
+    crlf.flush()
+    assert raw.getvalue() == b"first\r\nx\r\n"  # every line ends alike
 
 
 def test_cases_added_column_by_column_give_the_summary_of_cases_added_one_by_one():

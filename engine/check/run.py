@@ -146,12 +146,13 @@ class _Spool:
             pass
 
 
-def write_utf8(out: Any, pieces: tuple[memoryview, ...]) -> None:
+def write_utf8(out: Any, pieces: tuple[memoryview, ...], translated: bool = False) -> None:
     """JSONL already UTF-8 (decisions of the SQL, as its result holds them) written past a text stream's
-    encoder: the stream flushed, then the bytes to its binary buffer; a stream without one (an in-memory
-    one) gets them decoded."""
+    encoder: the stream flushed, then the bytes to its binary buffer. A stream without one (an in-memory
+    one), or one that turns "\n" into the platform's line end (`translated`: standard output on Windows),
+    gets them decoded, so every line of the output ends alike."""
     buffer = getattr(out, "buffer", None)
-    if buffer is None:
+    if buffer is None or translated:
         out.write("".join(str(piece, "utf-8") for piece in pieces))
         return
     out.flush()
@@ -338,7 +339,9 @@ class Check:
             if isinstance(chunk.text, str):
                 self.decisions.write(chunk.text)
             else:
-                write_utf8(self.decisions.handle if isinstance(self.decisions, _Spool) else self.decisions, chunk.text)
+                spool = isinstance(self.decisions, _Spool)  # opened with newline="\n": its lines end as written
+                write_utf8(self.decisions.handle if spool else self.decisions, chunk.text,
+                           translated=not spool and os.linesep != "\n")
         if self.junit is not None:
             self.junit.add_block(source, chunk.junit, chunk.tests, chunk.failures, len(chunk.bad))
         self.summary.merge(chunk.summary)
