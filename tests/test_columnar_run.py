@@ -637,6 +637,21 @@ def test_chunks_the_sql_decides_whole_are_written_from_its_result_byte_for_byte_
     assert stdout.out.count("\n") == 400 and sum(written) == 2 * 400 + 80
 
 
+def test_decisions_to_a_real_standard_output_are_the_row_backends_bytes(tmp_path: Path, export: Path):
+    """`-o -` in a process of its own: the SQL's pieces go to standard output's binary buffer between its
+    text writes, and the bytes are the row backend's file."""
+    import subprocess
+    import sys
+
+    args = ["check", "--cases", str(export / "cases.jsonl"), "--claims", str(export / "claims.jsonl"), "--now", NOW,
+            "--quiet", "--fail-on", "none"]
+    assert run_cli(*args, "-o", str(tmp_path / "row.jsonl")).code == 0
+    done = subprocess.run([sys.executable, "-m", "engine", *args, "--backend", "duckdb", "-o", "-"], cwd=ROOT,
+                          capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (tmp_path / "row.jsonl").read_bytes()
+
+
 def test_a_chunk_the_sql_shares_with_the_row_engine_writes_each_sql_text_without_its_line_end(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """The SQL ends each text with a newline for the written-whole path; a chunk it shares with the row
