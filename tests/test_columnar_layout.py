@@ -18,7 +18,7 @@ pq = pytest.importorskip("pyarrow.parquet")
 
 from engine.columnar import case as case_sql, claim as claim_sql  # noqa: E402
 from engine.columnar.inputs import json_rows  # noqa: E402
-from engine.columnar.layout import fitted, misfit, typed_layout  # noqa: E402
+from engine.columnar.layout import cast_to, misfit, typed_layout  # noqa: E402
 
 NOW = "2025-06-01T00:00:00Z"
 CASE = {"type": "case", "id": "C-1", "customer": "acme", "severity": 2, "channel": "support_portal",
@@ -31,7 +31,10 @@ CLAIM = {"type": "credit_claim", "id": "K-1", "customer": "acme", "month": "2024
 
 
 def _fit(table, module):
-    return fitted(table.append_column("pos", pa.array(range(1, table.num_rows + 1), pa.int64())), *typed_layout(module))
+    """The table cast to the module's layout as the runner casts it, or None when it does not fit."""
+    table = table.append_column("pos", pa.array(range(1, table.num_rows + 1), pa.int64()))
+    layout = typed_layout(module)
+    return None if misfit(table, *layout) is not None else cast_to(table, layout[0])
 
 
 def test_a_chunk_in_the_layout_with_fewer_struct_fields_and_narrower_types_is_cast_to_it():

@@ -4,8 +4,8 @@ A kind that stages Parquet columns (engine.columnar.case, engine.columnar.claim)
 names its layout: an Arrow schema of the record's fields, instants and amounts
 as text. The SQL reads those columns as the record's values, so it is only
 right when each value is the one the row engine reads from the same row (the
-JSON line `engine.columnar.inputs.json_rows` makes of it). `fitted` holds a
-batch to that:
+JSON line `engine.columnar.inputs.json_rows` makes of it). `misfit` holds a
+batch to that (and says why not), `cast_to` casts one that fits:
 
 - every column and struct field is one the layout names (an unknown one would
   be a key the schema refuses: the row engine must see it);
@@ -55,12 +55,6 @@ def misfit(table: Any, layout: Any, required: Iterable[str] = (), keep: Iterable
         if not _fits(actual, wanted):
             return f"column {n} is {actual} where the layout has {wanted}"
     return None
-
-
-def fitted(table: Any, layout: Any, required: Iterable[str] = (), keep: Iterable[str] = KEEP) -> Any:
-    """`table` cast to `layout` (its `keep` columns carried as they are), or None when a column or
-    type does not fit (see the module docstring; `misfit` says why)."""
-    return None if misfit(table, layout, required, keep) is not None else cast_to(table, layout, keep)
 
 
 def cast_to(table: Any, layout: Any, keep: Iterable[str] = KEEP) -> Any:

@@ -546,6 +546,7 @@ def compile_kind(kind: str, family: Family, backend: str, options: Options, colu
         return f"rules the SQL cannot express ({exc})"
     except NotImplementedError as exc:
         return f"not compiled for {backend} ({exc})"
+    newline = newline and text  # no text, no line to end
     needed = tuple(_needed_facts(kind, module.FACT_TYPES))
     keep = (f"NOT ({_has_key(dialect, 'outages', typed=columns is not None)})" if joined else "FALSE")
     extra = [f"f.{c}" for c in needed] + summary_columns(kind, "d")
@@ -555,11 +556,11 @@ def compile_kind(kind: str, family: Family, backend: str, options: Options, colu
     # text in SQL (1M cases: ≈1.3 CPU-s and 45 MB of peak less) and usually a no-op (one thread keeps it)
     once = " MATERIALIZED" if backend == "duckdb" else ""
     sql = (f"WITH raw_in AS (SELECT * FROM raw WHERE NOT ({keep})),\n"
-           f"staged AS{once} ({stage}),\nfacts AS{once} ({facts}),\ndecided AS ({plan.sql('facts', text, SUMMARY_VALUES[kind], newline and text)})\n"
+           f"staged AS{once} ({stage}),\nfacts AS{once} ({facts}),\ndecided AS ({plan.sql('facts', text, SUMMARY_VALUES[kind], newline)})\n"
            f"SELECT s.pos AS pos, s.sure AS sure, FALSE AS joined, d.decision AS decision, {', '.join(extra)}\n"
            f"FROM staged s LEFT JOIN decided d ON d.pos = s.pos LEFT JOIN facts f ON f.pos = s.pos\n"
            f"UNION ALL SELECT pos, FALSE, TRUE, NULL{', NULL' * len(extra)} FROM raw WHERE {keep}")
-    return Compiled(sql, needed, False, newline and text)
+    return Compiled(sql, needed, False, newline)
 
 
 # Values of a decision the summary reads (besides its facts): column -> the value's name (Plan.value_sql).
