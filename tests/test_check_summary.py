@@ -75,3 +75,52 @@ def test_folding_the_response_times_changes_no_number_of_the_summary_or_the_repo
     folded, whole = outputs[32], outputs[unfolded]
     assert json.loads(folded[1])["severities"] == json.loads(whole[1])["severities"]
     assert folded == whole
+
+
+def _month_rows(n: int, seed: int) -> list:
+    """Random customer-months as the summary takes them: some below the first tier, some with a contract's credit."""
+    import random
+
+    from engine.check.rows import MonthRow
+    from engine.core.credit import Credit
+
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        month = f"2024-{rng.randrange(1, 13):02d}"
+        credit = rng.choice(["0", "0", "10", "30", "100"])
+        owed = None if rng.random() < 0.3 else Credit(rng.random() < 0.7, f"{rng.randrange(0, 10**6)}.00",
+                                                      rng.choice(["EUR", "USD"]), "month_to_month", "next_invoice", ())
+        rows.append(MonthRow(rng.random() < 0.3, rng.random() < 0.05, f"cust-{i:05d}", month, rng.randrange(0, 10**9),
+                             44_640 * 60_000_000, f"{rng.randrange(95, 101)}.{rng.randrange(0, 10**6):06d}".rstrip("0").rstrip("."),
+                             credit, None if credit == "0" else "99.99", "2024-04-24" if month > "2024-04" else "2021-01-19",
+                             owed))
+    return rows
+
+
+def test_months_added_column_by_column_give_the_summary_of_months_added_one_by_one():
+    from engine.check.summary import Summary
+
+    rows = _month_rows(3_000, 5)
+    one, many = Summary(), Summary()
+    for row in rows:
+        one.add(row)
+    many.add_months([r.month for r in rows], [r.revision for r in rows], [r.total_micros for r in rows],
+                    [r.down_micros for r in rows], [r.breached for r in rows], [r.violation for r in rows],
+                    [r for r in rows if r.credit_percent != "0"])
+    assert many.month_rows() == one.month_rows() and many.credited_rows() == one.credited_rows()
+    assert (many.owed, many.failing) == (one.owed, one.failing)
+    assert [(name, m.customers, m.credited, m.revision, m.total) for name, m in many.months.items()] == \
+        [(name, m.customers, m.credited, m.revision, m.total) for name, m in one.months.items()]
+
+
+def test_customer_months_below_the_first_tier_are_listed_by_uptime_as_a_number_not_as_text():
+    from engine.check.summary import Summary
+
+    summary = Summary()
+    for customer, uptime in (("b", "99.9"), ("a", "100"), ("c", "99.89"), ("a2", "99.9"), ("d", "9.5"), ("e", "99.900001")):
+        row = _month_rows(1, 1)[0]
+        row.customer, row.uptime_percent, row.credit_percent = customer, uptime, "10"
+        summary.add(row)
+    assert [(r["customer"], r["uptime_percent"]) for r in summary.credited_rows()] == \
+        [("d", "9.5"), ("c", "99.89"), ("a2", "99.9"), ("b", "99.9"), ("e", "99.900001"), ("a", "100")]

