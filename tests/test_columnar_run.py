@@ -768,3 +768,91 @@ def test_workers_forked_after_the_duckdb_session_opened_decide_as_the_row_backen
     row = run_cli("check", *common, "--claims", str(claims), "-o", str(tmp_path / "row.jsonl"))
     assert (sql.code, sql.out) == (row.code, row.out)
     assert (tmp_path / "sql.jsonl").read_bytes() == (tmp_path / "row.jsonl").read_bytes()
+
+
+def spy_on_all_months(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
+    """The months of each query put together column by column (ColumnarCheck._all_months), None for a query
+    that went row by row."""
+    from engine.columnar.run import ColumnarCheck
+
+    seen: list[int | None] = []
+    real = ColumnarCheck._all_months
+
+    def spy(self: ColumnarCheck, *args: object) -> object:
+        chunk = real(self, *args)
+        seen.append(None if chunk is None else chunk.rows)
+        return chunk
+
+    monkeypatch.setattr(ColumnarCheck, "_all_months", spy)
+    return seen
+
+
+@pytest.mark.parametrize("contracts", [True, False], ids=["customers-of-the-contracts", "customers-of-the-incidents"])
+def test_customer_months_the_sql_decides_whole_are_summed_up_column_by_column_and_written_from_its_result(
+        tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch, contracts: bool):
+    """A query whose every customer-month the SQL decided, each credit owed included (the common case), is
+    summed up column by column and, with -o, written from the result's own buffer: the row backend's
+    decisions, table, summaries and HTML, byte for byte."""
+    whole = spy_on_all_months(monkeypatch)
+    written = spy_on_jsonl_bodies(monkeypatch)
+    more = ("--contracts", str(export / "contracts.csv")) if contracts else ()
+    same(tmp_path, "--outages", str(export / "incidents.csv"), *more, "--months", months(), "--fail-on", "none",
+         outputs=("d.jsonl", "s.json", "s.csv", "h.html"))
+    assert whole == [60] * 3  # one query of 5 customers x 12 months in each duckdb run (-o, the CSV summary, the tally)
+    assert written == [60]  # the run that writes the decisions
+
+
+def test_a_query_holding_a_month_the_sql_left_goes_row_by_row_with_each_sql_text_without_its_line_end(
+        tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch):
+    """A customer whose month's record id the schema refuses is the row engine's (it rejects it): the query
+    holding it goes row by row (the SQL's texts without the newline the written-whole path keeps), the
+    other queries whole, and the outputs are the row backend's."""
+    import engine.columnar.run as columnar_run
+
+    whole = spy_on_all_months(monkeypatch)
+    written = spy_on_jsonl_bodies(monkeypatch)
+    long = "c" * 195  # "<customer>/2024-01" is longer than a record id may be
+    incidents = tmp_path / "incidents.csv"
+    incidents.write_text((export / "incidents.csv").read_text(encoding="utf-8")
+                         + f"I-long,{long},{generator().YEAR}-02-02T00:00:00Z,{generator().YEAR}-02-02T01:00:00Z,"
+                           "inbound_voice,genesys\n", encoding="utf-8")
+    monkeypatch.setattr(columnar_run, "MONTH_ROWS", 24)  # 2 customers of 12 months a query
+    code, err = same(tmp_path, "--outages", str(incidents), "--months", months(), "--keep-going", "--fail-on", "none",
+                     outputs=("d.jsonl", "r.jsonl", "s.json"))
+    assert code == 2 and f"{long}/" in (tmp_path / "row" / "r.jsonl").read_text(encoding="utf-8")
+    # customers in file order, the long one last: with -o its query (shared with cust-00004) goes row by row;
+    # the tally's run (no -o: queries SUMMARY_ONLY_SCALE times larger) has one query, which holds it too
+    assert whole == [24, 24, None, None]
+    assert written == [24, 24] and (tmp_path / "duckdb" / "d.jsonl").read_bytes().count(b"\n") == 60
+    assert "customer-months: 60 decided by the SQL, 12 by the row engine" in err
+
+
+def test_a_query_holding_a_credit_owed_the_sql_did_not_work_out_goes_row_by_row(
+        tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch):
+    """A contract's credited month whose credit owed the SQL leaves (here: it says it did not work one out)
+    is decided by the row engine, and its query goes row by row: the same outputs."""
+    import engine.columnar.run as columnar_run
+
+    whole = spy_on_all_months(monkeypatch)
+    monkeypatch.setattr(columnar_run, "_owed", lambda row: None)
+    code, err = same(tmp_path, "--outages", str(export / "incidents.csv"), "--contracts", str(export / "contracts.csv"),
+                     "--months", months(), "--fail-on", "none", outputs=("d.jsonl", "s.json", "h.html"))
+    assert whole == [None] * 2  # the run with -o and the tally's
+    assert f"by the row engine ({18:,} {columnar_run.OWED})" in err
+
+
+def test_whole_number_decimals_of_a_result_are_read_as_ints_unless_one_is_beyond_int64():
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    from engine.columnar.run import _as_ints
+
+    big = Decimal(2**63)
+    table = pa.table({"n": pa.array([Decimal(44_640), None, Decimal(-7)], pa.decimal128(38, 0)),
+                      "huge": pa.array([Decimal(1), big, None], pa.decimal128(38, 0)),
+                      "cents": pa.array([Decimal("1.50"), None, None], pa.decimal128(10, 2)), "text": ["a", "b", "c"]})
+    got = _as_ints(table)
+    assert got.column("n").type == pa.int64() and got.column("n").to_pylist() == [44_640, None, -7]
+    assert got.column("huge").to_pylist() == [Decimal(1), big, None]  # kept: int64 cannot hold it
+    assert got.column("cents").type == pa.decimal128(10, 2) and got.column_names == table.column_names
