@@ -292,17 +292,21 @@ class ColumnarCheck(Check):
             tables = months_tables(self.index, contracts, group, first)
             result = _as_ints(self._session().query(sql, tables))
             positions = range(first * months, (first + len(group)) * months)
-            chunk = self._all_months(file, positions, result)
+            chunk = self._all_months(positions, result)
             if chunk is None:
                 # the doubts are asked only for the months the SQL left (none, usually)
                 doubts = (dict(zip(*self._session().query(doubt_sql, tables).to_pydict().values()))
                           if doubt_sql and result.num_rows < len(positions) else {})
-                columns = result.to_pydict()
-                if self.lines:  # each text without the newline the written-whole path takes as it is
-                    columns["decision"] = [t[:-1] for t in columns["decision"]]
-                sure = {pos: {name: columns[name][i] for name in columns} for i, pos in enumerate(columns["pos"])}
-                chunk = self._month_chunk(file, positions, sure, doubts)
+                chunk = self._month_chunk(file, positions, self._month_dicts(result), doubts)
             self._chunk(source, file, Task("months", file, "months", None, 0, []), chunk)
+
+    def _month_dicts(self, result: Any) -> dict[int, dict[str, Any]]:
+        """A customer-months result as a dict per month, by position (the row-by-row path): each text
+        without the newline the written-whole path keeps."""
+        columns = result.to_pydict()
+        if self.lines:
+            columns["decision"] = [t[:-1] for t in columns["decision"]]
+        return {pos: {name: columns[name][i] for name in columns} for i, pos in enumerate(columns["pos"])}
 
     def _compile_months(self) -> tuple[str, str | None] | str:
         """The customer-months' SQL (decisions with the facts the summary reads, and the doubts), or why not.
@@ -354,7 +358,7 @@ class ColumnarCheck(Check):
                f"FROM decided d JOIN facts f ON f.pos = d.pos{owed_join} ORDER BY pos")
         return sql, f"SELECT pos, doubt FROM ({doubts}) AS doubts"
 
-    def _all_months(self, file: str, positions: range, result: Any) -> Chunk | None:
+    def _all_months(self, positions: range, result: Any) -> Chunk | None:
         """A query's customer-months put together column by column when the SQL decided every one of them
         and worked out every credit owed (the common case; no JUnit asked): what `_month_chunk` makes of
         them, without a dict, an object and calls per month (an object only for a month below the first
