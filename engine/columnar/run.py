@@ -303,9 +303,7 @@ class ColumnarCheck(Check):
     def _month_dicts(self, result: Any) -> dict[int, dict[str, Any]]:
         """A customer-months result as a dict per month, by position (the row-by-row path): each text
         without the newline the written-whole path keeps."""
-        columns = result.to_pydict()
-        if self.lines:
-            columns["decision"] = [t[:-1] for t in columns["decision"]]
+        columns, _ = _columns(result, False, self.lines)
         return {pos: {name: columns[name][i] for name in columns} for i, pos in enumerate(columns["pos"])}
 
     def _compile_months(self) -> tuple[str, str | None] | str:
