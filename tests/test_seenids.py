@@ -28,3 +28,31 @@ def test_chunks_report_a_duplicate_and_where_it_was_first_seen_before_and_after_
             assert seen.add_all(["C-40", "C-41", "C-41"], [41, 42, 43], "a") is False  # twice in the chunk
             assert seen.add_all(["C-50", "C-7"], [51, 52], "a") is False  # seen in an earlier chunk
             assert [seen.first_line(r) for r in ("C-41", "C-7", "C-50", "nope")] == [42, 8, 51, None]
+
+
+ODD = ['say "hi"', "back\\slash", "tab\there", "nul\x00id", "C-1", "é", "\ud800"]  # escapes in JSON, then non-ASCII
+
+
+def test_ids_whose_json_needs_escapes_meet_again_on_disk_whether_their_lines_run_on_or_not():
+    for lines in (list(range(1, 8)), [1, 3, 4, 5, 9, 10, 11]):
+        with SeenIds(memory_limit=250_000) as memory, SeenIds(memory_limit=0) as disk:
+            for seen in (memory, disk):
+                assert seen.add_all(["C-0"], [100], "a") is True
+                assert seen.add_all(ODD[:5], lines[:5], "a") is True  # ASCII ids with quotes, backslashes, controls
+                assert seen.add_all(ODD[5:], lines[5:], "a") is True  # non-ASCII: stored as UTF-8 bytes
+                assert seen.add_all([ODD[1], "C-9"], [200, 201], "a") is False
+            assert [memory.first_line(r) for r in ODD] == [disk.first_line(r) for r in ODD] == lines
+            assert disk.first_seen("nul\x00id", "b", 300) == f"a:{lines[3]}"
+
+
+def test_a_chunk_of_plain_ids_on_consecutive_lines_goes_to_disk_in_one_statement():
+    with SeenIds(memory_limit=0) as seen:
+        seen.add_all(["C-0"], [1], "a")  # moves the ids to disk
+        statements: list[str] = []
+        seen._db.set_trace_callback(statements.append)
+        assert seen.add_all([f"C-{i}" for i in range(1, 1001)], list(range(2, 1002)), "a") is True
+        assert len(statements) == 1 and "json_each" in statements[0]
+        assert [seen.first_line(r) for r in ("C-1", "C-500", "C-1000")] == [2, 501, 1001]
+        statements.clear()
+        assert seen.add_all(["C-2000", "C-2001"], [5000, 5002], "a") is True  # a gap: one insert per id
+        assert len(statements) == 2 and "json_each" not in "".join(statements)
