@@ -120,6 +120,25 @@ def test_customer_months_are_queried_a_few_customers_at_a_time_with_only_their_i
         assert set(signed) == (set(customers) if contracts else set())
 
 
+def test_a_query_runs_over_the_tables_registered_for_it_and_warns_of_nothing():
+    """Each chunk's SQL is bound again to the table registered for it (a statement prepared once would, on
+    DuckDB 1.1, read the first chunk's table), and taking its result as Arrow prints no warning of DuckDB's."""
+    import warnings
+
+    import pyarrow as pa
+
+    from engine.columnar.session import DuckSession
+
+    session = DuckSession(1)
+    sql = "SELECT x, typeof(x) AS t FROM raw"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        first = session.query(sql, {"raw": pa.table({"x": [1, 2]})}).to_pydict()
+        second = session.query(sql, {"raw": pa.table({"x": ["a"]})}).to_pydict()
+    session.close()
+    assert first == {"x": [1, 2], "t": ["BIGINT", "BIGINT"]} and second == {"x": ["a"], "t": ["VARCHAR"]}
+
+
 def test_a_run_that_writes_no_decision_reads_chunks_several_times_larger(tmp_path: Path, export: Path,
                                                                           monkeypatch: pytest.MonkeyPatch):
     """Without the decisions' text a chunk's rows hold about half the memory and planning its query is the larger
