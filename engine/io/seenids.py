@@ -46,7 +46,11 @@ class SeenIds:
         db.execute("CREATE TABLE seen (id PRIMARY KEY, file INTEGER NOT NULL, line INTEGER) WITHOUT ROWID")
         db.execute("BEGIN")
         assert self._mem is not None
-        db.executemany("INSERT INTO seen VALUES (?, ?, ?)", ((k, f, n) for k, (f, n) in self._mem.items()))
+        files, lines = zip(*self._mem.values()) if self._mem else ((), ())
+        if len(set(files)) == 1:  # one file so far (the usual case): its lines may well run on
+            _insert(db, list(self._mem), files[0], list(lines))
+        else:
+            db.executemany("INSERT INTO seen VALUES (?, ?, ?)", ((k, f, n) for k, (f, n) in self._mem.items()))
         self._db, self._mem = db, None
         return db
 
