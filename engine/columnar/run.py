@@ -379,7 +379,7 @@ class ColumnarCheck(Check):
         summary = Summary()
         summary.add_months(c["month"], c["version"], total, down, c["breached"], c["violation"],
                            [_month_row(row, o) for row, o in zip(rows, owed)])
-        failures = sum(1 for b, v in zip(c["breached"], c["violation"]) if b or v)
+        failures = _failing(c)
         self.tally.add("customer-months", SQL, n)
         body = jsonl_body(result.column("decision")) if self.decisions is not None else ""
         return Chunk(n, body, c["record"], [None] * n, "", n, failures, summary, [])
@@ -440,7 +440,7 @@ class ColumnarCheck(Check):
         micros = [_response_micros(num, den) for num, den in zip(c["response_minutes__n"], c["response_minutes__d"])]
         summary.add_cases([int(level) for level in c["clock_severity"]], micros, c["response_met"], c["target"],
                           c["breached"], c["violation"])
-        failures = sum(1 for b, v in zip(c["breached"], c["violation"]) if b or v)
+        failures = _failing(c)
         self.tally.add(source, SQL, n)
         if body is None:
             body = "\n".join(decisions) + "\n" if n and self.decisions is not None else ""
@@ -565,6 +565,11 @@ def _decided_whole(result: Any) -> bool:
     import pyarrow.compute as pc
 
     return pc.all(result.column("sure"), skip_nulls=False).as_py() is True
+
+
+def _failing(c: dict[str, list[Any]]) -> int:
+    """How many of a chunk's decisions (its columns) breach or violate: what its exit code counts."""
+    return sum(1 for b, v in zip(c["breached"], c["violation"]) if b or v)
 
 
 def _by_pos(table: Any) -> Any:
