@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from engine.io.seenids import SeenIds
 
 IDS = [f"C-{i % 37}" if i % 5 == 0 else f"C-{i}" for i in range(120)] + ["C-0", "\ud83d\ude00", "é", "\ud800", "\ud800", "é"]
@@ -56,3 +58,23 @@ def test_a_chunk_of_plain_ids_on_consecutive_lines_goes_to_disk_in_one_statement
         statements.clear()
         assert seen.add_all(["C-2000", "C-2001"], [5000, 5002], "a") is True  # a gap: one insert per id
         assert len(statements) == 2 and "json_each" not in "".join(statements)
+
+
+def test_an_sqlite_without_json_functions_gets_the_chunk_one_id_at_a_time():
+    from engine.io.seenids import _insert
+
+    class NoJson:
+        """An SQLite connection as one built without JSON answers (no json_each table)."""
+
+        def __init__(self) -> None:
+            self.rows: list[tuple] = []
+
+        def execute(self, sql: str, params: tuple = ()) -> None:
+            raise sqlite3.OperationalError("no such table: json_each")
+
+        def executemany(self, sql: str, rows) -> None:
+            self.rows.extend(rows)
+
+    db = NoJson()
+    _insert(db, ["C-1", "C-2"], 0, [7, 8])  # type: ignore[arg-type]
+    assert db.rows == [("C-1", 0, 7), ("C-2", 0, 8)]

@@ -128,8 +128,12 @@ def _insert(db: sqlite3.Connection, keys: list[str] | list[str | bytes], number:
     if type(first) is int and lines == list(range(first, first + len(lines))) and all(type(k) is str for k in keys):
         array = json.dumps(keys)
         if "\\" not in array:  # no escape: each id is its JSON text's own characters, as SQLite reads them back
-            db.execute("INSERT OR IGNORE INTO seen SELECT value, ?, ? + key FROM json_each(?)", (number, first, array))
-            return
+            try:
+                db.execute("INSERT OR IGNORE INTO seen SELECT value, ?, ? + key FROM json_each(?)", (number, first, array))
+                return
+            except sqlite3.OperationalError as exc:  # an SQLite built without JSON (before 3.38 it was optional)
+                if "json_each" not in str(exc):
+                    raise
     db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", ((k, number, n) for k, n in zip(keys, lines)))
 
 
