@@ -9,8 +9,9 @@ killed), so memory stays bounded and the answer stays exact: no hashing shortcut
 could call two ids the same, and each duplicate can name where the first was seen.
 
 `sla evaluate` (and the API) add ids one at a time (`first_seen`); `sla check`
-adds them a chunk at a time (`add_all`, one `executemany` per chunk) and looks
-id by id only at a chunk that holds a duplicate.
+adds them a chunk at a time (`add_all`: on disk, one statement per chunk, or one
+`executemany` where ids need escapes or lines have gaps) and looks id by id
+only at a chunk that holds a duplicate.
 """
 
 from __future__ import annotations
