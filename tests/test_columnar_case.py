@@ -207,6 +207,7 @@ HANDWRITTEN = [
     line(2, "portal", [human(3, "carrier_pigeon")]),  # unknown response channel
     line(2, "portal", [change(3, 7)]),  # unknown severity in a change
     line(2, "portal", [{"type": "automated_reply", "at": at(1), "via": "fax"}]),  # unknown channel on an event
+    line(2, "portal")[:-len(', "events": []}')] + "}",  # no events key at all (it is optional)
 ]
 
 
@@ -368,6 +369,12 @@ MALFORMED = {
     "duplicate key": line(2, "portal")[:-1] + ', "severity": 3}',
     "duplicate key in an event": edited(events=[{"type": "human_response", "at": at(3), "via": "phone"}]).replace(
         '"via": "phone"', '"via": "phone", "via": "case_note"'),
+    "a key given twice in an event, the second null": edited(events=[human(3)]).replace(
+        '"via": "case_note"', '"via": "case_note", "via": null'),
+    "null note": edited(events=[{**human(3), "note": None}]),
+    "event key in capitals": edited(events=[{"TYPE": "automated_reply", "type": "automated_reply", "at": at(3)}]),
+    "null event": edited(events=[human(3), None]),
+    "event inside a list": edited(events=[[human(3)]]),
     "trailing comma": line(2, "portal")[:-1] + ",}",
     "NaN": line(2, "portal").replace('"severity": 2', '"severity": NaN'),
     "not JSON": "{type: case}",
@@ -383,6 +390,56 @@ def test_every_malformed_record_is_staged_unsure(genesys):
         assert rows[pos][1] is None, f"{name}: the row engine decides it, so it is no malformed example"
         assert sure[pos] is False, f"{name} is staged sure"
     assert facts == {}
+
+
+def test_an_unknown_event_key_is_named_as_an_event_the_sql_does_not_read():
+    """The fallback report's reason for an event's keys is the events' one, not the record's shape."""
+    con = duckdb.connect()
+    con.register("raw", pa.table({"pos": [0], "j": [MALFORMED["unknown event key"]]}))
+    assert con.execute(f"SELECT why FROM ({stage_sql('duckdb', 'raw')})").fetchone() == (
+        "a timestamp the SQL does not read, or an event it does not",)
+
+
+# Key spellings for noisy events: the schema's, one written with a JSON escape (the
+# same key to the decoder), one in other letters, one unknown.
+EVENT_KEY_TEXT = {"type": ['"type"', '"ty\\u0070e"', '"TYPE"'], "at": ['"at"'], "via": ['"via"', '"Via"'],
+                  "to": ['"to"'], "note": ['"note"', '"who"']}
+ODD_VALUES = st.sampled_from([None, True, 0, -1, 2.0, 2 ** 64, "", "x", "Phone", [], {}, [1], {"a": 1}])
+
+
+@st.composite
+def noisy_event(draw: Any) -> str:
+    """An event's JSON text: mostly valid, but a key may be dropped, repeated,
+    misspelt or unknown, a value of any JSON type, the item not an object."""
+    if draw(st.integers(0, 9)) == 0:
+        return json.dumps(draw(st.sampled_from([None, "human_response", [human(3)], 1])))
+    kind = draw(st.sampled_from(list(columnar_case.EVENT_TYPES)))
+    event: dict[str, Any] = {"type": kind, "at": at(draw(st.integers(0, 300)))}
+    if kind in columnar_case.NEEDS_VIA or draw(st.booleans()):
+        event["via"] = draw(VIAS)
+    if kind == "severity_change":
+        event["to"] = draw(st.integers(1, 4))
+    if draw(st.booleans()):
+        event["note"] = draw(st.sampled_from(["", "called back"]))
+    pairs = [(key, value) for key, value in event.items() if draw(st.integers(0, 11)) > 0]
+    for _ in range(draw(st.integers(0, 2))):
+        edit = draw(st.sampled_from(["odd value", "repeat", "extra key"]))
+        key = draw(st.sampled_from(list(EVENT_KEY_TEXT)))
+        value = draw(ODD_VALUES) if edit != "repeat" else event.get(key, draw(ODD_VALUES))
+        if edit == "odd value":
+            pairs = [(k, value if k == key else v) for k, v in pairs]
+        else:
+            pairs.append((key, value))
+    return "{" + ", ".join(f"{draw(st.sampled_from(EVENT_KEY_TEXT[k]))}: {json.dumps(v)}" for k, v in pairs) + "}"
+
+
+@settings(max_examples=40)
+@given(items=st.lists(st.lists(noisy_event(), max_size=4), min_size=1, max_size=30))
+def test_noisy_events_are_sure_exactly_when_the_row_engine_reads_them(genesys, items):
+    """Whatever an event's keys and values, the SQL decides a case only as the row
+    engine does, and decides every plain one itself."""
+    lines = [edited(events=[]).replace('"events": []', '"events": [' + ", ".join(events) + "]") for events in items]
+    assert_same(lines, genesys, Options(now=NOW))
 
 
 def test_a_surrogate_escape_is_left_to_the_row_engines_text_guard(genesys):

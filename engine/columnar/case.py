@@ -137,7 +137,10 @@ def _json_fields(spell: Spell, raw: str) -> str:
            f"CASE WHEN json_type(v) = 'OBJECT' THEN json_extract(v, [{paths}]) END AS x "
            f"FROM (SELECT pos, j, TRY_CAST(j AS JSON) AS v FROM {raw})")
     typed_layer = ", ".join(f"x[{i}] AS j_{k}, json_type(x[{i}]) AS t_{k}" for i, k in enumerate(TOP_KEYS, 1))
-    values = f"SELECT pos, j, obj, keys, {typed_layer} FROM ({top})"
+    typed = f"SELECT pos, j, obj, keys, {typed_layer} FROM ({top})"
+    is_list = "t_events = 'ARRAY'"
+    values = (f"SELECT *, CASE WHEN {is_list} THEN {_event_values(spell, 'j_events')} END AS ev_values, "
+              f"CASE WHEN {is_list} THEN {_event_keys(spell, 'j_events')} END AS ev_keys FROM ({typed})")
     trailing_comma = spell.contains_match("j", TRAILING_COMMA)
     surrogate = spell.contains_match("j", SURROGATE_ESCAPE)
     cols = [
@@ -148,8 +151,9 @@ def _json_fields(spell: Spell, raw: str) -> str:
         *_json_object(spell, "designated_contacts", CONTACT_KEYS, "BIGINT"),
         *_json_object(spell, "portal_case", PORTAL_KEYS, "BOOLEAN"),
         *_json_bool("initial_troubleshooting"),
-        "(t_events IS NULL OR t_events = 'ARRAY') AS events_ok",
-        f"CASE WHEN t_events = 'ARRAY' THEN {_json_events(spell, 'j_events')} ELSE {EMPTY_EVENTS} END AS ev",
+        f"(t_events IS NULL OR {is_list}) AS events_ok",
+        f"CASE WHEN {is_list} THEN coalesce(ev_keys = {_present_keys(spell, 'ev_values')}, FALSE) ELSE TRUE END AS event_keys_ok",
+        f"CASE WHEN {is_list} THEN {_json_events(spell, 'ev_values')} ELSE {EMPTY_EVENTS} END AS ev",
     ]
     return f"SELECT {', '.join(cols)} FROM ({values})"
 
@@ -191,35 +195,56 @@ def _json_object(spell: Spell, name: str, keys: tuple[str, ...], sql_type: str) 
     return [shape, *inner]
 
 
-def _json_events(spell: Spell, events: str) -> str:
-    """Each event as (ok, idx, type, at_text, via, to); `ok` covers its keys and
-    types (the instant is read later). Three passes: keys and values, their JSON
-    types, the checks."""
-    paths = ", ".join(spell.quote(f"$.{k}") for k in EVENT_KEYS)
-    raw = spell.transform(f"CAST({events} AS JSON[])", "e, i", spell.struct({
-        "idx": "i", "obj": "json_type(e) = 'OBJECT'",
-        "keys": "CASE WHEN json_type(e) = 'OBJECT' THEN json_keys(e) END",
-        "x": f"CASE WHEN json_type(e) = 'OBJECT' THEN json_extract(e, [{paths}]) END",
-    }))
-    typed = spell.transform(raw, "e", spell.struct({
-        "idx": "e.idx", "obj": "e.obj", "keys": "e.keys",
-        **{f"t_{k}": f"json_type(e.x[{i}])" for i, k in enumerate(EVENT_KEYS, 1)},
-        "type": "e.x[1] ->> '$'", "at": "e.x[2] ->> '$'", "via": "e.x[3] ->> '$'",
-        "to": f"CASE WHEN json_type(e.x[4]) IN {INTEGER_TYPES} THEN TRY_CAST(e.x[4] AS BIGINT) END",
-    }))
-    to = "e." + spell.ident("to")
+def _event_values(spell: Spell, events: str) -> str:
+    """The events array read once into a list of structs whose fields are the
+    EVENT_KEYS' JSON values: NULL for an absent key, a JSON null, or any key of an
+    item that is not an object (a `null` item is a NULL struct); a key given twice
+    keeps its first value, an unknown key is not read (see `_event_keys`)."""
+    shape = "[{" + ",".join(f'"{k}":"JSON"' for k in EVENT_KEYS) + "}]"
+    return f"from_json({events}, {spell.quote(shape)})"
+
+
+def _event_keys(spell: Spell, events: str) -> str:
+    """How many keys the events' objects have in all, repetitions and unknown keys
+    included. Each item is read on its own: `json_keys` with a `$[*]` path is
+    cheaper but named the keys wrongly (and crashed) in DuckDB 1.1."""
+    return spell.size(f"flatten({spell.transform(f'CAST({events} AS JSON[])', 'x', 'json_keys(x)')})")
+
+
+def _present_keys(spell: Spell, values: str) -> str:
+    """How many of `_event_values`' fields are not NULL, over all events. Every
+    key an item has is counted by `_event_keys`, but only a known one with a
+    non-null value here, once: the counts are equal exactly when no event has an
+    unknown key, a key given twice or a null value (all of which the row engine's
+    schema refuses)."""
+    present = " + ".join(f"CAST(e.{spell.ident(k)} IS NOT NULL AS BIGINT)" for k in EVENT_KEYS)
+    return f"coalesce(list_sum({spell.transform(values, 'e', f'coalesce({present}, 0)')}), 0)"
+
+
+def _json_events(spell: Spell, values: str) -> str:
+    """Each event of `_event_values` as (ok, idx, type, at_text, via, to); `ok`
+    covers its types and values (its keys are `event_keys_ok`'s, the instant is
+    read later). A value that is not a JSON string never reads as an event type,
+    so the type needs no `json_type`."""
+    def field(key: str) -> str:
+        return f"e.{spell.ident(key)}"
+
+    def is_text(key: str) -> str:
+        return f"json_type({field(key)}) = 'VARCHAR'"
+
+    kind, via = f"({field('type')} ->> '$')", f"({field('via')} ->> '$')"
+    to = f"CASE WHEN json_type({field('to')}) IN {INTEGER_TYPES} THEN TRY_CAST({field('to')} AS BIGINT) END"
     needs_via = ", ".join(spell.quote(t) for t in NEEDS_VIA)
-    ok = (f"e.obj AND {_keys_ok(spell, 'e.keys', EVENT_KEYS)}"
-          f" AND e.t_type = 'VARCHAR' AND e.type IN ({', '.join(spell.quote(t) for t in EVENT_TYPES)})"
-          f" AND e.t_at = 'VARCHAR'"
-          f" AND (e.t_via IS NULL OR (e.t_via = 'VARCHAR' AND {spell.full_match('e.via', NAME)}))"
-          f" AND (e.t_via IS NOT NULL OR e.type NOT IN ({needs_via}))"
-          f" AND (e.t_to IS NULL OR {to} >= 1)"
-          f" AND (e.t_to IS NOT NULL OR e.type <> 'severity_change')"
-          f" AND (e.t_note IS NULL OR e.t_note = 'VARCHAR')")
-    return spell.transform(typed, "e", spell.struct({
-        "ok": f"coalesce({ok}, FALSE)", "idx": "e.idx", "type": "e.type", "at_text": "e.at",
-        "via": "CASE WHEN e.t_via = 'VARCHAR' THEN e.via END", "to": to,
+    ok = (f"{kind} IN ({', '.join(spell.quote(t) for t in EVENT_TYPES)})"
+          f" AND {is_text('at')}"
+          f" AND ({field('via')} IS NULL OR ({is_text('via')} AND {spell.full_match(via, NAME)}))"
+          f" AND ({field('via')} IS NOT NULL OR {kind} NOT IN ({needs_via}))"
+          f" AND ({field('to')} IS NULL OR {to} >= 1)"
+          f" AND ({field('to')} IS NOT NULL OR {kind} <> 'severity_change')"
+          f" AND ({field('note')} IS NULL OR {is_text('note')})")
+    return spell.transform(values, "e, i", spell.struct({
+        "ok": f"coalesce({ok}, FALSE)", "idx": "i", "type": kind, "at_text": f"{field('at')} ->> '$'",
+        "via": f"CASE WHEN {is_text('via')} THEN {via} END", "to": to,
     }))
 
 
@@ -274,7 +299,7 @@ def _parquet_fields(spell: Spell, raw: str, columns: Sequence[str]) -> str:
         "TRUE AS portal_case_ok",
         *(f"{sub('portal_case', k)} AS portal_case__{k}" for k in PORTAL_KEYS),
         "TRUE AS initial_troubleshooting_ok", f"{col('initial_troubleshooting')} AS initial_troubleshooting",
-        "TRUE AS events_ok", f"{events} AS ev",
+        "TRUE AS events_ok", "TRUE AS event_keys_ok", f"{events} AS ev",
     ]
     return f"SELECT {', '.join(cols)} FROM {raw}"
 
@@ -306,7 +331,7 @@ def _checked(spell: Spell, fields: str) -> str:
             f"length(customer) BETWEEN {ID_LENGTH.start} AND {ID_LENGTH.stop - 1}",
             f"NOT {spell.contains_match('customer', CONTROL)}", "severity >= 1", spell.full_match("channel", NAME),
             "coalesce(designated_contacts__primary >= 0, TRUE)", "coalesce(designated_contacts__backup >= 0, TRUE)"],
-        "a timestamp the SQL does not read, or an event it does not": ["submitted_ok", spell.none("evt", "e", "NOT e.ok")],
+        "a timestamp the SQL does not read, or an event it does not": ["submitted_ok", "event_keys_ok", spell.none("evt", "e", "NOT e.ok")],
         f"more than {MAX_CHANGES} severity changes": [f"{changes} <= {MAX_CHANGES}"],
     }
     flags = {f"chk_{i}": f"coalesce({' AND '.join(tests)}, FALSE)" for i, tests in enumerate(checks.values())}
