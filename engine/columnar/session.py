@@ -40,7 +40,7 @@ class DuckSession:
         try:
             # execute(), not sql(): a relation from sql() binds and optimizes the SELECT once to know its
             # columns and again to run it, ~0.1 CPU-s a query for this SQL (bench/README.md). A prepared
-            # statement would save a little more, but DuckDB 1.1 runs one over the table registered when it
+            # statement would save a little more, but DuckDB 1.1 ran one over the table registered when it
             # was prepared, not the chunk registered now (2.x binds it again), so it is not used.
             cursor = self.conn.execute(sql)
             with warnings.catch_warnings():
