@@ -208,6 +208,8 @@ HANDWRITTEN = [
     line(2, "portal", [change(3, 7)]),  # unknown severity in a change
     line(2, "portal", [{"type": "automated_reply", "at": at(1), "via": "fax"}]),  # unknown channel on an event
     line(2, "portal")[:-len(', "events": []}')] + "}",  # no events key at all (it is optional)
+    line(2, "portal", [human(9)], designated_contacts={"primary": 1}).replace('"severity"', '"s\\u0065verity"').replace(
+        '"primary"', '"prim\\u0061ry"'),  # keys written with escapes: the same keys to the decoder
 ]
 
 
@@ -366,6 +368,10 @@ MALFORMED = {
     "troubleshooting null": edited(initial_troubleshooting=None),
     "portal case unknown key": edited(portal_case={"customer_name": True, "phone": True}),
     "portal case not boolean": edited(portal_case={"customer_name": 1}),
+    "portal case value null": edited(portal_case={"customer_name": None}),
+    "contacts key given twice": edited(designated_contacts={"primary": 1}).replace('"primary": 1', '"primary": 1, "primary": 2'),
+    "key in capitals": edited(Severity=2),
+    "events null": edited(events=None),
     "duplicate key": line(2, "portal")[:-1] + ', "severity": 3}',
     "duplicate key in an event": edited(events=[{"type": "human_response", "at": at(3), "via": "phone"}]).replace(
         '"via": "phone"', '"via": "phone", "via": "case_note"'),
