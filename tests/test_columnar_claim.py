@@ -105,6 +105,48 @@ def test_doubtful_lines_are_not_sure_and_go_to_the_row_engine(genesys) -> None:
     assert counts["sure"] == 0
 
 
+def _key_problems() -> dict[str, str]:
+    """Claims whose keys the schema refuses: one missing, repeated, unknown or in other letters, at
+    the top, in the contract and in an outage."""
+    base = claim_line(claim())
+    without = lambda record, key: {k: v for k, v in record.items() if k != key}  # noqa: E731
+    contract = claim()["contract"]
+    one = outage("2024-03-12T02:00:00Z", "2024-03-12T02:40:00Z")
+    return {
+        "no month": claim_line(without(claim(), "month")),
+        "no support case key": claim_line(without(claim(), "support_case")),
+        "contract without currency": claim_line(claim(contract=without(contract, "currency"))),
+        "outage without cause": claim_line(claim(outages=[without(one, "cause")])),
+        "top key repeated": base.replace('"customer": "acme"', '"customer": "acme", "customer": "acme"'),
+        "contract key repeated": base.replace('"currency": "USD"', '"currency": "USD", "currency": "USD"'),
+        "outage key repeated": base.replace('"cause": "genesys"', '"cause": "genesys", "cause": "genesys"'),
+        "contract key in capitals": claim_line(claim(contract={**contract, "Currency": "USD"})),
+        "outage key unknown": claim_line(claim(outages=[{**one, "region": "eu"}])),
+        "null amount": claim_line(claim(contract={**contract, "monthly_commitment": None})),
+    }
+
+
+def test_claims_with_a_key_missing_repeated_or_unknown_are_not_sure(genesys) -> None:
+    problems = _key_problems()
+    for name, line in problems.items():
+        assert python_claim(line, genesys, NOW) is None, f"{name}: the row engine decides it, so it is no example"
+    assert compare_claims(list(problems.values()), genesys, NOW)["sure"] == 0
+
+
+def test_the_keys_the_json_staging_counts_are_the_claim_schemas() -> None:
+    """The staging counts an object's keys against these lists: a key the schema adds or drops must
+    be added or dropped here too, which this test asks for."""
+    from engine.io.schemas import schema
+
+    props = schema("records/credit_claim.schema.json")
+    outage_schema = schema("records/common.schema.json")["$defs"]["outage"]
+    assert set(claim_sql.CLAIM_KEYS) == set(props["properties"]) == set(props["required"])
+    assert set(claim_sql.CONTRACT_KEYS) == set(props["properties"]["contract"]["properties"])
+    assert set(claim_sql.CONTRACT_REQUIRED) == set(props["properties"]["contract"]["required"])
+    assert set(claim_sql.OUTAGE_PATHS) == set(outage_schema["properties"])
+    assert set(claim_sql.OUTAGE_REQUIRED) == set(outage_schema["required"])
+
+
 def test_values_the_policy_does_not_define_are_left_to_the_row_engine(genesys) -> None:
     lines = [claim_line(r) for r in UNDECIDED]
     counts = compare_claims(lines, genesys, NOW)

@@ -24,7 +24,7 @@ from engine.columnar.dialect import Dialect
 from engine.columnar.months import claim_months, values_sql
 from engine.columnar.outages import union_sql
 from engine.columnar.stamps import (MONEY_SHAPE, MONTH_SHAPE, NAME_SHAPE, all_of, any_of, byte_length, explode, finds,
-                                    has_all, instant_sure, instant_us, money_d, money_n)
+                                    instant_sure, instant_us, money_d, money_n)
 from engine.columnar import text
 from engine.columnar.plan import FactsShape, ResultField
 from engine.lang.backends.sql import Uncompilable, field_column
@@ -45,7 +45,8 @@ FIELD_TYPES: dict[str, str] = {"contract.billing": "text", "submitted_at": "inst
 
 CLAIM_KEYS = ("contract", "customer", "id", "month", "outages", "submitted_at", "support_case", "type")
 CONTRACT_KEYS = ("annual_commitment", "billing", "currency", "monthly_commitment")
-OUTAGE_KEYS = ("cause", "end", "functions", "id", "note", "start")
+CONTRACT_REQUIRED = ("billing", "currency")
+OUTAGE_REQUIRED = ("cause", "end", "functions", "start")
 # Characters that make a record doubtful as a whole: escapes (surrogates, control characters)
 # and raw control characters or line separators (engine.io.schemas.CONTROL_CHARACTERS).
 DOUBTFUL_TEXT = r"[\x00-\x1f\x7f-\x{9f}\x{2028}\x{2029}\\]"
@@ -72,11 +73,15 @@ class _Json:
         """The values at `keys` of the object `doc` in one parse (a list; NULL for an absent key)."""
         return f"json_extract({doc}, [{', '.join(self.d.text('$.' + k) for k in keys)}])"
 
-    def keys_ok(self, keys: str, allowed: tuple[str, ...], required: tuple[str, ...]) -> str:
-        """No key twice, none unknown, every required one present."""
-        d = self.d
-        return (f"({d.list_len(keys)} = {d.list_len(f'list_distinct({keys})')} AND {has_all(d, terms.texts(d, allowed), keys)}"
-                f" AND {has_all(d, keys, terms.texts(d, required))})")
+    def keys_ok(self, keys: str, values: str, paths: tuple[str, ...], required: tuple[str, ...]) -> str:
+        """No key twice, none but `paths`, every `required` one present. `keys` lists the object's
+        keys with their repetitions, `values` are its `values()` at `paths` (NULL only for an absent
+        key; a JSON null is `null`): each of `paths` present counts once there and at least once in
+        `keys`, so the counts are equal exactly when no other key is there. A count, not a search of
+        the key list (a third of the JSON staging's time for claims, measured)."""
+        present = " + ".join(f"CAST({_at(values, paths, k)} IS NOT NULL AS BIGINT)" for k in paths)
+        needed = " AND ".join(f"{_at(values, paths, k)} IS NOT NULL" for k in required)
+        return f"({self.d.list_len(keys)} = {present} AND {needed})"
 
     @staticmethod
     def is_(value: str, json_type: str) -> str:
@@ -103,7 +108,7 @@ def _at(values: str, keys: tuple[str, ...], key: str) -> str:
     return f"{values}[{keys.index(key) + 1}]"
 
 
-OUTAGE_PATHS = ("start", "end", "functions", "cause", "id", "note")
+OUTAGE_PATHS = ("start", "end", "functions", "cause", "id", "note")  # an outage's keys (the schema's), as values() reads them
 
 
 def _outage_ok(j: _Json, p: str) -> str:
@@ -113,7 +118,7 @@ def _outage_ok(j: _Json, p: str) -> str:
     fns = f"json_extract({v('functions')}, '$[*]')"
     return "(" + " AND ".join([
         f"COALESCE({p}.t = 'OBJECT', FALSE)",
-        j.keys_ok(f"{p}.k", OUTAGE_KEYS, ("cause", "end", "functions", "start")),
+        j.keys_ok(f"{p}.k", f"{p}.v", OUTAGE_PATHS, OUTAGE_REQUIRED),
         j.optional(v("id"), j.id_ok(v("id"))), j.optional(v("note"), j.is_(v("note"), "VARCHAR")),
         j.is_(v("start"), "VARCHAR"), instant_sure(d, j.str_(v("start"))),
         j.is_(v("end"), "VARCHAR"), instant_sure(d, j.str_(v("end"))),
@@ -139,12 +144,12 @@ def _checks(j: _Json) -> str:
     money = lambda key: j.optional(con(key), j.shaped(con(key), MONEY_SHAPE))  # noqa: E731
     return " AND ".join([
         "ok0", "obj",
-        j.keys_ok("keys", CLAIM_KEYS, CLAIM_KEYS),
+        j.keys_ok("keys", "x", CLAIM_KEYS, CLAIM_KEYS),
         j.is_(top("type"), "VARCHAR"), f"{j.str_(top('type'))} = 'credit_claim'",
         j.id_ok(top("id")), j.id_ok(top("customer")), j.shaped(top("month"), MONTH_SHAPE),
         j.is_(top("submitted_at"), "VARCHAR"), instant_sure(d, j.str_(top("submitted_at"))),
         f"({j.is_(top('support_case'), 'NULL')} OR {j.id_ok(top('support_case'))})",
-        "ck IS NOT NULL", j.keys_ok("ck", CONTRACT_KEYS, ("billing", "currency")),
+        "ck IS NOT NULL", j.keys_ok("ck", "cx", CONTRACT_KEYS, CONTRACT_REQUIRED),
         j.shaped(con("billing"), NAME_SHAPE), j.shaped(con("currency"), "^[A-Z]{3}$"),
         money("monthly_commitment"), money("annual_commitment"),
         "oo IS NOT NULL", all_of(d, "oo", "p", _outage_ok(j, "p")),
