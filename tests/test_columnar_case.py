@@ -380,6 +380,8 @@ MALFORMED = {
     "null note": edited(events=[{**human(3), "note": None}]),
     "event key in capitals": edited(events=[{"TYPE": "automated_reply", "type": "automated_reply", "at": at(3)}]),
     "null event": edited(events=[human(3), None]),
+    "event time as a number": edited(events=[{"type": "automated_reply", "at": 20240603080500}]),
+    "event type in a list": edited(events=[{"type": ["automated_reply"], "at": at(3)}]),
     "event inside a list": edited(events=[[human(3)]]),
     "trailing comma": line(2, "portal")[:-1] + ",}",
     "NaN": line(2, "portal").replace('"severity": 2', '"severity": NaN'),
@@ -410,7 +412,9 @@ def test_an_unknown_event_key_is_named_as_an_event_the_sql_does_not_read():
 # same key to the decoder), one in other letters, one unknown.
 EVENT_KEY_TEXT = {"type": ['"type"', '"ty\\u0070e"', '"TYPE"'], "at": ['"at"'], "via": ['"via"', '"Via"'],
                   "to": ['"to"'], "note": ['"note"', '"who"']}
-ODD_VALUES = st.sampled_from([None, True, 0, -1, 2.0, 2 ** 64, "", "x", "Phone", [], {}, [1], {"a": 1}])
+# (Not 2**64: the row engine reads an event's `to` of any size, the SQL only what fits BIGINT and
+# leaves the rest to the row engine, a fallback this test would count as a miss.)
+ODD_VALUES = st.sampled_from([None, True, 0, -1, 2.0, 2 ** 40, "", "x", "Phone", [], {}, [1], {"a": 1}])
 
 
 @st.composite

@@ -196,12 +196,21 @@ def _json_object(spell: Spell, name: str, keys: tuple[str, ...], sql_type: str) 
     return [shape, *inner]
 
 
+# Event keys read straight as text: any JSON value becomes text (a string its
+# characters, a number or object its JSON), which is safe only where no other
+# value's text could pass the later checks: a type must be one of EVENT_TYPES,
+# an instant must have the schema's shape (a number, `true` or an object never
+# does). `via` (a NAME: `true` would pass), `to` and `note` keep their JSON.
+TEXT_READ = {"type": "VARCHAR", "at": "VARCHAR"}
+
+
 def _event_values(spell: Spell, events: str) -> str:
     """The events array read once into a list of structs whose fields are the
-    EVENT_KEYS' JSON values: NULL for an absent key, a JSON null, or any key of an
-    item that is not an object (a `null` item is a NULL struct); a key given twice
-    keeps its first value, an unknown key is not read (see `_event_keys`)."""
-    shape = "[{" + ",".join(f'"{k}":"JSON"' for k in EVENT_KEYS) + "}]"
+    EVENT_KEYS' values (JSON, or text for TEXT_READ's): NULL for an absent key, a
+    JSON null, or any key of an item that is not an object (a `null` item is a
+    NULL struct); a key given twice keeps its first value, an unknown key is not
+    read (see `_event_keys`)."""
+    shape = "[{" + ",".join(f'"{k}":"{TEXT_READ.get(k, "JSON")}"' for k in EVENT_KEYS) + "}]"
     return f"from_json({events}, {spell.quote(shape)})"
 
 
@@ -225,26 +234,24 @@ def _present_keys(spell: Spell, values: str) -> str:
 def _json_events(spell: Spell, values: str) -> str:
     """Each event of `_event_values` as (ok, idx, type, at_text, via, to); `ok`
     covers its types and values (its keys are `event_keys_ok`'s, the instant is
-    read later). A value that is not a JSON string never reads as an event type,
-    so the type needs no `json_type`."""
+    read later, which also refuses an `at` that was not a JSON string)."""
     def field(key: str) -> str:
         return f"e.{spell.ident(key)}"
 
     def is_text(key: str) -> str:
         return f"json_type({field(key)}) = 'VARCHAR'"
 
-    kind, via = f"({field('type')} ->> '$')", f"({field('via')} ->> '$')"
+    kind, via = field("type"), f"({field('via')} ->> '$')"
     to = f"CASE WHEN json_type({field('to')}) IN {INTEGER_TYPES} THEN TRY_CAST({field('to')} AS BIGINT) END"
     needs_via = ", ".join(spell.quote(t) for t in NEEDS_VIA)
     ok = (f"{kind} IN ({', '.join(spell.quote(t) for t in EVENT_TYPES)})"
-          f" AND {is_text('at')}"
           f" AND ({field('via')} IS NULL OR ({is_text('via')} AND {spell.full_match(via, NAME)}))"
           f" AND ({field('via')} IS NOT NULL OR {kind} NOT IN ({needs_via}))"
           f" AND ({field('to')} IS NULL OR {to} >= 1)"
           f" AND ({field('to')} IS NOT NULL OR {kind} <> 'severity_change')"
           f" AND ({field('note')} IS NULL OR {is_text('note')})")
     return spell.transform(values, "e, i", spell.struct({
-        "ok": f"coalesce({ok}, FALSE)", "idx": "i", "type": kind, "at_text": f"{field('at')} ->> '$'",
+        "ok": f"coalesce({ok}, FALSE)", "idx": "i", "type": kind, "at_text": field("at"),
         "via": f"CASE WHEN {is_text('via')} THEN {via} END", "to": to,
     }))
 
