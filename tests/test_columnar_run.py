@@ -19,7 +19,7 @@ pytest.importorskip("duckdb", reason="the columnar extra (duckdb) is not install
 pq = pytest.importorskip("pyarrow.parquet", reason="the columnar extra (pyarrow) is not installed")
 
 from engine.columnar.export import jsonl_to_parquet  # noqa: E402
-from engine.columnar.inputs import jsonl_chunks  # noqa: E402
+from engine.columnar.inputs import NOT_OBJECT, jsonl_chunks  # noqa: E402
 
 NOW = "2025-06-01T00:00:00Z"
 TALLY = "sla check --backend"
@@ -313,6 +313,33 @@ def test_jsonl_is_cut_into_the_row_readers_lines_whatever_the_block_size(tmp_pat
         for pos, line, j in zip(*(chunk.table.column(c).to_pylist() for c in ("pos", "line", "j"))):
             assert pos == line and j == expected[pos - 1].decode().rstrip("\r\n")
     assert lines == expected
+
+
+BLOCKS = {
+    "plain objects": [b'{"a": 1}', b'{"b": 2}'],
+    "CRLF line ends": [b'{"a": 1}\r', b'{"b": 2}\r\r'],
+    "one CRLF among plain": [b'{"a": 1}', b'{"b": 2}\r'],
+    "blank and space-only lines": [b'{"a": 1}', b"", b" \t", b'{"b": 2}'],
+    "an object after spaces": [b'  {"a": 1}', b'{"b": 2}'],
+    "not an object": [b'{"a": 1}', b"[1, 2]", b'"x"'],
+}
+
+
+@pytest.mark.parametrize("name", sorted(BLOCKS))
+def test_a_jsonl_block_gives_the_sql_the_lines_the_row_reader_would_read_as_objects(tmp_path: Path, name: str):
+    """Each line is the row reader's (its line end trimmed); blank lines are skipped and not counted; a
+    line that is no JSON object goes to the row engine, whichever path the block takes."""
+    lines = BLOCKS[name]
+    path = tmp_path / "cases.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    [chunk] = list(jsonl_chunks("cases", str(path)))
+    texts = [raw.decode().rstrip("\r\n") for raw in lines]
+    blank = [not t.strip(" \t\n\r\f\v") for t in texts]
+    objects = [t.lstrip(" \t\r\n\f\v").startswith("{") for t in texts]
+    expected = [(n, t) for n, (t, b, o) in enumerate(zip(texts, blank, objects), 1) if o and not b]
+    assert list(zip(chunk.table.column("pos").to_pylist(), chunk.table.column("j").to_pylist())) == expected
+    assert chunk.fallback == {n: NOT_OBJECT for n, (b, o) in enumerate(zip(blank, objects), 1) if not b and not o}
+    assert chunk.count == blank.count(False)
 
 
 def readme_commands(marker: str) -> list[list[str]]:

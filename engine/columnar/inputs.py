@@ -132,9 +132,14 @@ def _jsonl_chunk(pa: Any, pc: Any, source: str, name: str, first: int, body: byt
                 decoded.append("x")  # a placeholder: neither blank nor a candidate
                 fallback[first + i] = NOT_UTF8
         column = pa.array(decoded, pa.string())
-    trimmed = pc.utf8_rtrim(column, characters="\r\n")
-    blank = pc.match_substring_regex(trimmed, BLANK)
+    # a line's end is "\r" at most (the block is cut at "\n"); most files have none, and trimming copies every line
+    trimmed = pc.utf8_rtrim(column, characters="\r\n") if pc.any(pc.ends_with(column, "\r")).as_py() else column
     pos = pa.array(range(first, first + len(lines)), pa.int64())
+    table = pa.table({"pos": pos, "line": pos, "j": trimmed})
+    task = Task(source, name, "jsonl", None, first, lines)
+    if pc.all(pc.starts_with(trimmed, "{")).as_py():  # the usual block: every line an object from its first character
+        return RawChunk(task, table, fallback, len(lines))
+    blank = pc.match_substring_regex(trimmed, BLANK)
     candidate = pc.starts_with(pc.utf8_ltrim(trimmed, characters=" \t\r\n\f\v"), "{")
     keep = pc.and_(pc.invert(blank), candidate)
     if not pc.all(pc.or_(blank, candidate)).as_py():
@@ -142,8 +147,7 @@ def _jsonl_chunk(pa: Any, pc: Any, source: str, name: str, first: int, body: byt
             if not is_blank and not ok and p not in fallback:
                 fallback[p] = NOT_OBJECT
     count = len(lines) - pc.sum(blank).as_py() if len(lines) else 0
-    table = pa.table({"pos": pos, "line": pos, "j": trimmed}).filter(keep)
-    return RawChunk(Task(source, name, "jsonl", None, first, lines), table, fallback, count)
+    return RawChunk(task, table.filter(keep), fallback, count)
 
 
 def mapped_chunks(source: str, opened: Opened, mapping: Mapping, size: int) -> Iterator[RawChunk]:
