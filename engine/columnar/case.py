@@ -216,8 +216,9 @@ def _event_values(spell: Spell, events: str) -> str:
 
 def _event_keys(spell: Spell, events: str) -> str:
     """How many keys the events' objects have in all, repetitions and unknown keys
-    included. Each item is read on its own: `json_keys` with a `$[*]` path is
-    cheaper but named the keys wrongly (and crashed) in DuckDB 1.1."""
+    included. Each item is read on its own: `json_keys` with a `$[*]` path would
+    be cheaper, but names every key '' on DuckDB 1.1 and is an internal error on
+    1.5."""
     return spell.size(f"flatten({spell.transform(f'CAST({events} AS JSON[])', 'x', 'json_keys(x)')})")
 
 
