@@ -53,9 +53,6 @@ class Spell:
         """True when no item satisfies `cond` (a NULL condition counts as satisfied: never sure)."""
         return f"({self.size(self.filter(items, var, f'coalesce({cond}, TRUE)'))} = 0)"
 
-    def distinct_size(self, items: str) -> str:
-        return f"size(array_distinct({items}))" if self.spark else f"len(list_distinct({items}))"
-
     def sort(self, items: str) -> str:
         return f"array_sort({items})" if self.spark else f"list_sort({items})"
 
