@@ -21,6 +21,7 @@ SLA_REQUIRE_SPARK=1 (CI), where they fail. Larger runs are marked `slow`.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -233,6 +234,25 @@ def test_records_the_sql_cannot_decide_fall_back_to_the_row_engine_and_are_count
     assert_same_decisions(tmp_path / "row.jsonl", tmp_path / "duckdb.jsonl")
     assert_reports_fallback(duck.err, 3, fell_back=1)
 
+
+def test_a_query_that_loses_rows_stops_the_run_before_anything_is_written(tmp_path, monkeypatch):
+    """One row back for each row in is checked, not assumed: SQL that drops a record (a bug, here made
+    on purpose) ends the run with exit 2 and a message saying so, and no decisions file."""
+    from engine.columnar import run as columnar_run
+
+    compile_kind = columnar_run.compile_kind
+
+    def losing(*args: Any, **kwargs: Any) -> Any:
+        compiled = compile_kind(*args, **kwargs)
+        return dataclasses.replace(compiled, sql=f"SELECT * FROM ({compiled.sql}) AS q WHERE pos <> 1")
+
+    monkeypatch.setattr(columnar_run, "compile_kind", losing)
+    cases = jsonl(tmp_path / "cases.jsonl", [_case("C-1", 0), _case("C-2", 0), _case("C-3", 1)])
+    duck = check("duckdb", {"cases": cases}, tmp_path / "duckdb.jsonl")
+    assert duck.code == 2
+    assert "the SQL gave 2 rows for 3 cases" in duck.err and "no decision was written" in duck.err
+    assert "Traceback" not in duck.err
+    assert not (tmp_path / "duckdb.jsonl").exists()
 
 # ---------------------------------------------------------------- the property-test generators
 

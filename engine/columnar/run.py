@@ -48,7 +48,7 @@ from engine.columnar.session import open_session
 from engine import kinds
 from engine.core.credit import Credit, month_rules
 from engine.core.evaluate import Options
-from engine.errors import UsageError
+from engine.errors import SlaError, UsageError
 from engine.exact import decimal_text
 from engine.io.nearids import NearIds
 from engine.io.seenids import SeenIds
@@ -72,6 +72,11 @@ MONTH_COLUMNS = ["pos", "record", "month", "version", "credit", "breached", "vio
                  *(f"{f}__{p}" for f in ("total_minutes", "unavailable_minutes", "excluded_minutes") for p in ("n", "d"))]
 JOINED = "its outages come from --outages (joined by the row engine)"
 SQL, ROW = "SQL", "row engine"
+
+
+class LostRows(SlaError):
+    """A chunk's query returned another number of rows than the chunk has: a bug in the compiled SQL,
+    never a record's fault. The run stops (exit 2) rather than write decisions with records missing."""
 
 
 @dataclasses.dataclass
@@ -413,6 +418,9 @@ class ColumnarCheck(Check):
             self.tally.add(source, ROW, raw.count, compiled)
             return run_chunk(raw.task)
         result = self._session().query(compiled.sql, {"raw": raw.table}) if raw.table.num_rows else None
+        if result is not None and result.num_rows != raw.table.num_rows:  # one row back for each row in
+            raise LostRows(f"--backend {self.backend}: the SQL gave {result.num_rows:,} rows for {raw.table.num_rows:,} "
+                           f"{source} of {raw.task.file}; no decision was written (a bug: please report it)")
         fallback = dict(raw.fallback)
         sure: dict[int, tuple[str, str, Contribution]] = {}
         body = None
