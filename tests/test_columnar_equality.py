@@ -235,6 +235,24 @@ def test_records_the_sql_cannot_decide_fall_back_to_the_row_engine_and_are_count
     assert_reports_fallback(duck.err, 3, fell_back=1)
 
 
+def test_rows_without_facts_between_decided_ones_are_the_row_engines_in_input_order(tmp_path):
+    """The SQL's undecided rows (not sure, or sure with no revision in force, so no facts row) come
+    out of a second branch of the query, after the decided ones: the run still writes every decision
+    in input order, equal to the row engine's, and counts the ones that fell back."""
+    early = {**_case("C-2", 0), "submitted_at": "2020-03-02T09:00:00Z",
+             "events": [{"type": "human_response", "via": "case_note", "at": "2020-03-02T09:30:00Z"}]}
+    cases = jsonl(tmp_path / "cases.jsonl", [_case("C-1", 0), early, {**_case("C-3", 1), "severity": 9}, _case("C-4", 2)])
+    row = check("row", {"cases": cases}, tmp_path / "row.jsonl", "--keep-going", "--rejects", str(tmp_path / "row.rejects"))
+    duck = check("duckdb", {"cases": cases}, tmp_path / "duckdb.jsonl", "--keep-going", "--rejects", str(tmp_path / "duck.rejects"))
+    assert (row.code, duck.code) == (2, 2), row.err + duck.err
+    assert_same_decisions(tmp_path / "row.jsonl", tmp_path / "duckdb.jsonl")
+    rejects = (tmp_path / "duck.rejects").read_text()
+    assert rejects == (tmp_path / "row.rejects").read_text()
+    assert [json.loads(line)["record"] for line in rejects.splitlines()] == ["C-2", "C-3"]
+    assert [json.loads(line)["record"] for line in (tmp_path / "duckdb.jsonl").read_text().splitlines()] == ["C-1", "C-4"]
+    assert_reports_fallback(duck.err, 4, fell_back=2)
+
+
 def test_a_query_that_loses_rows_stops_the_run_before_anything_is_written(tmp_path, monkeypatch):
     """One row back for each row in is checked, not assumed: SQL that drops a record (a bug, here made
     on purpose) ends the run with exit 2 and a message saying so, and no decisions file."""

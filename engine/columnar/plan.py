@@ -168,14 +168,16 @@ class Plan:
                 return sql
         raise KeyError(f"a {self.kind} decision shows no value {name!r}")
 
-    def sql(self, facts: str, text: bool = True, values: Mapping[str, str] | None = None, newline: bool = False) -> str:
+    def sql(self, facts: str, text: bool = True, values: Mapping[str, str] | None = None, newline: bool = False,
+            passed: Sequence[str] = ()) -> str:
         """The SELECT deciding each row of the relation (a table name or a parenthesised query) `facts`.
 
         text False: `decision` is '' instead of the JSON text (a run that writes no decision need not
         build them: on DuckDB that text is about half the CPU of a chunk of cases). values: output
         column -> a value the decision shows (`value_sql`), so a caller reads it without parsing the text.
         newline: each text ends with a newline, so the result's text column is the JSONL as it is written
-        (engine.columnar.output.jsonl_body), with no copy to add one."""
+        (engine.columnar.output.jsonl_body), with no copy to add one. passed: columns of `facts` carried
+        to the output as they are, so a caller reads them without joining the decisions to the facts."""
         d = self.dialect
         indices = ", ".join(f"{sql} AS {d.ident(name)}" for name, sql in self.outcome_columns + self.shown_columns)
         inner = f"SELECT *{', ' + indices if indices else ''} FROM {facts}"
@@ -186,9 +188,11 @@ class Plan:
         outcome = f", {self.outcome} AS outcome" if self.outcome else ""
         words = "".join(f", {d.ident(word)}" for word, _ in self.flags)
         taken = {"pos", "record", "decision", "failing", "reasons", "outcome", *(word for word, _ in self.flags)}
-        if taken & set(values or {}):  # Spark refuses a name given twice; DuckDB would pick one silently
-            raise ValueError(f"value columns {sorted(taken & set(values or {}))} are names the plan's output has")
+        clash = taken & (set(values or {}) | set(passed)) | set(values or {}) & set(passed)
+        if clash:  # Spark refuses a name given twice; DuckDB would pick one silently
+            raise ValueError(f"value or passed columns {sorted(clash)} are names the plan's output has")
         shown = "".join(f", {self.value_sql(name)} AS {d.ident(column)}" for column, name in (values or {}).items())
+        shown += "".join(f", {d.ident(column)}" for column in passed)
         if newline and not self.line:
             raise ValueError("this plan was built without the decisions' JSONL lines")
         decision = (self.line if newline else self.decision) if text else "''"

@@ -619,16 +619,21 @@ def compile_kind(kind: str, family: Family, backend: str, options: Options, colu
     newline = newline and text  # no text, no line to end
     needed = tuple(_needed_facts(kind, module.FACT_TYPES))
     keep = (f"NOT ({_has_key(dialect, 'outages', typed=columns is not None)})" if joined else "FALSE")
-    extra = [f"f.{c}" for c in needed] + summary_columns(kind, "d")
-    # staged and facts are read twice (the decisions, and the rows not sure or the facts the summary
-    # reads): DuckDB is told to compute each once (it would run the clocks twice otherwise). No ORDER BY:
-    # the rows are put in input order in Python (by `pos`), which is cheaper than sorting the decisions'
-    # text in SQL (1M cases: ≈1.3 CPU-s and 45 MB of peak less) and usually a no-op (one thread keeps it)
+    extra = [f"d.{c}" for c in needed] + summary_columns(kind, "d")
+    # staged and facts are read twice (the decisions, and the rows without facts): DuckDB is told to
+    # compute each once (it would run the clocks twice otherwise). The decisions are not joined to
+    # anything: a join copied each one's text into its hash table (2 GB at 1M, ≈2 CPU-s with the page
+    # faults), so the facts the summary reads come through `decided` and the rows the SQL does not decide
+    # (not sure, or no facts row) are a second branch. No ORDER BY: the rows are put in input order in
+    # Python (by `pos`), which is cheaper than sorting the decisions' text in SQL (1M cases: ≈1.3 CPU-s
+    # and 45 MB of peak less) and a no-op when every row is decided (one thread keeps their order)
     once = " MATERIALIZED" if backend == "duckdb" else ""
+    decided = plan.sql("facts", text, SUMMARY_VALUES[kind], newline, passed=needed)
     sql = (f"WITH raw_in AS (SELECT * FROM raw WHERE NOT ({keep})),\n"
-           f"staged AS{once} ({stage}),\nfacts AS{once} ({facts}),\ndecided AS ({plan.sql('facts', text, SUMMARY_VALUES[kind], newline)})\n"
-           f"SELECT s.pos AS pos, s.sure AS sure, FALSE AS joined, d.decision AS decision, {', '.join(extra)}\n"
-           f"FROM staged s LEFT JOIN decided d ON d.pos = s.pos LEFT JOIN facts f ON f.pos = s.pos\n"
+           f"staged AS{once} ({stage}),\nfacts AS{once} ({facts}),\ndecided AS ({decided})\n"
+           f"SELECT d.pos AS pos, TRUE AS sure, FALSE AS joined, d.decision AS decision, {', '.join(extra)} FROM decided d\n"
+           f"UNION ALL SELECT s.pos, s.sure, FALSE, NULL{', NULL' * len(extra)} FROM staged s\n"
+           f"WHERE NOT EXISTS (SELECT 1 FROM facts f WHERE f.pos = s.pos)\n"
            f"UNION ALL SELECT pos, FALSE, TRUE, NULL{', NULL' * len(extra)} FROM raw WHERE {keep}")
     return Compiled(sql, needed, False, newline)
 
