@@ -304,3 +304,14 @@ def test_a_value_column_named_like_a_column_of_the_plans_output_is_refused(engin
     with pytest.raises(ValueError, match="reasons"):
         plan.sql("facts", values={"reasons": "result.reasons"})
     assert "AS \"result_reasons\"" in plan.sql("facts", values={"result_reasons": "result.reasons"})
+
+
+def test_a_passed_facts_column_named_like_an_output_or_value_column_is_refused(engine):
+    """Facts carried through the plan's SELECT (so the decisions need not be joined back to their facts)
+    may not take a name the output or a value column already has."""
+    plan = compile_plan(engine.family(), "case", DUCKDB, engine.options(NOW), shape("case"))
+    with pytest.raises(ValueError, match="record"):
+        plan.sql("facts", passed=("record",))
+    with pytest.raises(ValueError, match="target"):
+        plan.sql("facts", values={"target": "result.response_target_minutes"}, passed=("target",))
+    assert ', "clock_severity" FROM (SELECT *, (' in plan.sql("facts", passed=("clock_severity",))

@@ -622,7 +622,7 @@ def compile_kind(kind: str, family: Family, backend: str, options: Options, colu
     extra = [f"d.{c}" for c in needed] + summary_columns(kind, "d")
     # staged and facts are read twice (the decisions, and the rows without facts): DuckDB is told to
     # compute each once (it would run the clocks twice otherwise). The decisions are not joined to
-    # anything: a join copied each one's text into its hash table (2 GB at 1M, ≈2 CPU-s with the page
+    # anything: a join copied each one's text into its hash table (2 GB at 1M, ≈1 CPU-s with the page
     # faults), so the facts the summary reads come through `decided` and the rows the SQL does not decide
     # (not sure, or no facts row) are a second branch. No ORDER BY: the rows are put in input order in
     # Python (by `pos`), which is cheaper than sorting the decisions' text in SQL (1M cases: ≈1.3 CPU-s
