@@ -272,6 +272,7 @@ def test_a_query_that_loses_rows_stops_the_run_before_anything_is_written(tmp_pa
     assert "Traceback" not in duck.err
     assert not (tmp_path / "duckdb.jsonl").exists()
 
+
 # ---------------------------------------------------------------- the property-test generators
 
 REVISIONS = None
