@@ -188,7 +188,8 @@ class Plan:
         outcome = f", {self.outcome} AS outcome" if self.outcome else ""
         words = "".join(f", {d.ident(word)}" for word, _ in self.flags)
         taken = {"pos", "record", "decision", "failing", "reasons", "outcome", *(word for word, _ in self.flags)}
-        clash = taken & (set(values or {}) | set(passed)) | set(values or {}) & set(passed)
+        added = [*(values or {}), *passed]
+        clash = taken & set(added) | {name for name in added if added.count(name) > 1}
         if clash:  # Spark refuses a name given twice; DuckDB would pick one silently
             raise ValueError(f"value or passed columns {sorted(clash)} are names the plan's output has")
         shown = "".join(f", {self.value_sql(name)} AS {d.ident(column)}" for column, name in (values or {}).items())
