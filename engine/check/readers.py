@@ -28,7 +28,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, TextIO
+from typing import Any, Iterator, Sequence, TextIO
 
 from engine.errors import Problem, SlaError, UsageError
 from engine.io.inputs import MAX_RECORD_CHARS
@@ -41,18 +41,28 @@ QUOTE = ord('"')
 
 
 class BadRow(str):
-    """A CSV row that cannot be read (its text as far as it decodes, for the rejects
-    file) with the reason; `row_dict` turns it into that row's rejection."""
+    """A row that cannot be read as it stands (a CSV row that does not split into cells, a
+    Parquet row whose text is not UTF-8): its text as far as it decodes, for the rejects
+    file, and why, a (path, reason) pair per problem; `row_dict` turns it into that row's rejection."""
 
-    reason: str
+    problems: tuple[tuple[tuple[Any, ...], str], ...]
 
-    def __new__(cls, text: str, reason: str) -> "BadRow":
+    def __new__(cls, text: str, reason: str, path: tuple[Any, ...] = (), *more: tuple[tuple[Any, ...], str]) -> "BadRow":
         row = super().__new__(cls, text)
-        row.reason = reason
+        row.problems = ((path, reason), *more)
         return row
 
+    @classmethod
+    def of(cls, text: str, problems: Sequence[tuple[tuple[Any, ...], str]]) -> "BadRow":
+        (path, reason), *more = problems
+        return cls(text, reason, path, *more)
+
+    @property
+    def reason(self) -> str:
+        return self.problems[0][1]
+
     def __reduce__(self) -> tuple[Any, ...]:  # to and from the worker processes
-        return (BadRow, (str(self), self.reason))
+        return (BadRow.of, (str(self), self.problems))
 
 
 class InputError(SlaError):

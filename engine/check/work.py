@@ -135,7 +135,7 @@ def _row(state: State, source: str, file: str, kind: str, header: list[str] | No
             text = payload.decode("utf-8", "replace").rstrip("\r\n")
             return bad((state, source, file, line, text, header), None,
                        [Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start} of the line)", file=file, line=line)])
-    if kind == "jsonl":
+    if kind == "jsonl" and type(payload) is str:  # a BadRow keeps its type (and its reasons)
         payload = payload.rstrip("\r\n")
     where = (state, source, file, line, payload, header)
     try:
@@ -170,6 +170,8 @@ def _source(file: str, line: int | None) -> Source:
 
 def row_dict(kind: str, header: list[str] | None, payload: Any) -> dict[str, Any]:
     """A row as column -> cell: a JSONL line's object, or a CSV row zipped with its header."""
+    if type(payload) is BadRow:  # a row the reader could not read as it stands
+        raise RowError(list(payload.problems))
     if kind == "jsonl":
         try:
             data = decode_json(payload)  # the same reading as `sla evaluate`'s
@@ -183,8 +185,6 @@ def row_dict(kind: str, header: list[str] | None, payload: Any) -> dict[str, Any
             raise RowError([((), "text holds an unpaired UTF-16 surrogate (such as \\ud800), which is not a character")])
         return data
     assert header is not None
-    if isinstance(payload, BadRow):  # a row the reader could not split into cells
-        raise RowError([((), payload.reason)])
     if len(payload) != len(header):
         raise RowError([((), f"{len(payload)} cells where the header has {len(header)} columns")])
     return dict(zip(header, payload))

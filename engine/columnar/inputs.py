@@ -14,6 +14,8 @@ decide (or reject) any of those rows itself.
   refuses goes to the row engine as read, so its error is the row engine's.
 - Parquet (a file, or a folder of them): read in record batches; the columns
   are the record's fields. `pos` and `line` number the rows from 1 in file order.
+  A row holding text that is not UTF-8 (Arrow reads it without checking) goes
+  to the row engine, which rejects it naming the field (engine.columnar.utf8).
 
 Every chunk keeps a `Task` (engine.check.rows) that re-reads it row by row in
 the row engine: the fallback for single rows, and the whole chunk when it
@@ -31,9 +33,10 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from engine.check.mapping import Mapping, RowError
-from engine.check.readers import Opened, chunks
+from engine.check.readers import BadRow, Opened, chunks
 from engine.check.rows import Task
 from engine.check.work import row_dict
+from engine.columnar.utf8 import lossy, not_utf8
 from engine.errors import Problem, UsageError
 
 BLOCK_BYTES = 8 << 20  # JSONL per block (~30,000 cases): each query costs ~0.2 CPU-s to plan, and memory grows with it
@@ -217,7 +220,10 @@ def parquet_chunks(source: str, name: str, rows: int | None = None) -> Iterator[
             n = batch.num_rows
             pos = pa.array(range(first, first + n), pa.int64())
             table = pa.Table.from_batches([batch]).append_column("pos", pos).append_column("line", pos)
-            yield RawChunk(ParquetTask(source, name, first, batch), table, {}, n)
+            bad = not_utf8(batch)  # such text never reaches the SQL: the row engine rejects the row
+            if bad:
+                table = table.filter(pa.array([i not in bad for i in range(n)]))
+            yield RawChunk(ParquetTask(source, name, first, batch), table, dict.fromkeys((first + i for i in bad), NOT_UTF8), n)
             first += n
 
 
@@ -227,7 +233,10 @@ def as_json_lines(raw: RawChunk) -> RawChunk:
     (engine.columnar.layout)."""
     pa = _pa()
     pos = raw.table.column("pos")
-    return RawChunk(raw.task, pa.table({"pos": pos, "line": pos, "j": pa.array(raw.task.rows, pa.string())}),
+    rows = raw.task.rows
+    if len(rows) != len(pos):  # rows the row engine decides (raw.fallback) are not in the table
+        rows = [rows[p - raw.task.first] for p in pos.to_pylist()]
+    return RawChunk(raw.task, pa.table({"pos": pos, "line": pos, "j": pa.array(rows, pa.string())}),
                     raw.fallback, raw.count)
 
 
@@ -264,9 +273,16 @@ def json_rows(batch: Any) -> list[str]:
     instants as ISO text, decimals as their exact digits; a naive timestamp stays naive and
     is rejected as such. Each row is converted by a function made once for the batch's
     schema: strings, numbers and booleans (in lists and structs too) are taken as read,
-    only other types go through `_plain` (bench claims: 29.5 -> 19.2 µs per row, side by side)."""
+    only other types go through `_plain` (bench claims: 29.5 -> 19.2 µs per row, side by side).
+    A row holding text that is not UTF-8 is a BadRow (engine.columnar.utf8): the row engine rejects it."""
     convert = _row_converter(batch.schema)
-    return [json.dumps(convert(r), ensure_ascii=False) for r in batch.to_pylist()]
+    bad = not_utf8(batch)
+    if not bad:
+        return [json.dumps(convert(r), ensure_ascii=False) for r in batch.to_pylist()]
+    pa = _pa()
+    good = iter(batch.filter(pa.array([i not in bad for i in range(batch.num_rows)])).to_pylist())
+    return [BadRow.of(json.dumps(convert(lossy(batch.slice(i, 1))), ensure_ascii=False), bad[i]) if i in bad
+            else json.dumps(convert(next(good)), ensure_ascii=False) for i in range(batch.num_rows)]
 
 
 def _row_converter(schema: Any) -> Any:
