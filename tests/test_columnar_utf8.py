@@ -96,6 +96,19 @@ def test_with_keep_going_the_row_is_in_the_rejects_file_and_the_others_are_decid
     assert (summary["counts"]["cases"]["read"], summary["counts"]["cases"]["rejected"]) == (5, 2)
 
 
+def test_a_binary_column_read_as_text_is_held_to_utf8_too(tmp_path):
+    """A writer may store text as bytes: such a column is read as text (decided from the row's JSON),
+    and a value that is not UTF-8 is rejected, no longer decided with U+FFFD in place of the bad byte."""
+    table = pa.Table.from_pylist(_cases(3, {}))
+    table = table.set_column(table.schema.get_field_index("id"), "id", pa.array([b"C-1", b"C-\xff2", b"C-3"], pa.binary()))
+    pq.write_table(table, tmp_path / "cases.parquet")
+    run = _check("--cases", str(tmp_path / "cases.parquet"), "--backend", "duckdb", "--keep-going",
+                 "--rejects", str(tmp_path / "rej.jsonl"), "-o", str(tmp_path / "d.jsonl"))
+    assert f"{tmp_path / 'cases.parquet'}:2: id: not UTF-8 text (invalid start byte at byte 2 of the value)" in run.err, run.err
+    assert [json.loads(line)["record"] for line in (tmp_path / "d.jsonl").read_text(encoding="utf-8").splitlines()] == \
+        ["C-1", "C-3"]
+
+
 def test_a_run_for_its_summary_only_rejects_the_row_too(tmp_path):
     cases = _bad_parquet(tmp_path / "cases.parquet", _cases(3, {3: {"customer": f"ac{MARK}"}}))
     run = _check("--cases", str(cases), "--backend", "duckdb", "--summary", str(tmp_path / "s.json"))

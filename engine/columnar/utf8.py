@@ -6,9 +6,11 @@ came out of a query as an empty JSON value (`"customer":,`, exit 0) or made
 DuckDB invalidate its database (a timestamp), and Python's reading of it
 raised UnicodeDecodeError. A JSONL line that is not UTF-8 is the row engine's
 rejection ("not UTF-8 text", exit 2 unless --keep-going); a Parquet row is
-rejected the same way, naming the field. Arrow's full validation finds
-whether a batch holds such text (≈0.07 CPU-s for the bench's 1M cases); only a
-column that does is read again, as bytes, to find the rows and fields.
+rejected the same way, naming the field. A binary column (which `json_rows`
+reads as text) is held to the same: it used to be read with U+FFFD in place of
+each bad byte and decided. Arrow's full validation finds whether a batch holds
+such text (≈0.07 CPU-s for the bench's 1M cases); only a column that does is
+read again, as bytes, to find the rows and fields.
 """
 
 from __future__ import annotations
@@ -20,15 +22,13 @@ FieldPath = tuple[Any, ...]  # a field in the record: ("events", 1, "via")
 
 def not_utf8(batch: Any) -> dict[int, list[tuple[FieldPath, str]]]:
     """The rows of `batch` (0-based) holding text that is not UTF-8, each with (path, reason) per field.
-    Arrow's full validation says whether a column holds any (a slice does not say which row: a sliced
-    struct or list validates all of its children); a column that does is read as bytes, row by row."""
-    if _valid(batch):
-        return {}
+    Arrow's checks say whether a column holds any (a slice does not say which row: a sliced struct or
+    list validates all of its children); only a column that does is read as bytes, row by row."""
     found: dict[int, list[tuple[FieldPath, str]]] = {}
     for field, column in zip(batch.schema, batch.columns):
-        if _valid(column):
+        if _all_utf8(column, field.type):
             continue
-        for i, value in enumerate(column.cast(_as_bytes(field.type)).to_pylist()):
+        for i, value in enumerate(column.cast(_retyped(field.type, _TO_BYTES)).to_pylist()):
             problems: list[tuple[FieldPath, str]] = []
             _decoded(value, field.type, (field.name,), problems)
             if problems:
@@ -36,12 +36,16 @@ def not_utf8(batch: Any) -> dict[int, list[tuple[FieldPath, str]]]:
     return dict(sorted(found.items()))
 
 
-def _valid(data: Any) -> bool:
-    """Whether Arrow's full validation passes `data` (a batch or an array): UTF-8 text included."""
+def _all_utf8(column: Any, t: Any) -> bool:
+    """Whether every text of `column` is UTF-8: its strings by Arrow's full validation, its bytes
+    (a binary column, which json_rows reads as text) by a cast to text, which checks them."""
     import pyarrow as pa
 
     try:
-        data.validate(full=True)
+        column.validate(full=True)
+        text = _retyped(t, _TO_TEXT)
+        if text != t:
+            column.cast(text)
     except pa.ArrowInvalid:
         return False
     return True
@@ -53,40 +57,43 @@ def lossy(row: Any) -> dict[str, Any]:
     import pyarrow as pa
 
     schema = row.schema
-    values = pa.Table.from_batches([row]).cast(pa.schema([f.with_type(_as_bytes(f.type)) for f in schema])).to_pylist()[0]
+    values = pa.Table.from_batches([row]).cast(pa.schema([f.with_type(_retyped(f.type, _TO_BYTES)) for f in schema]))
+    values = values.to_pylist()[0]
     return {f.name: _decoded(values[f.name], f.type, (f.name,), []) for f in schema}
 
 
-def _as_bytes(t: Any) -> Any:
-    """Arrow type `t` with every string type read as the same bytes (a cast that checks nothing)."""
+_TO_BYTES = {"string": "binary", "large_string": "large_binary"}  # a cast that checks nothing
+_TO_TEXT = {"binary": "string", "large_binary": "large_string"}  # a cast that checks the bytes are UTF-8
+
+
+def _retyped(t: Any, leaves: dict[str, str]) -> Any:
+    """Arrow type `t` with each leaf type named in `leaves` (string, binary, ...) replaced, nested ones too."""
     import pyarrow as pa
 
-    if pa.types.is_string(t):
-        return pa.binary()
-    if pa.types.is_large_string(t):
-        return pa.large_binary()
     if pa.types.is_list(t):
-        return pa.list_(t.value_field.with_type(_as_bytes(t.value_type)))
+        return pa.list_(t.value_field.with_type(_retyped(t.value_type, leaves)))
     if pa.types.is_large_list(t):
-        return pa.large_list(t.value_field.with_type(_as_bytes(t.value_type)))
+        return pa.large_list(t.value_field.with_type(_retyped(t.value_type, leaves)))
     if pa.types.is_fixed_size_list(t):
-        return pa.list_(t.value_field.with_type(_as_bytes(t.value_type)), t.list_size)
+        return pa.list_(t.value_field.with_type(_retyped(t.value_type, leaves)), t.list_size)
     if pa.types.is_struct(t):
-        return pa.struct([t.field(i).with_type(_as_bytes(t.field(i).type)) for i in range(t.num_fields)])
+        return pa.struct([t.field(i).with_type(_retyped(t.field(i).type, leaves)) for i in range(t.num_fields)])
     if pa.types.is_dictionary(t):
-        return _as_bytes(t.value_type)
-    return t
+        return _retyped(t.value_type, leaves)
+    name = str(t)
+    return getattr(pa, leaves[name])() if name in leaves else t
 
 
 def _decoded(value: Any, t: Any, path: FieldPath, found: list[tuple[FieldPath, str]]) -> Any:
-    """`value` (read with _as_bytes(t)) with its text decoded; a field that is not UTF-8 is noted in `found`."""
+    """`value` (read with _retyped(t, _TO_BYTES)) with its text and bytes decoded, as json_rows reads
+    them; a field that is not UTF-8 is noted in `found`."""
     import pyarrow as pa
 
     if value is None:
         return None
     if pa.types.is_dictionary(t):
         t = t.value_type
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
         try:
             return value.decode("utf-8")
         except UnicodeDecodeError as exc:
