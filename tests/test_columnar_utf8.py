@@ -160,3 +160,32 @@ def test_spark_rejects_the_row_as_duckdb_does(tmp_path, spark):  # noqa: F811
     for name in ("rej", "d"):
         assert (tmp_path / f"{name}-spark.jsonl").read_text(encoding="utf-8") == \
             (tmp_path / f"{name}-duckdb.jsonl").read_text(encoding="utf-8")
+
+
+def _text(values: list[bytes], view: bool = False):
+    """A string (or string_view) array holding `values` as they are, UTF-8 or not (Arrow does not check)."""
+    if view:
+        return pa.array(values, pa.binary_view()).view(pa.string_view())
+    raw = pa.array(values, pa.binary())
+    return pa.StringArray.from_buffers(len(values), raw.buffers()[1], raw.buffers()[2])
+
+
+def test_dictionary_and_view_columns_are_read_as_bytes_to_find_the_row():
+    dictionary = pa.DictionaryArray.from_arrays(pa.array([0, 1, 0]), _text([b"ok", b"b\xffd"]))
+    batch = pa.RecordBatch.from_arrays([dictionary, pa.array(["x", "y", "z"])], names=["customer", "id"])
+    assert not_utf8(batch) == {1: [(("customer",), "not UTF-8 text (invalid start byte at byte 1 of the value)")]}
+    if not hasattr(pa, "string_view"):
+        pytest.skip(f"pyarrow {pa.__version__} has no string_view")
+    batch = pa.RecordBatch.from_arrays([_text([b"ok", b"b\xffd"], view=True)], names=["customer"])
+    assert list(not_utf8(batch)) == [1]
+
+
+def test_a_column_whose_rows_cannot_be_read_as_bytes_stops_the_run_naming_it(tmp_path):
+    if not hasattr(pa, "list_view"):
+        pytest.skip(f"pyarrow {pa.__version__} has no list_view (the one such type known)")
+    events = pa.ListViewArray.from_arrays(pa.array([0, 1], pa.int32()), pa.array([1, 1], pa.int32()), _text([b"a", b"b\xff"]))
+    table = pa.Table.from_pylist(_cases(2, {})).drop_columns(["events"]).append_column("events", events)
+    pq.write_table(table, tmp_path / "cases.parquet")
+    run = _check("--cases", str(tmp_path / "cases.parquet"), "--backend", "duckdb", "-o", str(tmp_path / "d.jsonl"))
+    assert run.code == 2 and "internal error" not in run.err, run.err
+    assert "column events" in run.err and "not UTF-8" in run.err

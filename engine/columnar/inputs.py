@@ -36,7 +36,7 @@ from engine.check.mapping import Mapping, RowError
 from engine.check.readers import BadRow, Opened, chunks
 from engine.check.rows import Task
 from engine.check.work import row_dict
-from engine.columnar.utf8 import lossy, not_utf8
+from engine.columnar.utf8 import UnreadableText, lossy, not_utf8
 from engine.errors import Problem, UsageError
 
 BLOCK_BYTES = 8 << 20  # JSONL per block (~30,000 cases): each query costs ~0.2 CPU-s to plan, and memory grows with it
@@ -220,7 +220,10 @@ def parquet_chunks(source: str, name: str, rows: int | None = None) -> Iterator[
             n = batch.num_rows
             pos = pa.array(range(first, first + n), pa.int64())
             table = pa.Table.from_batches([batch]).append_column("pos", pos).append_column("line", pos)
-            bad = not_utf8(batch)  # such text never reaches the SQL: the row engine rejects the row
+            try:
+                bad = not_utf8(batch)  # such text never reaches the SQL: the row engine rejects the row
+            except UnreadableText as exc:
+                raise UsageError([Problem(f"--{source}: {exc}", file=file)]) from None
             if bad:
                 table = table.filter(pa.array([i not in bad for i in range(n)]))
             yield RawChunk(ParquetTask(source, name, first, batch), table, dict.fromkeys((first + i for i in bad), NOT_UTF8), n)

@@ -24,11 +24,18 @@ def not_utf8(batch: Any) -> dict[int, list[tuple[FieldPath, str]]]:
     """The rows of `batch` (0-based) holding text that is not UTF-8, each with (path, reason) per field.
     Arrow's checks say whether a column holds any (a slice does not say which row: a sliced struct or
     list validates all of its children); only a column that does is read as bytes, row by row."""
+    import pyarrow as pa
+
     found: dict[int, list[tuple[FieldPath, str]]] = {}
     for field, column in zip(batch.schema, batch.columns):
         if _all_utf8(column, field.type):
             continue
-        for i, value in enumerate(column.cast(_retyped(field.type, _TO_BYTES)).to_pylist()):
+        try:
+            values = column.cast(_retyped(field.type, _TO_BYTES)).to_pylist()
+        except (UnicodeDecodeError, pa.ArrowException):
+            raise UnreadableText(f"column {field.name} ({field.type}) holds text that is not UTF-8, in a type "
+                                 "whose rows cannot be read one by one as bytes here") from None
+        for i, value in enumerate(values):
             problems: list[tuple[FieldPath, str]] = []
             _decoded(value, field.type, (field.name,), problems)
             if problems:
@@ -62,8 +69,13 @@ def lossy(row: Any) -> dict[str, Any]:
     return {f.name: _decoded(values[f.name], f.type, (f.name,), []) for f in schema}
 
 
-_TO_BYTES = {"string": "binary", "large_string": "large_binary"}  # a cast that checks nothing
-_TO_TEXT = {"binary": "string", "large_binary": "large_string"}  # a cast that checks the bytes are UTF-8
+_TO_BYTES = {"string": "binary", "large_string": "large_binary", "string_view": "binary_view"}  # a cast that checks nothing
+_TO_TEXT = {v: k for k, v in _TO_BYTES.items()}  # a cast that checks the bytes are UTF-8
+_TEXT = {*_TO_BYTES, *_TO_TEXT}  # the leaf types json_rows reads as text
+
+
+class UnreadableText(ValueError):
+    """A column holds text that is not UTF-8 in a type this module cannot read as bytes, row by row."""
 
 
 def _retyped(t: Any, leaves: dict[str, str]) -> Any:
@@ -93,7 +105,7 @@ def _decoded(value: Any, t: Any, path: FieldPath, found: list[tuple[FieldPath, s
         return None
     if pa.types.is_dictionary(t):
         t = t.value_type
-    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
+    if str(t) in _TEXT:
         try:
             return value.decode("utf-8")
         except UnicodeDecodeError as exc:
