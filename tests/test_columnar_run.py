@@ -260,6 +260,25 @@ def test_a_failed_run_keeps_the_old_parquet_output_and_leaves_no_temporary_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl", "old.parquet"]
 
 
+def test_a_parquet_file_damaged_after_its_footer_stops_the_run_as_unreadable_and_writes_nothing(tmp_path: Path):
+    """Opening a file reads only its footer: a damaged page is found while reading, and must stop the run
+    as an unreadable file (exit 2), not as an internal error (exit 3, as it did)."""
+    pa = pytest.importorskip("pyarrow")
+    path = tmp_path / "cases.parquet"
+    cases = [{"type": "case", "id": f"C-{i}", "customer": "acme", "severity": 2, "channel": "portal",
+              "submitted_at": "2024-03-05T09:30:00Z", "events": []} for i in range(2000)]
+    pq.write_table(pa.Table.from_pylist(cases), path, row_group_size=500)
+    page = pq.ParquetFile(path).metadata.row_group(2).column(1).data_page_offset
+    data = bytearray(path.read_bytes())
+    data[page:page + 40] = b"\xff" * 40
+    path.write_bytes(bytes(data))
+    result = run_cli("check", "--cases", str(path), "--backend", "duckdb", "--now", NOW, "-o", str(tmp_path / "d.jsonl"))
+    assert result.code == 2, result.err
+    assert result.err.startswith(f"{path}: --cases: not a readable Parquet file: "), result.err
+    assert "(reading the batch of up to 30,000 rows from row 1)" in result.err and "internal error" not in result.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.parquet"]
+
+
 def test_duplicate_ids_across_chunks_are_found_as_the_row_backend_finds_them(tmp_path: Path):
     path = tmp_path / "dupes.jsonl"
     path.write_bytes(b"".join(jsonl_line(i) for i in range(1, 30)) + jsonl_line(3))

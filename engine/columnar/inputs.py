@@ -216,7 +216,7 @@ def parquet_chunks(source: str, name: str, rows: int | None = None) -> Iterator[
             reader = pq.ParquetFile(file, pre_buffer=False)
         except (OSError, pa.ArrowInvalid) as exc:
             raise UsageError([Problem(f"--{source}: not a readable Parquet file: {exc}", file=file)]) from None
-        for batch in reader.iter_batches(batch_size=rows):
+        for batch in _batches(reader, rows, f"--{source}", file, lambda: first):
             n = batch.num_rows
             pos = pa.array(range(first, first + n), pa.int64())
             table = pa.Table.from_batches([batch]).append_column("pos", pos).append_column("line", pos)
@@ -228,6 +228,22 @@ def parquet_chunks(source: str, name: str, rows: int | None = None) -> Iterator[
                 table = table.filter(pa.array([i not in bad for i in range(n)]))
             yield RawChunk(ParquetTask(source, name, first, batch), table, dict.fromkeys((first + i for i in bad), NOT_UTF8), n)
             first += n
+
+
+def _batches(reader: Any, rows: int, option: str, file: str, first: Any) -> Iterator[Any]:
+    """The file's record batches; a page that cannot be read (a file damaged after its footer, which
+    opening it does not see) stops the run as an unreadable file, saying from which row on."""
+    pa = _pa()
+    batches = reader.iter_batches(batch_size=rows)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (OSError, pa.ArrowException) as exc:
+            raise UsageError([Problem(f"{option}: not a readable Parquet file: {' '.join(str(exc).split())} "
+                                      f"(reading the batch of up to {rows:,} rows from row {first():,})", file=file)]) from None
+        yield batch
 
 
 def as_json_lines(raw: RawChunk) -> RawChunk:
