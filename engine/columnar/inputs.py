@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from engine.check.mapping import Mapping, RowError
 from engine.check.readers import BadRow, Opened, chunks
@@ -230,9 +230,9 @@ def parquet_chunks(source: str, name: str, rows: int | None = None) -> Iterator[
             first += n
 
 
-def _batches(reader: Any, rows: int, option: str, file: str, first: Any) -> Iterator[Any]:
+def _batches(reader: Any, rows: int, option: str, file: str, first: Callable[[], int]) -> Iterator[Any]:
     """The file's record batches; a page that cannot be read (a file damaged after its footer, which
-    opening it does not see) stops the run as an unreadable file, saying from which row on."""
+    opening it does not see) stops the run as an unreadable file, naming the batch (`first()`: its first row)."""
     pa = _pa()
     batches = reader.iter_batches(batch_size=rows)
     while True:
