@@ -36,10 +36,10 @@ INCIDENT = {"id": "INC-1", "customer": "acme", "start": "2024-03-12T02:00:00Z", 
             "functions": ["outbound_voice"], "cause": "genesys"}
 
 
-def _bad_parquet(path: Path, records: list[dict], **write: object) -> Path:
+def _bad_parquet(path: Path, records: list[dict]) -> Path:
     """`records` as Parquet, each MARK in their text made a byte that is not UTF-8 (uncompressed, no
     dictionary: the text is in the file as written, in the pages and the statistics alike)."""
-    pq.write_table(pa.Table.from_pylist(records), path, compression="none", use_dictionary=False, **write)
+    pq.write_table(pa.Table.from_pylist(records), path, compression="none", use_dictionary=False)
     data = path.read_bytes()
     assert MARK.encode() in data
     path.write_bytes(data.replace(MARK.encode(), MARK.encode()[:4] + b"\xff" + MARK.encode()[5:]))
