@@ -523,10 +523,24 @@ def test_the_row_engines_workers_follow_threads_unless_jobs_is_given(tmp_path: P
 
 def _json_rows_one_value_at_a_time(rows: list[dict]) -> list[str]:
     """The reference: every value of every row through `_plain` (what json_rows did before it
-    made one converter per schema), for the test below."""
+    made one converter per schema), instants, dates and times by Python's isoformat (an instant
+    with a zone in UTC), for the test below."""
+    import datetime as dt
+
     from engine.columnar.inputs import NULL_VALUED, _plain
 
-    return [json.dumps({k: _plain(v) for k, v in r.items() if v is not None or k in NULL_VALUED}, ensure_ascii=False)
+    def plain(v):
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items() if x is not None}
+        if isinstance(v, list):
+            return [plain(x) for x in v]
+        if isinstance(v, dt.datetime):
+            return (v if v.tzinfo is None else v.astimezone(dt.timezone.utc)).isoformat().replace("+00:00", "Z")
+        if isinstance(v, (dt.date, dt.time)):
+            return v.isoformat()
+        return _plain(v)
+
+    return [json.dumps({k: plain(v) for k, v in r.items() if v is not None or k in NULL_VALUED}, ensure_ascii=False)
             for r in rows]
 
 
