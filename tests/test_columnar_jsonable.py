@@ -26,7 +26,6 @@ pq = pytest.importorskip("pyarrow.parquet")
 from engine.columnar.jsonable import jsonable  # noqa: E402
 
 NOW = "2025-06-01T00:00:00Z"
-INSTANTS = ("submitted_at", "at", "start", "end")  # the fields a TIMESTAMP export types as such
 FIRST, LAST = -62_135_596_800, 253_402_300_799  # 0001-01-01T00:00:00 and 9999-12-31T23:59:59, seconds from the epoch
 
 
@@ -154,22 +153,16 @@ def test_a_nanosecond_or_a_year_past_9999_is_a_rejected_row_not_an_internal_erro
         assert len((tmp_path / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()) == (2 if name == "ns" else 1)
 
 
-def _stamped(source: Path, target: Path) -> None:
-    """A Parquet export's instant text columns (nested ones too) as TIMESTAMP(us, UTC): what a warehouse writes."""
-    table = pq.read_table(source)
+def _bench_module(name: str):
+    """bench/NAME.py as a module."""
+    import importlib.util
 
-    def retyped(t, name=""):
-        if pa.types.is_string(t) and name in INSTANTS:
-            return pa.timestamp("us", tz="UTC")
-        if pa.types.is_list(t):
-            return pa.list_(retyped(t.value_type))
-        if pa.types.is_struct(t):
-            return pa.struct([f.with_type(retyped(f.type, f.name)) for f in t])
-        return t
+    from conftest import ROOT
 
-    schema = pa.schema([f.with_type(retyped(f.type, f.name)) for f in table.schema])
-    assert schema != table.schema
-    pq.write_table(table.cast(schema), target)
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
@@ -177,8 +170,11 @@ def stamped(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bench generator's export (offsets and fractions in its instants), its Parquet files stamped."""
     folder = tmp_path_factory.mktemp("stamped")
     generator().generate(folder, 500, 6, 150, 21, parquet=True)
+    stamp = _bench_module("stamp").stamp  # the benchmark's TIMESTAMP copies (bench/stamp.py)
     for name in ("cases", "claims", "incidents"):
-        _stamped(folder / f"{name}.parquet", folder / f"{name}-ts.parquet")
+        stamp(folder / f"{name}.parquet", folder / f"{name}-ts.parquet")
+        assert pq.read_schema(folder / f"{name}-ts.parquet").field("submitted_at" if name != "incidents" else "start").type \
+            == pa.timestamp("us", tz="UTC")
     return folder
 
 
