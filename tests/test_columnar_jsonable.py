@@ -87,6 +87,23 @@ def test_durations_are_iso_8601_seconds_and_uuids_their_canonical_text():
     assert _text([u.bytes, None], pa.uuid()) == [str(u), None]
 
 
+@pytest.mark.parametrize("t", [pa.decimal128(10, 0), pa.decimal128(12, 2), pa.decimal128(38, 10), pa.decimal256(60, 3)])
+def test_decimals_are_written_as_their_exact_digits_as_python_writes_them(t):
+    from decimal import Decimal
+
+    draw = random.Random(5)
+    values = [Decimal(draw.randint(-10**(t.precision - 1), 10**(t.precision - 1))).scaleb(-t.scale) for _ in range(2000)]
+    values += [Decimal(0).scaleb(-t.scale), Decimal(1).scaleb(-t.scale), None]
+    assert _text(values, t) == [None if v is None else str(v) for v in pa.array(values, t).to_pylist()]
+
+
+def test_a_dictionary_column_is_decoded_to_its_values():
+    batch = pa.RecordBatch.from_arrays([pa.array(["portal", None, "phone", "portal"]).dictionary_encode()], names=["channel"])
+    text, bad = jsonable(batch)
+    assert bad == {} and text.schema.field("channel").type == pa.string()
+    assert text.column(0).to_pylist() == ["portal", None, "phone", "portal"]
+
+
 def test_nested_instants_are_written_in_lists_structs_maps_and_dictionaries_of_a_sliced_batch():
     at = pa.timestamp("us", tz="UTC")
     event = pa.struct([("type", pa.string()), ("at", at)])
@@ -207,3 +224,24 @@ def test_spark_decides_a_timestamp_export_as_duckdb_does(tmp_path, stamped, spar
     runs = [_run(stamped, tmp_path, backend, "-ts", "parquet") for backend in ("duckdb", "spark")]
     assert [r.code for r in runs] == [0, 0], runs[1].err
     assert (tmp_path / "spark-ts.jsonl").read_text(encoding="utf-8") == (tmp_path / "duckdb-ts.jsonl").read_text(encoding="utf-8")
+
+
+def test_decimal_amounts_and_dictionary_columns_fit_the_typed_staging_and_decide_as_their_text(tmp_path, stamped):
+    """What pandas writes for a category and a billing system for an amount: read typed, not as JSON text."""
+    claims = pq.read_table(stamped / "claims.parquet")
+    contract = claims.column("contract").combine_chunks()
+    amounts = {f.name: contract.field(f.name) for f in contract.type}
+    for name in ("monthly_commitment", "annual_commitment"):
+        amounts[name] = amounts[name].cast(pa.decimal128(17, 2))
+    typed = claims.set_column(claims.schema.get_field_index("contract"), "contract",
+                              pa.StructArray.from_arrays(list(amounts.values()), names=list(amounts), mask=contract.is_null()))
+    typed = typed.set_column(typed.schema.get_field_index("customer"), "customer", typed.column("customer").dictionary_encode())
+    pq.write_table(typed, tmp_path / "claims.parquet")
+    assert pq.read_schema(tmp_path / "claims.parquet").field("customer").type.value_type == pa.string()
+    runs = {}
+    for name, claims_file in (("text", stamped / "claims.parquet"), ("typed", tmp_path / "claims.parquet")):
+        runs[name] = run_cli("check", "--now", NOW, "--fail-on", "none", "--backend", "duckdb", "--threads", "1",
+                             "--claims", str(claims_file), "-o", str(tmp_path / f"{name}.jsonl"))
+        assert runs[name].code == 0, runs[name].err
+    assert "read as their JSON text" not in runs["typed"].err, runs["typed"].err
+    assert (tmp_path / "typed.jsonl").read_text(encoding="utf-8") == (tmp_path / "text.jsonl").read_text(encoding="utf-8")

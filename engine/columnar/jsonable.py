@@ -1,7 +1,7 @@
 """Parquet values JSON has no type for, as the text a JSON export holds them in.
 
 A Parquet export may type its instants as TIMESTAMP (Spark, pandas and most
-warehouses do), its dates as DATE, an id as UUID. The engine reads records as
+warehouses do), its dates as DATE, an id as UUID, an amount as DECIMAL. The engine reads records as
 JSON values, so such a value is read as text: the text is made here, in Arrow,
 for a whole batch before anything else reads it, and then the SQL's typed
 staging and the row engine read the same text (a TIMESTAMP column fits the
@@ -17,7 +17,10 @@ ended the run as an internal error.
   engine rejects as naive. The fraction is left out when it is zero, six digits
   when it is whole microseconds, else nine (the row engine rejects those).
 - A date is `2024-03-19`, a time of day `13:19:13` with the same fraction, a
-  duration ISO 8601 seconds (`PT300S`, `-PT0.5S`), a UUID its canonical text.
+  duration ISO 8601 seconds (`PT300S`, `-PT0.5S`), a UUID its canonical text, a
+  DECIMAL its exact digits (`1200.00`, as the core format writes an amount).
+- A dictionary-encoded column (pandas writes a category so) is decoded: its
+  values are what a JSON export holds, and the column then fits the staging.
 - Another extension type is read as its storage, but for JSON text and bool8,
   which read as their values already.
 - An instant or date outside the years 0001-9999 (which Arrow can hold and no
@@ -64,7 +67,7 @@ def jsonable(batch: Any) -> tuple[Any, dict[int, list[tuple[FieldPath, str]]]]:
 def _needs_text(t: Any) -> bool:
     """Whether Arrow type `t` holds (or nests) a value this module writes as text."""
     pa = _pa()
-    if _leaf_kind(t) is not None or isinstance(t, pa.BaseExtensionType):
+    if _leaf_kind(t) is not None or isinstance(t, pa.BaseExtensionType) or pa.types.is_dictionary(t):
         return True
     return any(_needs_text(child) for child in _children(t))
 
@@ -88,7 +91,7 @@ def _is_list_view(t: Any) -> bool:
 
 
 def _leaf_kind(t: Any) -> str | None:
-    """"timestamp", "date", "time", "duration" or "uuid" for a type written as text here, else None."""
+    """"timestamp", "date", "time", "duration", "uuid" or "decimal" for a type written as text here, else None."""
     pa = _pa()
     if pa.types.is_timestamp(t):
         return "timestamp"
@@ -100,6 +103,8 @@ def _leaf_kind(t: Any) -> str | None:
         return "duration"
     if isinstance(t, pa.BaseExtensionType) and t.extension_name == "arrow.uuid":
         return "uuid"
+    if pa.types.is_decimal(t):
+        return "decimal"
     return None
 
 
@@ -152,6 +157,10 @@ def _as_text(array: Any) -> Any:
     """One leaf array (of a `_leaf_kind`) as its values' text; a value `_beyond` rejects is left null."""
     pa = _pa()
     kind = _leaf_kind(array.type)
+    if kind == "decimal":
+        if 0 <= array.type.scale <= 6:  # never scientific notation in Python: Arrow writes the same digits
+            return array.cast(pa.string())
+        return pa.array([None if v is None else str(v) for v in array.to_pylist()], pa.string())  # pyarrow 15: 0.E-10
     if kind == "uuid":
         return pa.array([None if b is None else _uuid_text(b) for b in array.storage.to_pylist()], pa.string())
     if kind == "duration":

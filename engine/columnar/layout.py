@@ -13,9 +13,9 @@ batch to that (and says why not), `cast_to` casts one that fits:
   text (`large_string` too), integers as integers (any signed width, unsigned
   up to 32 bits), booleans as booleans, lists and structs field by field. A
   string where the layout has an integer (a severity "2") is a JSON string to
-  the row engine, which rejects it; decimals, floats and dictionary columns are
-  written by json_rows in ways the typed staging does not mirror (TIMESTAMP, DATE
-  and UUID columns are text by now: engine.columnar.jsonable);
+  the row engine, which rejects it; a float is written by json_rows in a way the
+  typed staging does not mirror (TIMESTAMP, DATE, UUID and DECIMAL columns are
+  text by now, dictionaries decoded: engine.columnar.jsonable);
 - a field the layout makes null-valued (`required`: a null there is a value,
   an absent column is a missing key) is present.
 
