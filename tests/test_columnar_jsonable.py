@@ -29,9 +29,9 @@ NOW = "2025-06-01T00:00:00Z"
 FIRST, LAST = -62_135_596_800, 253_402_300_799  # 0001-01-01T00:00:00 and 9999-12-31T23:59:59, seconds from the epoch
 
 
-def _text(values: list, t) -> list:
+def _text(values: list, t, naive: int | None = None) -> list:
     """One column through jsonable, as Python values."""
-    batch, bad = jsonable(pa.RecordBatch.from_arrays([pa.array(values, t)], names=["x"]))
+    batch, bad = jsonable(pa.RecordBatch.from_arrays([pa.array(values, t)], names=["x"]), naive)
     assert bad == {}
     return batch.column(0).to_pylist()
 
@@ -51,8 +51,8 @@ def test_instants_are_written_as_pythons_isoformat_writes_them_from_year_1_to_99
     draw = random.Random(3)
     values = [draw.randint(FIRST * per, (LAST + 1) * per - 1) for _ in range(3000)]
     values += [FIRST * per, (LAST + 1) * per - 1, 0, -1, 1, None] + [draw.randint(-10**6, 10**6) * per for _ in range(50)]
-    in_utc = pa.timestamp(t.unit, tz="UTC" if t.tz else None)  # Python cannot show year 1 or 9999 in every zone
-    assert _text(values, t) == [_isoformat(v) for v in pa.array(values, in_utc).to_pylist()]
+    in_utc = pa.timestamp(t.unit, tz="UTC")  # Python cannot show year 1 or 9999 in every zone; a naive one read at UTC
+    assert _text(values, t, None if t.tz else 0) == [_isoformat(v) for v in pa.array(values, in_utc).to_pylist()]
 
 
 def test_nanosecond_instants_keep_nine_digits_only_when_the_nanoseconds_are_not_zero():
@@ -245,3 +245,56 @@ def test_decimal_amounts_and_dictionary_columns_fit_the_typed_staging_and_decide
         assert runs[name].code == 0, runs[name].err
     assert "read as their JSON text" not in runs["typed"].err, runs["typed"].err
     assert (tmp_path / "typed.jsonl").read_text(encoding="utf-8") == (tmp_path / "text.jsonl").read_text(encoding="utf-8")
+
+
+def test_a_naive_timestamp_is_read_at_the_offset_given_else_its_row_is_rejected_saying_what_to_do():
+    batch = pa.RecordBatch.from_arrays([pa.array([0, 1_500_000, None], pa.timestamp("us"))], names=["submitted_at"])
+    text, bad = jsonable(batch)
+    assert sorted(bad) == [0, 1] and text.column(0).to_pylist() == [None, None, None]
+    assert "without a time zone (INT96, as Spark writes timestamps by default, or TIMESTAMP_NTZ) is a naive time; " \
+           "give the export's UTC offset with --parquet-timezone (e.g. UTC)" in bad[0][0][1]
+    assert jsonable(batch, 0)[0].column(0).to_pylist() == ["1970-01-01T00:00:00Z", "1970-01-01T00:00:01.500000Z", None]
+    assert jsonable(batch, 5 * 3600 + 1800)[0].column(0).to_pylist() == ["1969-12-31T18:30:00Z", "1969-12-31T18:30:01.500000Z", None]
+    last = pa.RecordBatch.from_arrays([pa.array([LAST], pa.timestamp("s"))], names=["at"])
+    assert jsonable(last, 3600)[0].column(0).to_pylist() == ["9999-12-31T22:59:59Z"]
+    assert [p for p, _ in jsonable(last, -3600)[1][0]] == [("at",)]  # 10000-01-01T00:59:59 in UTC
+
+
+def _int96(source: Path, target: Path) -> None:
+    """`source` (instants as TIMESTAMP UTC) written as Spark writes by default: INT96, read back without a zone."""
+    pq.write_table(pq.read_table(source), target, use_deprecated_int96_timestamps=True)
+    assert pq.read_schema(target).field("submitted_at").type == pa.timestamp("ns")
+
+
+def test_an_int96_export_as_spark_writes_it_is_rejected_as_naive_or_read_at_the_given_offset(tmp_path, stamped):
+    _int96(stamped / "cases-ts.parquet", tmp_path / "cases.parquet")
+    common = ("check", "--now", NOW, "--fail-on", "none", "--backend", "duckdb", "--threads", "1")
+    naive = run_cli(*common, "--cases", str(tmp_path / "cases.parquet"), "-o", str(tmp_path / "naive.jsonl"))
+    assert naive.code == 2 and "internal error" not in naive.err
+    assert f"{tmp_path / 'cases.parquet'}:1: submitted_at: a Parquet timestamp[ns] without a time zone" in naive.err, naive.err
+    assert not (tmp_path / "naive.jsonl").exists()
+    for name, cases, more in (("int96", tmp_path / "cases.parquet", ("--parquet-timezone", "UTC")),
+                              ("utc", stamped / "cases-ts.parquet", ())):
+        run = run_cli(*common, *more, "--cases", str(cases), "-o", str(tmp_path / f"{name}.jsonl"))
+        assert run.code == 0 and "read as their JSON text" not in run.err, run.err
+    assert (tmp_path / "int96.jsonl").read_text(encoding="utf-8") == (tmp_path / "utc.jsonl").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("value", ["Europe/Berlin", "+24:00", "+5:30", "utc", "08:00"])
+def test_parquet_timezone_takes_utc_or_an_offset_only(tmp_path, value):
+    run = run_cli("check", "--backend", "duckdb", "--parquet-timezone", value, "--cases", str(tmp_path / "none.parquet"))
+    assert run.code == 2 and f"--parquet-timezone {value!r} is not UTC or an offset like +08:00" in run.err, run.err
+
+
+def test_parquet_timezone_is_refused_on_the_row_backend(tmp_path):
+    run = run_cli("check", "--parquet-timezone", "UTC", "--cases", str(tmp_path / "none.jsonl"))
+    assert run.code == 2 and "--parquet-timezone are for --backend duckdb or spark" in run.err, run.err
+
+
+def test_spark_reads_an_int96_export_at_the_given_offset_as_duckdb_does(tmp_path, stamped, spark):  # noqa: F811
+    _int96(stamped / "cases-ts.parquet", tmp_path / "cases.parquet")
+    for backend in ("duckdb", "spark"):
+        run = run_cli("check", "--now", NOW, "--fail-on", "none", "--backend", backend, "--threads", "1",
+                      "--parquet-timezone", "+01:00", "--cases", str(tmp_path / "cases.parquet"), "-o", str(tmp_path / f"{backend}.jsonl"))
+        assert run.code == 0, run.err
+    assert (tmp_path / "spark.jsonl").read_text(encoding="utf-8") == (tmp_path / "duckdb.jsonl").read_text(encoding="utf-8")

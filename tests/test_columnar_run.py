@@ -534,8 +534,8 @@ def _json_rows_one_value_at_a_time(rows: list[dict]) -> list[str]:
             return {k: plain(x) for k, x in v.items() if x is not None}
         if isinstance(v, list):
             return [plain(x) for x in v]
-        if isinstance(v, dt.datetime):
-            return (v if v.tzinfo is None else v.astimezone(dt.timezone.utc)).isoformat().replace("+00:00", "Z")
+        if isinstance(v, dt.datetime):  # a naive one read at UTC (--parquet-timezone UTC)
+            return (v.replace(tzinfo=dt.timezone.utc) if v.tzinfo is None else v.astimezone(dt.timezone.utc)).isoformat().replace("+00:00", "Z")
         if isinstance(v, (dt.date, dt.time)):
             return v.isoformat()
         return _plain(v)
@@ -550,7 +550,7 @@ def test_parquet_rows_become_the_same_json_lines_whatever_their_column_types():
 
     import pyarrow as pa
 
-    from engine.columnar.inputs import json_rows
+    from engine.columnar.inputs import json_rows, readable
 
     utc, ist = dt.timezone.utc, dt.timezone(dt.timedelta(hours=5, minutes=30))
     inner = pa.struct([("at", pa.timestamp("us", tz="UTC")), ("s", pa.string()), ("n", pa.int64()), ("tags", pa.list_(pa.string()))])
@@ -576,7 +576,8 @@ def test_parquet_rows_become_the_same_json_lines_whatever_their_column_types():
         "map": pa.array([[("k", 1)], None, []], pa.map_(pa.string(), pa.int64())),
     }
     batch = pa.RecordBatch.from_arrays(list(columns.values()), names=list(columns))
-    assert json_rows(batch) == _json_rows_one_value_at_a_time(batch.to_pylist())
+    readable_batch, bad, _ = readable(batch, 0)
+    assert json_rows(readable_batch, bad) == _json_rows_one_value_at_a_time(batch.to_pylist())
     twice = pa.RecordBatch.from_arrays([pa.array(["a"]), pa.array([1])], names=["x", "x"])
     assert json_rows(twice) == _json_rows_one_value_at_a_time(twice.to_pylist())
 

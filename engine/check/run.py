@@ -72,6 +72,7 @@ class Config:
     chunk: int = 2000
     lang: str = "en"
     near_duplicate_ids: bool = False  # warn on ids that differ from an earlier one only by spaces, case, look-alikes
+    parquet_offset: int | None = None  # seconds east of UTC of Parquet TIMESTAMPs without a zone (None: rejected as naive)
 
 
 NO_SPACE = frozenset(e for e in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", None)) if e is not None)  # a full disk

@@ -55,7 +55,7 @@ BLANK = r"^[ \t\n\r\f\v]*$"  # a line the row reader skips (str.isspace on ASCII
 
 # Why a row went to the row engine before the SQL saw it (grouped on standard error).
 NOT_UTF8 = "not UTF-8 text"
-BEYOND = "a date or time outside the years 0001-9999"
+BEYOND = "a date or time outside the years 0001-9999, or naive"
 NOT_OBJECT = "not one JSON object on the line"
 MAPPING_REFUSED = "the column mapping refused the row"
 
@@ -202,9 +202,9 @@ def parquet_files(name: str) -> list[str]:
     return [name]
 
 
-def parquet_chunks(source: str, name: str, rows: int | None = None) -> Iterator[RawChunk]:
+def parquet_chunks(source: str, name: str, rows: int | None = None, naive: int | None = None) -> Iterator[RawChunk]:
     """A Parquet file or folder in record batches (of `rows`, by default the source's); each row numbered
-    from 1 in file order."""
+    from 1 in file order. `naive`: the UTC offset (seconds) of TIMESTAMPs without a time zone (`readable`)."""
     rows = rows or PARQUET_ROWS_OF.get(source, PARQUET_ROWS)
     pa = _pa()
     import pyarrow.parquet as pq
@@ -222,7 +222,7 @@ def parquet_chunks(source: str, name: str, rows: int | None = None) -> Iterator[
         for batch in _batches(reader, rows, f"--{source}", file, lambda: first):
             n = batch.num_rows
             try:
-                batch, bad, why = readable(batch)  # such rows never reach the SQL: the row engine rejects them
+                batch, bad, why = readable(batch, naive)  # such rows never reach the SQL: the row engine rejects them
             except UnreadableText as exc:
                 raise UsageError([Problem(f"--{source}: {exc}", file=file)]) from None
             pos = pa.array(range(first, first + n), pa.int64())
@@ -233,11 +233,12 @@ def parquet_chunks(source: str, name: str, rows: int | None = None) -> Iterator[
             first += n
 
 
-def readable(batch: Any) -> tuple[Any, dict[int, list[tuple[Any, ...]]], dict[int, str]]:
+def readable(batch: Any, naive: int | None = None) -> tuple[Any, dict[int, list[tuple[Any, ...]]], dict[int, str]]:
     """A Parquet batch as the engine reads it: values JSON has no type for as their text
     (engine.columnar.jsonable); the rows (0-based) it rejects, with (path, reason) per field (text
-    that is not UTF-8, a date past year 9999); and why each is the row engine's, for the run's report."""
-    batch, beyond = jsonable(batch)  # TIMESTAMP, DATE, UUID ... as the text a JSON export holds
+    that is not UTF-8, a date past year 9999, a naive TIMESTAMP without `naive`, the UTC offset to read it at);
+    and why each is the row engine's, for the run's report."""
+    batch, beyond = jsonable(batch, naive)  # TIMESTAMP, DATE, UUID ... as the text a JSON export holds
     bad = not_utf8(batch)
     why = {i: (NOT_UTF8 if i in bad else BEYOND) for i in bad.keys() | beyond.keys()}
     for i, problems in beyond.items():
@@ -274,10 +275,10 @@ def as_json_lines(raw: RawChunk) -> RawChunk:
                     raw.fallback, raw.count)
 
 
-def parquet_lines(source: str, name: str, rows: int = PARQUET_ROWS) -> Iterator[tuple[int, str]]:
+def parquet_lines(source: str, name: str, rows: int = PARQUET_ROWS, naive: int | None = None) -> Iterator[tuple[int, str]]:
     """A Parquet file or folder as (line, JSON text) pairs, numbered from 1 in file order: the core
     records the row engine reads (for --contracts and --outages, which it reads whole before the rest)."""
-    for raw in parquet_chunks(source, name, rows):
+    for raw in parquet_chunks(source, name, rows, naive):
         yield from enumerate(raw.task.rows, raw.task.first)
 
 

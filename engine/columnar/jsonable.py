@@ -13,8 +13,9 @@ ended the run as an internal error.
 
 - An instant with a time zone is written in UTC, `2024-03-19T13:19:13Z`
   (Arrow stores it as UTC; the zone is how it is shown, and the engine reads
-  instants, not their offsets); a naive one without an offset, which the row
-  engine rejects as naive. The fraction is left out when it is zero, six digits
+  instants, not their offsets). A TIMESTAMP without one (Spark's default INT96
+  reads so, and TIMESTAMP_NTZ) is a naive time: read at the UTC offset the run
+  is given (`sla check --parquet-timezone`), else its row is rejected, saying so. The fraction is left out when it is zero, six digits
   when it is whole microseconds, else nine (the row engine rejects those).
 - A date is `2024-03-19`, a time of day `13:19:13` with the same fraction, a
   duration ISO 8601 seconds (`PT300S`, `-PT0.5S`), a UUID its canonical text, a
@@ -46,10 +47,11 @@ def _pa() -> Any:
     return pyarrow
 
 
-def jsonable(batch: Any) -> tuple[Any, dict[int, list[tuple[FieldPath, str]]]]:
+def jsonable(batch: Any, naive: int | None = None) -> tuple[Any, dict[int, list[tuple[FieldPath, str]]]]:
     """`batch` with each value JSON has no type for written as text (nested ones too), and the rows
-    (0-based) holding one that cannot be, each with (path, reason) per field. A batch without such
-    columns is returned as it is, at no cost."""
+    (0-based) holding one that cannot be, each with (path, reason) per field. `naive`: the UTC offset
+    (seconds east) of TIMESTAMP values without a time zone, or None to reject them. A batch without
+    such columns is returned as it is, at no cost."""
     pa = _pa()
     if not any(_needs_text(t) for t in batch.schema.types):
         return batch, {}
@@ -58,8 +60,8 @@ def jsonable(batch: Any) -> tuple[Any, dict[int, list[tuple[FieldPath, str]]]]:
         if not _needs_text(field.type):
             columns.append(column)
             continue
-        columns.append(_mapped(column, _as_text))
-        for row, problems in _beyond(column, field.name).items():
+        columns.append(_mapped(column, lambda a: _as_text(a, naive)))
+        for row, problems in _beyond(column, field.name, naive).items():
             found.setdefault(row, []).extend(problems)
     return pa.RecordBatch.from_arrays(columns, names=batch.schema.names), dict(sorted(found.items()))
 
@@ -153,7 +155,7 @@ def _list_parts(array: Any) -> tuple[Any, Any]:
     return pc.subtract(offsets, first), array.values.slice(first, last - first)
 
 
-def _as_text(array: Any) -> Any:
+def _as_text(array: Any, naive: int | None) -> Any:
     """One leaf array (of a `_leaf_kind`) as its values' text; a value `_beyond` rejects is left null."""
     pa = _pa()
     kind = _leaf_kind(array.type)
@@ -167,19 +169,24 @@ def _as_text(array: Any) -> Any:
         unit = array.type.unit
         return pa.array([None if v is None else _duration_text(v, unit) for v in _integers(array).to_pylist()],
                         pa.string())
-    return _clock_text(*_clock(array))
+    return _clock_text(*_clock(array, naive))
 
 
-def _clock(array: Any) -> tuple[Any, str, str, str]:
+def _clock(array: Any, naive: int | None) -> tuple[Any, str, str, str]:
     """A timestamp, date or time array as integer units since the epoch (the UTC wall clock for an
-    instant with a zone; values out of range nulled), their unit, what to write ("datetime", "date",
-    "time") and the suffix ("Z" for an instant with a zone)."""
+    instant with a zone or a naive one at the offset `naive`; values out of range, and naive ones
+    without an offset, nulled), their unit, what to write ("datetime", "date", "time") and the
+    suffix ("Z" for an instant)."""
     pa = _pa()
     import pyarrow.compute as pc
 
-    t = array.type
+    t, shift = array.type, 0
     if pa.types.is_timestamp(t):
-        raw, unit, parts, zone = _integers(array), t.unit, "datetime", "Z" if t.tz else ""
+        raw, unit, parts, zone = _integers(array), t.unit, "datetime", "Z" if t.tz or naive is not None else ""
+        if not t.tz:
+            if naive is None:  # no offset to read it at: every value is the row engine's naive time
+                return pa.nulls(len(array), pa.int64()), unit, parts, zone
+            shift = naive * PER_SECOND[unit]
         low, high = FIRST_DAY * SECONDS_A_DAY * PER_SECOND[unit], PAST_LAST_DAY * SECONDS_A_DAY * PER_SECOND[unit]
     elif pa.types.is_date(t):
         unit = "ms" if pa.types.is_date64(t) else "s"
@@ -189,9 +196,10 @@ def _clock(array: Any) -> tuple[Any, str, str, str]:
     else:
         raw, unit, parts, zone = _integers(array), t.unit, "time", ""
         low, high = 0, SECONDS_A_DAY * PER_SECOND[unit]
-    low, last = max(low, -2**63), min(high - 1, 2**63 - 1)  # nanoseconds reach 1677-2262 only: all in range
+    low, last = max(low + shift, -2**63), min(high - 1 + shift, 2**63 - 1)  # nanoseconds reach 1677-2262 only
     inside = pc.and_(pc.greater_equal(raw, low), pc.less_equal(raw, last))
-    return pc.if_else(inside, raw, pa.scalar(None, pa.int64())), unit, parts, zone
+    kept = pc.if_else(inside, raw, pa.scalar(None, pa.int64()))
+    return (pc.subtract(kept, shift) if shift else kept), unit, parts, zone
 
 
 def _integers(array: Any) -> Any:
@@ -252,23 +260,23 @@ def _duration_text(value: int, unit: str) -> str:
     return f"{'-' if value < 0 else ''}PT{whole}{fraction}S"
 
 
-def _beyond(column: Any, name: str) -> dict[int, list[tuple[FieldPath, str]]]:
+def _beyond(column: Any, name: str, naive: int | None) -> dict[int, list[tuple[FieldPath, str]]]:
     """The rows of `column` holding an instant, date or time no text names (outside the years 0001-9999,
-    or a time of day outside the day), each with (path, reason). Found by Arrow; only a column holding
-    one is walked in Python, row by row, for the paths."""
-    if not _any_beyond(column):
+    or a time of day outside the day, or a naive TIMESTAMP without `naive`), each with (path, reason).
+    Found by Arrow; only a column holding one is walked in Python, row by row, for the paths."""
+    if not _any_beyond(column, naive):
         return {}
     found: dict[int, list[tuple[FieldPath, str]]] = {}
-    values = _mapped(column, _as_integers).to_pylist()
+    values = _mapped(column, lambda a: _as_integers(a, naive)).to_pylist()
     for i, value in enumerate(values):
         problems: list[tuple[FieldPath, str]] = []
-        _walk(value, column.type, (name,), problems)
+        _walk(value, column.type, (name,), problems, naive)
         if problems:
             found[i] = problems
     return found
 
 
-def _any_beyond(array: Any) -> bool:
+def _any_beyond(array: Any, naive: int | None) -> bool:
     """Whether any leaf of `array` holds a value `_clock` nulls."""
     import pyarrow.compute as pc
 
@@ -276,52 +284,55 @@ def _any_beyond(array: Any) -> bool:
 
     def leaf(a: Any) -> Any:
         if _leaf_kind(a.type) in ("timestamp", "date", "time"):
-            counts.append(pc.sum(pc.and_(a.is_valid(), _clock(a)[0].is_null())).as_py() or 0)
+            counts.append(pc.sum(pc.and_(a.is_valid(), _clock(a, naive)[0].is_null())).as_py() or 0)
         return a
     _mapped(array, leaf)
     return any(counts)
 
 
-def _as_integers(array: Any) -> Any:
+def _as_integers(array: Any, naive: int | None) -> Any:
     """A leaf array with each value out of range as its integer, the others null: what `_walk` reads."""
     pa = _pa()
     import pyarrow.compute as pc
 
     if _leaf_kind(array.type) not in ("timestamp", "date", "time"):
         return pa.nulls(len(array), pa.int64())
-    return pc.if_else(_clock(array)[0].is_null(), _integers(array), pa.scalar(None, pa.int64()))
+    return pc.if_else(_clock(array, naive)[0].is_null(), _integers(array), pa.scalar(None, pa.int64()))
 
 
-def _walk(value: Any, t: Any, path: FieldPath, found: list[tuple[FieldPath, str]]) -> None:
+def _walk(value: Any, t: Any, path: FieldPath, found: list[tuple[FieldPath, str]], naive: int | None) -> None:
     """Note in `found` each integer `_as_integers` left in `value` (of the column's type `t`), by path."""
     pa = _pa()
     if value is None:
         return
     kind = _leaf_kind(t)
     if kind is not None:
-        found.append((path, _why_beyond(t, value)))
+        found.append((path, _why_beyond(t, value, naive)))
         return
     if isinstance(t, pa.BaseExtensionType):
         if t.extension_name not in KEPT_EXTENSIONS:
-            _walk(value, t.storage_type, path, found)
+            _walk(value, t.storage_type, path, found, naive)
         return
     if pa.types.is_dictionary(t):
-        _walk(value, t.value_type, path, found)
+        _walk(value, t.value_type, path, found, naive)
     elif pa.types.is_struct(t):
         for i in range(t.num_fields):
             f = t.field(i)
-            _walk(value[f.name], f.type, (*path, f.name), found)
+            _walk(value[f.name], f.type, (*path, f.name), found, naive)
     elif pa.types.is_map(t):
         for i, (k, v) in enumerate(value):
-            _walk(k, t.key_type, (*path, i, "key"), found)
-            _walk(v, t.item_type, (*path, i, "value"), found)
+            _walk(k, t.key_type, (*path, i, "key"), found, naive)
+            _walk(v, t.item_type, (*path, i, "value"), found, naive)
     elif _children(t):
         for i, v in enumerate(value):
-            _walk(v, t.value_type, (*path, i), found)
+            _walk(v, t.value_type, (*path, i), found, naive)
 
 
-def _why_beyond(t: Any, value: int) -> str:
+def _why_beyond(t: Any, value: int, naive: int | None) -> str:
     pa = _pa()
+    if pa.types.is_timestamp(t) and not t.tz and naive is None:
+        return (f"a Parquet {t} without a time zone (INT96, as Spark writes timestamps by default, or "
+                "TIMESTAMP_NTZ) is a naive time; give the export's UTC offset with --parquet-timezone (e.g. UTC)")
     if pa.types.is_time(t):
         return f"{t} value {value:,} {t.unit} is not a time within a day"
     unit = "days" if pa.types.is_date32(t) else getattr(t, "unit", "ms")

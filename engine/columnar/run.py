@@ -237,7 +237,7 @@ class ColumnarCheck(Check):
         try:
             scale = self.scale
             if fmt == "parquet":
-                raws = parquet_chunks(source, name, PARQUET_ROWS_OF.get(source, PARQUET_ROWS) * scale)
+                raws = parquet_chunks(source, name, PARQUET_ROWS_OF.get(source, PARQUET_ROWS) * scale, self.config.parquet_offset)
             elif fmt == "jsonl" and mapping.format == "core":
                 raws = jsonl_chunks(source, name, BLOCK_BYTES * scale)
             else:
@@ -265,7 +265,7 @@ class ColumnarCheck(Check):
         if mapping.format != "core":
             raise UsageError(f"--{source} {name}: a Parquet export holds core-format records; a column mapping is for CSV/JSONL")
         counts = self.summary.count(source)
-        for line, payload in parquet_lines(source, name):
+        for line, payload in parquet_lines(source, name, naive=self.config.parquet_offset):
             counts.read += 1
             problems, rid = handle_row(mapping, name, "jsonl", None, line, payload)
             if problems:

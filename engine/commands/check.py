@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 
 from engine.check import Config, run_check
 from engine.check.mapping import SOURCES, load_mapping
@@ -79,6 +80,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="who decides: row (the Python engine, default), duckdb (the policy compiled to SQL, embedded; "
                         "the sla-engine[columnar] extra) or spark (the same SQL on Apache Spark; sla-engine[spark]); "
                         "rows the SQL cannot decide go to the row engine, counted on standard error")
+    p.add_argument("--parquet-timezone", metavar="UTC|+HH:MM",
+                   help="duckdb/spark: the UTC offset of a Parquet export's TIMESTAMP columns that carry no time zone "
+                        "(Spark writes its timestamps as INT96 so by default; TIMESTAMP_NTZ too); without it such a "
+                        "time is naive and its row rejected")
     p.add_argument("--threads", type=int, metavar="N", help="duckdb/spark: threads (DuckDB) or local[N] (Spark) (default: all cores)")
     p.add_argument("--spark-master", metavar="URL", help=f"spark: the cluster to run on (default: local[N] of --threads, with {LOCAL_DRIVER_MEMORY} of "
                         "JVM heap unless SPARK_DRIVER_MEMORY is set)")
@@ -90,6 +95,20 @@ def io_paths(args: argparse.Namespace) -> tuple[list[tuple[str, str | None]], li
     rejects = (args.rejects or "rejects.jsonl") if args.keep_going else args.rejects
     return inputs, [("-o", args.output), ("--rejects", rejects), ("--summary", args.summary), ("--junit", args.junit),
                     ("--html", args.html)]
+
+
+def parquet_offset(text: str | None) -> int | None:
+    """--parquet-timezone as seconds east of UTC: UTC, Z or +HH:MM/-HH:MM. A named zone is refused: its
+    daylight saving makes some wall times ambiguous or missing, which an export's naive times cannot say."""
+    if text is None:
+        return None
+    if text in ("UTC", "Z"):
+        return 0
+    m = re.fullmatch(r"([+-])([0-9]{2}):([0-9]{2})", text)
+    if not m or int(m[2]) > 23 or int(m[3]) > 59:
+        raise UsageError(f"sla check: --parquet-timezone {text!r} is not UTC or an offset like +08:00 (a named zone's "
+                         "daylight saving leaves some wall times ambiguous; write such an export's times with their offset)")
+    return (1 if m[1] == "+" else -1) * (int(m[2]) * 3600 + int(m[3]) * 60)
 
 
 def fallback_jobs(backend: str, jobs: int | None, threads: int) -> int:
@@ -124,11 +143,11 @@ def run(args: argparse.Namespace, io: Streams) -> int:
                     months=parse_months(args.months) if args.months else None, output=args.output, summary=args.summary,
                     junit=args.junit, html=args.html, keep_going=args.keep_going, rejects=args.rejects,
                     fail_on=args.fail_on, jobs=jobs, quiet=args.quiet, top=args.top, chunk=args.chunk, lang=args.lang,
-                    near_duplicate_ids=args.near_duplicate_ids)
+                    near_duplicate_ids=args.near_duplicate_ids, parquet_offset=parquet_offset(args.parquet_timezone))
     options = Options(now=now(args.now), as_of=as_of(args.as_of), lang=args.lang)
     if args.backend == "row":
-        if args.threads is not None or args.spark_master is not None:
-            raise UsageError("sla check: --threads and --spark-master are for --backend duckdb or spark")
+        if args.threads is not None or args.spark_master is not None or args.parquet_timezone is not None:
+            raise UsageError("sla check: --threads, --spark-master and --parquet-timezone are for --backend duckdb or spark")
         if args.output and args.output.lower().endswith(".parquet"):
             raise UsageError("sla check: -o FILE.parquet needs --backend duckdb or spark (the row backend writes JSONL)")
         parquet = [f"--{s}" for s in SOURCES if (getattr(args, s) or "").lower().endswith(".parquet")]
