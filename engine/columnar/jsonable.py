@@ -1,22 +1,23 @@
 """Parquet values JSON has no type for, as the text a JSON export holds them in.
 
 A Parquet export may type its instants as TIMESTAMP (Spark, pandas and most
-warehouses do), its dates as DATE, an id as UUID, an amount as DECIMAL. The engine reads records as
-JSON values, so such a value is read as text: the text is made here, in Arrow,
-for a whole batch before anything else reads it, and then the SQL's typed
-staging and the row engine read the same text (a TIMESTAMP column fits the
-kinds' typed layouts as the text it became). Before this module, `json_rows`
-made the text with Python's datetime, one value at a time: an export with
-TIMESTAMP columns was staged as JSON (2.3-3.8x the CPU of the same export with
-text columns, bench cases), and a nanosecond, a year past 9999 or a duration
-ended the run as an internal error.
+warehouses do), its dates as DATE, an id as UUID, an amount as DECIMAL. The
+engine reads records as JSON values, so such a value is read as text: the text
+is made here, in Arrow, for a whole batch before anything else reads it, and
+the SQL's typed staging and the row engine then read the same text (a TIMESTAMP
+column fits the kinds' typed layouts as the text it became). Before this
+module, `json_rows` made the text with Python's datetime, one value at a time:
+an export with TIMESTAMP columns was staged as JSON (2.3-3.8x the CPU of the
+same export with text columns, bench cases), and a nanosecond, a year past
+9999, a duration or a UUID ended the run as an internal error.
 
 - An instant with a time zone is written in UTC, `2024-03-19T13:19:13Z`
   (Arrow stores it as UTC; the zone is how it is shown, and the engine reads
   instants, not their offsets). A TIMESTAMP without one (Spark's default INT96
   reads so, and TIMESTAMP_NTZ) is a naive time: read at the UTC offset the run
-  is given (`sla check --parquet-timezone`), else its row is rejected, saying so. The fraction is left out when it is zero, six digits
-  when it is whole microseconds, else nine (the row engine rejects those).
+  is given (`sla check --parquet-timezone`), else its row is rejected, saying
+  so. The fraction is left out when it is zero, six digits when it is whole
+  microseconds, else nine (the row engine rejects those).
 - A date is `2024-03-19`, a time of day `13:19:13` with the same fraction, a
   duration ISO 8601 seconds (`PT300S`, `-PT0.5S`), a UUID its canonical text, a
   DECIMAL its exact digits (`1200.00`, as the core format writes an amount).
