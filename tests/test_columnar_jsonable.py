@@ -159,9 +159,9 @@ def test_a_nanosecond_or_a_year_past_9999_is_a_rejected_row_not_an_internal_erro
                     "channel": ["portal"] * 2,
                     "submitted_at": pa.array([1_700_000_000_000_000, (LAST + 1) * 10**6], pa.timestamp("us", tz="UTC"))})
     pq.write_table(far, tmp_path / "far.parquet")
-    for name, line, says in [("ns", 2, "submitted_at: '2023-11-14T22:13:20.000000001Z' is more precise than a microsecond"),
-                             ("far", 2, "submitted_at: timestamp[us, tz=UTC] value 253,402,300,800,000,000 us from "
-                                        "1970-01-01 is outside the years 0001-9999")]:
+    for name, line, says in [("ns", 2, "record C-2: submitted_at: '2023-11-14T22:13:20.000000001Z' is more precise than a microsecond"),
+                             ("far", 2, "record C-2: submitted_at: timestamp[us, tz=UTC] value 253,402,300,800,000,000 us "
+                                        "from 1970-01-01 is outside the years 0001-9999")]:
         cases = tmp_path / f"{name}.parquet"
         run = run_cli("check", "--now", NOW, "--fail-on", "none", "--backend", "duckdb", "--cases", str(cases),
                       "--keep-going", "--rejects", str(tmp_path / f"{name}.rej"), "-o", str(tmp_path / f"{name}.jsonl"))
@@ -271,7 +271,8 @@ def test_an_int96_export_as_spark_writes_it_is_rejected_as_naive_or_read_at_the_
     common = ("check", "--now", NOW, "--fail-on", "none", "--backend", "duckdb", "--threads", "1")
     naive = run_cli(*common, "--cases", str(tmp_path / "cases.parquet"), "-o", str(tmp_path / "naive.jsonl"))
     assert naive.code == 2 and "internal error" not in naive.err
-    assert f"{tmp_path / 'cases.parquet'}:1: submitted_at: a Parquet timestamp[ns] without a time zone" in naive.err, naive.err
+    assert f"{tmp_path / 'cases.parquet'}:1: record CASE-0000001: submitted_at: a Parquet timestamp[ns] without a time zone" \
+        in naive.err, naive.err
     assert not (tmp_path / "naive.jsonl").exists()
     for name, cases, more in (("int96", tmp_path / "cases.parquet", ("--parquet-timezone", "UTC")),
                               ("utc", stamped / "cases-ts.parquet", ())):

@@ -58,7 +58,7 @@ def test_a_parquet_row_whose_text_is_not_utf8_stops_the_run_naming_its_field_and
     cases = _bad_parquet(tmp_path / "cases.parquet", _cases(3, {2: {"customer": f"ac{MARK}"}}))
     run = _check("--cases", str(cases), "--backend", "duckdb", "-o", str(tmp_path / "d.jsonl"), "--summary", str(tmp_path / "s.json"))
     assert run.code == 2, run.err
-    assert f"{cases}:2: customer: not UTF-8 text (invalid start byte at byte 6 of the value)" in run.err.splitlines()
+    assert f"{cases}:2: record C-2: customer: not UTF-8 text (invalid start byte at byte 6 of the value)" in run.err.splitlines()
     assert "internal error" not in run.err
     assert not (tmp_path / "d.jsonl").exists() and not (tmp_path / "s.json").exists()
 
@@ -72,7 +72,8 @@ def test_text_that_is_not_utf8_in_any_field_is_named_by_its_path(tmp_path, field
     cases = _bad_parquet(tmp_path / "cases.parquet", _cases(2, {1: bad}))
     run = _check("--cases", str(cases), "--backend", "duckdb", "-o", str(tmp_path / "d.jsonl"))
     assert run.code == 2, run.err
-    assert any(line.startswith(f"{cases}:1: {field}: not UTF-8 text (invalid start byte at byte ") for line in run.err.splitlines()), run.err
+    assert any(line.startswith(f"{cases}:1: record C-1: {field}: not UTF-8 text (invalid start byte at byte ")
+               for line in run.err.splitlines()), run.err
 
 
 def test_with_keep_going_the_row_is_in_the_rejects_file_and_the_others_are_decided_as_the_row_engine_decides_them(tmp_path):
@@ -84,8 +85,9 @@ def test_with_keep_going_the_row_is_in_the_rejects_file_and_the_others_are_decid
     assert "cases: 3 decided by the SQL, 2 by the row engine (2 not UTF-8 text)" in run.err
     rejects = [json.loads(line) for line in (tmp_path / "rej.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [(r["line"], r["problems"]) for r in rejects] == [
-        (2, [f"{cases}:2: customer: not UTF-8 text (invalid start byte at byte 6 of the value)"]),
-        (4, [f"{cases}:4: id: not UTF-8 text (invalid start byte at byte 6 of the value)"])]
+        (2, [f"{cases}:2: record C-2: customer: not UTF-8 text (invalid start byte at byte 6 of the value)"]),
+        (4, [f"{cases}:4: id: not UTF-8 text (invalid start byte at byte 6 of the value)"])]  # an id that does not read is not named
+    assert [r["record"] for r in rejects] == ["C-2", None]
     assert json.loads(rejects[0]["row"])["customer"] == "ac~BAD\ufffdYTE~"  # as far as it reads
     good = tmp_path / "good.jsonl"
     good.write_text("".join(json.dumps(r) + "\n" for i, r in enumerate(records, 1) if i not in (2, 4)), encoding="utf-8")
@@ -112,7 +114,7 @@ def test_a_binary_column_read_as_text_is_held_to_utf8_too(tmp_path):
 def test_a_run_for_its_summary_only_rejects_the_row_too(tmp_path):
     cases = _bad_parquet(tmp_path / "cases.parquet", _cases(3, {3: {"customer": f"ac{MARK}"}}))
     run = _check("--cases", str(cases), "--backend", "duckdb", "--summary", str(tmp_path / "s.json"))
-    assert run.code == 2 and f"{cases}:3: customer: not UTF-8 text" in run.err, run.err
+    assert run.code == 2 and f"{cases}:3: record C-3: customer: not UTF-8 text" in run.err, run.err
 
 
 def test_a_chunk_read_as_json_text_keeps_each_row_in_its_place_around_the_rejected_one(tmp_path):
@@ -131,11 +133,15 @@ def test_claims_and_incidents_from_parquet_are_rejected_the_same_way(tmp_path):
     claims = _bad_parquet(tmp_path / "claims.parquet", [CLAIM, {**CLAIM, "id": "K-2",
                                                               "contract": {**CLAIM["contract"], "currency": f"US{MARK}"}}])
     run = _check("--claims", str(claims), "--backend", "duckdb", "-o", str(tmp_path / "d.jsonl"))
-    assert run.code == 2 and f"{claims}:2: contract.currency: not UTF-8 text" in run.err, run.err
+    assert run.code == 2 and f"{claims}:2: record K-2: contract.currency: not UTF-8 text" in run.err, run.err
     incidents = _bad_parquet(tmp_path / "incidents.parquet", [INCIDENT, {**INCIDENT, "id": "INC-2", "cause": f"gen{MARK}"}])
     run = _check("--outages", str(incidents), "--months", "2024-03", "--backend", "duckdb", "-o", str(tmp_path / "d.jsonl"))
-    assert run.code == 2 and f"{incidents}:2: cause: not UTF-8 text" in run.err, run.err
+    assert run.code == 2 and f"{incidents}:2: record INC-2: cause: not UTF-8 text" in run.err, run.err
     assert "internal error" not in run.err and not (tmp_path / "d.jsonl").exists()
+    kept = run_cli("check", "--now", NOW, "--fail-on", "none", "--outages", str(incidents), "--months", "2024-03",
+                   "--backend", "duckdb", "--keep-going", "--rejects", str(tmp_path / "rej.jsonl"), "-o", str(tmp_path / "d.jsonl"))
+    assert kept.code == 2 and [json.loads(line)["record"] for line in (tmp_path / "rej.jsonl").read_text(encoding="utf-8").splitlines()] \
+        == ["INC-2"], kept.err
 
 
 def test_the_rows_that_are_not_utf8_are_found_among_many_and_a_valid_batch_has_none(tmp_path):
@@ -189,3 +195,13 @@ def test_a_column_whose_rows_cannot_be_read_as_bytes_stops_the_run_naming_it(tmp
     run = _check("--cases", str(tmp_path / "cases.parquet"), "--backend", "duckdb", "-o", str(tmp_path / "d.jsonl"))
     assert run.code == 2 and "internal error" not in run.err, run.err
     assert "column events" in run.err and "not UTF-8" in run.err
+
+
+def test_a_rejected_rows_id_goes_with_it_to_a_worker_process():
+    import pickle
+
+    from engine.check.readers import BadRow
+
+    row = BadRow.of('{"id": "C-1", "customer": "ac\ufffd"}', [(("customer",), "not UTF-8 text")], "C-1")
+    back = pickle.loads(pickle.dumps(row))
+    assert (type(back), str(back), back.problems, back.record) == (BadRow, str(row), row.problems, "C-1")

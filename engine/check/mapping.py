@@ -55,10 +55,11 @@ _MISSING = object()
 
 
 class RowError(Exception):
-    """A row that cannot become a record: (path, message) pairs, the column named in each message."""
+    """A row that cannot become a record: (path, message) pairs, the column named in each message;
+    `record`, its id where that was read."""
 
-    def __init__(self, problems: list[tuple[tuple[PathPart, ...], str]]):
-        self.problems = problems
+    def __init__(self, problems: list[tuple[tuple[PathPart, ...], str]], record: str | None = None):
+        self.problems, self.record = problems, record
         super().__init__("; ".join(m for _, m in problems))
 
 

@@ -43,9 +43,11 @@ QUOTE = ord('"')
 class BadRow(str):
     """A row that cannot be read as it stands (a CSV row that does not split into cells, a
     Parquet row whose text is not UTF-8): its text as far as it decodes, for the rejects
-    file, and why, a (path, reason) pair per problem; `row_dict` turns it into that row's rejection."""
+    file, and why, a (path, reason) pair per problem; `row_dict` turns it into that row's rejection.
+    `record`: the row's id when it reads (a Parquet row's), for the messages to name it."""
 
     problems: tuple[tuple[tuple[Any, ...], str], ...]
+    record: str | None = None
 
     def __new__(cls, text: str, reason: str, path: tuple[Any, ...] = (), *more: tuple[tuple[Any, ...], str]) -> "BadRow":
         row = super().__new__(cls, text)
@@ -53,16 +55,18 @@ class BadRow(str):
         return row
 
     @classmethod
-    def of(cls, text: str, problems: Sequence[tuple[tuple[Any, ...], str]]) -> "BadRow":
+    def of(cls, text: str, problems: Sequence[tuple[tuple[Any, ...], str]], record: str | None = None) -> "BadRow":
         (path, reason), *more = problems
-        return cls(text, reason, path, *more)
+        row = cls(text, reason, path, *more)
+        row.record = record
+        return row
 
     @property
     def reason(self) -> str:
         return self.problems[0][1]
 
     def __reduce__(self) -> tuple[Any, ...]:  # to and from the worker processes
-        return (BadRow.of, (str(self), self.problems))
+        return (BadRow.of, (str(self), self.problems, self.record))
 
 
 class InputError(SlaError):

@@ -411,7 +411,7 @@ class Check:
         try:
             raw, _ = mapping.to_record(row_dict(kind, header, payload), kind == "csv")
         except RowError as exc:
-            return None, [Problem(m, file=file, line=line, path=p) for p, m in exc.problems]
+            return None, [Problem(m, file=file, line=line, record=exc.record, path=p) for p, m in exc.problems]
         problems = [p.located(file=file, line=line) for p in iter_problems(schema, raw)] if not surely_valid(schema, raw) else []
         return (None if problems else raw), problems
 
@@ -433,9 +433,9 @@ class Check:
 
     def _incident(self, mapping: Mapping, file: str, kind: str, header: list[str] | None, line: int, payload: Any) -> tuple[list[Problem], str | None]:
         raw, problems = self._mapped(mapping, file, kind, header, line, payload, INCIDENT_SCHEMA)
-        rid = raw.get("id") if raw else None
-        if raw is None:
-            return problems, rid
+        if raw is None:  # a row that read no further names its id only when it read that far
+            return problems, next((p.record for p in problems if p.record is not None), None)
+        rid = raw.get("id")
         where = dict(file=file, line=line, record=rid)
         try:
             start, end = micros(parse_instant(raw["start"])), micros(parse_instant(raw["end"]))

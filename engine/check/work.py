@@ -142,7 +142,7 @@ def _row(state: State, source: str, file: str, kind: str, header: list[str] | No
         row = row_dict(kind, header, payload)
         raw, sources = mapping.to_record(row, kind == "csv")
     except RowError as exc:
-        return bad(where, None, [Problem(m, file=file, line=line, path=p) for p, m in exc.problems])
+        return bad(where, exc.record, [Problem(m, file=file, line=line, record=exc.record, path=p) for p, m in exc.problems])
     rid = raw.get("id") if isinstance(raw.get("id"), str) else None
     if source == "claims":
         joined = _join_claim(state, raw)
@@ -171,7 +171,7 @@ def _source(file: str, line: int | None) -> Source:
 def row_dict(kind: str, header: list[str] | None, payload: Any) -> dict[str, Any]:
     """A row as column -> cell: a JSONL line's object, or a CSV row zipped with its header."""
     if type(payload) is BadRow:  # a row the reader could not read as it stands
-        raise RowError(list(payload.problems))
+        raise RowError(list(payload.problems), payload.record)
     if kind == "jsonl":
         try:
             data = decode_json(payload)  # the same reading as `sla evaluate`'s

@@ -38,6 +38,7 @@ from engine.check.work import row_dict
 from engine.columnar.jsonable import jsonable
 from engine.columnar.utf8 import UnreadableText, lossy, not_utf8
 from engine.errors import Problem, UsageError
+from engine.io.schemas import CONTROL_CHARACTERS
 
 BLOCK_BYTES = 8 << 20  # JSONL per block (~30,000 cases): each query costs ~0.2 CPU-s to plan, and memory grows with it
 # Parquet rows per chunk: about a JSONL block's worth of each kind's records, so a chunk costs the SQL what a
@@ -317,8 +318,17 @@ def json_rows(batch: Any, bad: dict[int, Any] | None = None) -> list[str]:
     if not bad:
         return [json.dumps(convert(r), ensure_ascii=False) for r in batch.to_pylist()]
     good = iter(batch.filter(_kept(batch.num_rows, bad)).to_pylist())
-    return [BadRow.of(json.dumps(convert(lossy(batch.slice(i, 1))), ensure_ascii=False), bad[i]) if i in bad
+    return [_bad_row(convert(lossy(batch.slice(i, 1))), bad[i]) if i in bad
             else json.dumps(convert(next(good)), ensure_ascii=False) for i in range(batch.num_rows)]
+
+
+def _bad_row(row: dict[str, Any], problems: list[tuple[Any, ...]]) -> BadRow:
+    """A rejected row as far as it reads, naming its id when that is text that reads and prints on one line
+    (as the row engine names a record: engine.core.records.record_problems)."""
+    rid = row.get("id")
+    readable_id = isinstance(rid, str) and not any(path[:1] == ("id",) for path, _ in problems) \
+        and not CONTROL_CHARACTERS.search(rid)
+    return BadRow.of(json.dumps(row, ensure_ascii=False), problems, rid if readable_id else None)
 
 
 def _kept(n: int, bad: dict[int, Any]) -> Any:
