@@ -35,7 +35,7 @@ from engine.check.mapping import Mapping, RowError
 from engine.check.readers import BadRow, Opened, chunks
 from engine.check.rows import Task
 from engine.check.work import row_dict
-from engine.columnar.jsonable import jsonable
+from engine.columnar.jsonable import AS_WRITTEN, jsonable
 from engine.columnar.utf8 import UnreadableText, lossy, not_utf8
 from engine.errors import Problem, UsageError
 from engine.io.schemas import CONTROL_CHARACTERS
@@ -160,7 +160,6 @@ def _jsonl_chunk(pa: Any, pc: Any, source: str, name: str, first: int, body: byt
 def mapped_chunks(source: str, opened: Opened, mapping: Mapping, size: int) -> Iterator[RawChunk]:
     """CSV rows (or JSONL through a column mapping) turned into core records by
     the mapping, as JSON text; rows it refuses go to the row engine."""
-    pa = _pa()
     kind = "csv" if opened.kind == "tsv" else opened.kind
     for header, first, rows in chunks(opened, size):
         pos, js, fallback = [], [], {}
@@ -180,14 +179,39 @@ def mapped_chunks(source: str, opened: Opened, mapping: Mapping, size: int) -> I
                 if not text or text.isspace():
                     continue
             count += 1
-            try:
-                record, _ = mapping.to_record(row_dict(kind, header, text), kind == "csv")
-                js.append(json.dumps(record, ensure_ascii=False))
-                pos.append(line)
-            except (RowError, TypeError, ValueError):
-                fallback[line] = MAPPING_REFUSED
-        table = pa.table({"pos": pa.array(pos, pa.int64()), "line": pa.array(pos, pa.int64()), "j": pa.array(js, pa.string())})
-        yield RawChunk(Task(source, opened.name, kind, header, first, rows), table, fallback, count)
+            _map_row(mapping, kind, header, line, text, pos, js, fallback)
+        yield RawChunk(Task(source, opened.name, kind, header, first, rows), _json_table(pos, js), fallback, count)
+
+
+def mapped_parquet_chunks(source: str, name: str, mapping: Mapping, rows: int, naive: int | None) -> Iterator[RawChunk]:
+    """A Parquet export through a column mapping: each row (its columns as a JSONL object's keys, read as
+    `parquet_chunks` reads them) turned into a core record by the mapping, as JSON text. A TIMESTAMP
+    without a zone is written without an offset unless `naive` gives one, so the mapping's `timezone`
+    reads it; rows `readable` rejected and rows the mapping refuses go to the row engine."""
+    for raw in parquet_chunks(source, name, rows, AS_WRITTEN if naive is None else naive):
+        task, pos, js, fallback = raw.task, [], [], dict(raw.fallback)
+        lines = task.rows
+        for line, text in enumerate(lines, task.first):
+            if line not in fallback:  # a BadRow: the row engine rejects it
+                _map_row(mapping, "jsonl", None, line, text, pos, js, fallback)
+        yield RawChunk(Task(source, task.file, "jsonl", None, task.first, lines), _json_table(pos, js), fallback, raw.count)
+
+
+def _map_row(mapping: Mapping, kind: str, header: list[str] | None, line: int, text: Any,
+             pos: list[int], js: list[str], fallback: dict[int, str]) -> None:
+    """One row through the mapping: its record's JSON text into `js` (its line into `pos`), or the line
+    into `fallback` when the mapping refuses it (the row engine then says why)."""
+    try:
+        record, _ = mapping.to_record(row_dict(kind, header, text), kind == "csv")
+        js.append(json.dumps(record, ensure_ascii=False))
+        pos.append(line)
+    except (RowError, TypeError, ValueError):
+        fallback[line] = MAPPING_REFUSED
+
+
+def _json_table(pos: list[int], js: list[str]) -> Any:
+    pa = _pa()
+    return pa.table({"pos": pa.array(pos, pa.int64()), "line": pa.array(pos, pa.int64()), "j": pa.array(js, pa.string())})
 
 
 def parquet_files(name: str) -> list[str]:
@@ -203,7 +227,7 @@ def parquet_files(name: str) -> list[str]:
     return [name]
 
 
-def parquet_chunks(source: str, name: str, rows: int | None = None, naive: int | None = None) -> Iterator[RawChunk]:
+def parquet_chunks(source: str, name: str, rows: int | None = None, naive: int | str | None = None) -> Iterator[RawChunk]:
     """A Parquet file or folder in record batches (of `rows`, by default the source's); each row numbered
     from 1 in file order. `naive`: the UTC offset (seconds) of TIMESTAMPs without a time zone (`readable`)."""
     rows = rows or PARQUET_ROWS_OF.get(source, PARQUET_ROWS)
@@ -234,7 +258,7 @@ def parquet_chunks(source: str, name: str, rows: int | None = None, naive: int |
             first += n
 
 
-def readable(batch: Any, naive: int | None = None) -> tuple[Any, dict[int, list[tuple[Any, ...]]], dict[int, str]]:
+def readable(batch: Any, naive: int | str | None = None) -> tuple[Any, dict[int, list[tuple[Any, ...]]], dict[int, str]]:
     """A Parquet batch as the engine reads it: values JSON has no type for as their text
     (engine.columnar.jsonable); the rows (0-based) it rejects, with (path, reason) per field (text
     that is not UTF-8, a date past year 9999, a naive TIMESTAMP without `naive`, the UTC offset to read it at);
@@ -276,7 +300,7 @@ def as_json_lines(raw: RawChunk) -> RawChunk:
                     raw.fallback, raw.count)
 
 
-def parquet_lines(source: str, name: str, rows: int = PARQUET_ROWS, naive: int | None = None) -> Iterator[tuple[int, str]]:
+def parquet_lines(source: str, name: str, rows: int = PARQUET_ROWS, naive: int | str | None = None) -> Iterator[tuple[int, str]]:
     """A Parquet file or folder as (line, JSON text) pairs, numbered from 1 in file order: the core
     records the row engine reads (for --contracts and --outages, which it reads whole before the rest)."""
     for raw in parquet_chunks(source, name, rows, naive):

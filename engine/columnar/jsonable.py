@@ -40,6 +40,7 @@ PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 FIRST_DAY, PAST_LAST_DAY = -719_162, 2_932_897  # 0001-01-01 and 10000-01-01, in days from 1970-01-01
 SECONDS_A_DAY = 86_400
 KEPT_EXTENSIONS = ("arrow.json", "arrow.bool8")  # read as their values (text, booleans) as they are
+AS_WRITTEN = "as written"  # `naive`: a zone-less TIMESTAMP written without an offset (a column mapping's `timezone` reads it)
 
 
 def _pa() -> Any:
@@ -48,11 +49,11 @@ def _pa() -> Any:
     return pyarrow
 
 
-def jsonable(batch: Any, naive: int | None = None) -> tuple[Any, dict[int, list[tuple[FieldPath, str]]]]:
+def jsonable(batch: Any, naive: int | str | None = None) -> tuple[Any, dict[int, list[tuple[FieldPath, str]]]]:
     """`batch` with each value JSON has no type for written as text (nested ones too), and the rows
     (0-based) holding one that cannot be, each with (path, reason) per field. `naive`: the UTC offset
-    (seconds east) of TIMESTAMP values without a time zone, or None to reject them. A batch without
-    such columns is returned as it is, at no cost."""
+    (seconds east) of TIMESTAMP values without a time zone, AS_WRITTEN to write them without one, or
+    None to reject them. A batch without such columns is returned as it is, at no cost."""
     pa = _pa()
     if not any(_needs_text(t) for t in batch.schema.types):
         return batch, {}
@@ -156,7 +157,7 @@ def _list_parts(array: Any) -> tuple[Any, Any]:
     return pc.subtract(offsets, first), array.values.slice(first, last - first)
 
 
-def _as_text(array: Any, naive: int | None) -> Any:
+def _as_text(array: Any, naive: int | str | None) -> Any:
     """One leaf array (of a `_leaf_kind`) as its values' text; a value `_beyond` rejects is left null."""
     pa = _pa()
     kind = _leaf_kind(array.type)
@@ -173,7 +174,7 @@ def _as_text(array: Any, naive: int | None) -> Any:
     return _clock_text(*_clock(array, naive))
 
 
-def _clock(array: Any, naive: int | None) -> tuple[Any, str, str, str]:
+def _clock(array: Any, naive: int | str | None) -> tuple[Any, str, str, str]:
     """A timestamp, date or time array as integer units since the epoch (the UTC wall clock for an
     instant with a zone or a naive one at the offset `naive`; values out of range, and naive ones
     without an offset, nulled), their unit, what to write ("datetime", "date", "time") and the
@@ -183,11 +184,12 @@ def _clock(array: Any, naive: int | None) -> tuple[Any, str, str, str]:
 
     t, shift = array.type, 0
     if pa.types.is_timestamp(t):
-        raw, unit, parts, zone = _integers(array), t.unit, "datetime", "Z" if t.tz or naive is not None else ""
+        raw, unit, parts, zone = _integers(array), t.unit, "datetime", "Z" if t.tz or isinstance(naive, int) else ""
         if not t.tz:
             if naive is None:  # no offset to read it at: every value is the row engine's naive time
                 return pa.nulls(len(array), pa.int64()), unit, parts, zone
-            shift = naive * PER_SECOND[unit]
+            if isinstance(naive, int):
+                shift = naive * PER_SECOND[unit]
         low, high = FIRST_DAY * SECONDS_A_DAY * PER_SECOND[unit], PAST_LAST_DAY * SECONDS_A_DAY * PER_SECOND[unit]
     elif pa.types.is_date(t):
         unit = "ms" if pa.types.is_date64(t) else "s"
@@ -261,7 +263,7 @@ def _duration_text(value: int, unit: str) -> str:
     return f"{'-' if value < 0 else ''}PT{whole}{fraction}S"
 
 
-def _beyond(column: Any, name: str, naive: int | None) -> dict[int, list[tuple[FieldPath, str]]]:
+def _beyond(column: Any, name: str, naive: int | str | None) -> dict[int, list[tuple[FieldPath, str]]]:
     """The rows of `column` holding an instant, date or time no text names (outside the years 0001-9999,
     or a time of day outside the day, or a naive TIMESTAMP without `naive`), each with (path, reason).
     Found by Arrow; only a column holding one is walked in Python, row by row, for the paths."""
@@ -277,7 +279,7 @@ def _beyond(column: Any, name: str, naive: int | None) -> dict[int, list[tuple[F
     return found
 
 
-def _any_beyond(array: Any, naive: int | None) -> bool:
+def _any_beyond(array: Any, naive: int | str | None) -> bool:
     """Whether any leaf of `array` holds a value `_clock` nulls."""
     import pyarrow.compute as pc
 
@@ -291,7 +293,7 @@ def _any_beyond(array: Any, naive: int | None) -> bool:
     return any(counts)
 
 
-def _as_integers(array: Any, naive: int | None) -> Any:
+def _as_integers(array: Any, naive: int | str | None) -> Any:
     """A leaf array with each value out of range as its integer, the others null: what `_walk` reads."""
     pa = _pa()
     import pyarrow.compute as pc
@@ -301,7 +303,7 @@ def _as_integers(array: Any, naive: int | None) -> Any:
     return pc.if_else(_clock(array, naive)[0].is_null(), _integers(array), pa.scalar(None, pa.int64()))
 
 
-def _walk(value: Any, t: Any, path: FieldPath, found: list[tuple[FieldPath, str]], naive: int | None) -> None:
+def _walk(value: Any, t: Any, path: FieldPath, found: list[tuple[FieldPath, str]], naive: int | str | None) -> None:
     """Note in `found` each integer `_as_integers` left in `value` (of the column's type `t`), by path."""
     pa = _pa()
     if value is None:
@@ -329,7 +331,7 @@ def _walk(value: Any, t: Any, path: FieldPath, found: list[tuple[FieldPath, str]
             _walk(v, t.value_type, (*path, i), found, naive)
 
 
-def _why_beyond(t: Any, value: int, naive: int | None) -> str:
+def _why_beyond(t: Any, value: int, naive: int | str | None) -> str:
     pa = _pa()
     if pa.types.is_timestamp(t) and not t.tz and naive is None:
         return (f"a Parquet {t} without a time zone (INT96, as Spark writes timestamps by default, or "

@@ -40,8 +40,9 @@ from engine.check.run import MONTHS_SOURCE, Check, Config
 from engine.check.summary import Summary
 from engine.check.work import Chunk, run_chunk, run_items
 from engine.columnar.inputs import (BLOCK_BYTES, MONTH_ROWS, PARQUET_ROWS, PARQUET_ROWS_OF, SUMMARY_ONLY_SCALE, RawChunk,
-                                    as_json_lines, jsonl_chunks, kind_of, mapped_chunks, months_tables, parquet_chunks,
-                                    parquet_lines)
+                                    as_json_lines, jsonl_chunks, kind_of, mapped_chunks, mapped_parquet_chunks, months_tables,
+                                    parquet_chunks, parquet_lines)
+from engine.columnar.jsonable import AS_WRITTEN
 from engine.columnar.layout import cast_to, misfit, typed_layout
 from engine.columnar.output import ParquetTarget, jsonl_body
 from engine.columnar.session import open_session
@@ -227,8 +228,6 @@ class ColumnarCheck(Check):
         if fmt not in ("jsonl", "csv", "parquet") or name == "-":
             self._row_stream(source, name, evaluator, "standard input or a file type the SQL does not read")
             return
-        if fmt == "parquet" and mapping.format != "core":
-            raise UsageError(f"--{source} {name}: a Parquet export holds core-format records; a column mapping is for CSV/JSONL")
         counts = self.summary.count(source)
         self.seen[source] = SeenIds()
         if self.config.near_duplicate_ids:
@@ -236,7 +235,11 @@ class ColumnarCheck(Check):
         opened = None
         try:
             scale = self.scale
-            if fmt == "parquet":
+            if fmt == "parquet" and mapping.format != "core":  # staged as the JSON text the mapping makes
+                raws = mapped_parquet_chunks(source, name, mapping, PARQUET_ROWS_OF.get(source, PARQUET_ROWS) * scale,
+                                             self.config.parquet_offset)
+                fmt = "mapped"
+            elif fmt == "parquet":
                 raws = parquet_chunks(source, name, PARQUET_ROWS_OF.get(source, PARQUET_ROWS) * scale, self.config.parquet_offset)
             elif fmt == "jsonl" and mapping.format == "core":
                 raws = jsonl_chunks(source, name, BLOCK_BYTES * scale)
@@ -257,15 +260,16 @@ class ColumnarCheck(Check):
 
     def _read_serial(self, source: str, name: str, handle_row: Any) -> None:
         """Contracts and incidents, read whole by the row engine as `sla check` reads them; a Parquet
-        export (columns = the core record's fields) is read row by row as the same JSON records."""
+        export is read row by row as JSON objects, the core record's fields or a column mapping's columns."""
         if kind_of(name) != "parquet" or name == "-":
             super()._read_serial(source, name, handle_row)
             return
         mapping = self.config.mappings.get(source) or default_mapping(source)
-        if mapping.format != "core":
-            raise UsageError(f"--{source} {name}: a Parquet export holds core-format records; a column mapping is for CSV/JSONL")
+        naive = self.config.parquet_offset
+        if naive is None and mapping.format != "core":
+            naive = AS_WRITTEN  # the mapping's `timezone` reads a zone-less time, or says it needs one
         counts = self.summary.count(source)
-        for line, payload in parquet_lines(source, name, naive=self.config.parquet_offset):
+        for line, payload in parquet_lines(source, name, naive=naive):
             counts.read += 1
             problems, rid = handle_row(mapping, name, "jsonl", None, line, payload)
             if problems:
