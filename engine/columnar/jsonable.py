@@ -16,7 +16,8 @@ same export with text columns, bench cases), and a nanosecond, a year past
   instants, not their offsets). A TIMESTAMP without one (Spark's default INT96
   reads so, and TIMESTAMP_NTZ) is a naive time: read at the UTC offset the run
   is given (`sla check --parquet-timezone`), else its row is rejected, saying
-  so. The fraction is left out when it is zero, six digits when it is whole
+  so; read through a column mapping, it is written without an offset
+  (AS_WRITTEN), and the mapping's `timezone` reads it. The fraction is left out when it is zero, six digits when it is whole
   microseconds, else nine (the row engine rejects those).
 - A date is `2024-03-19`, a time of day `13:19:13` with the same fraction, a
   duration ISO 8601 seconds (`PT300S`, `-PT0.5S`), a UUID its canonical text, a
