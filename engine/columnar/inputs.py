@@ -229,7 +229,7 @@ def parquet_files(name: str) -> list[str]:
 
 def parquet_chunks(source: str, name: str, rows: int | None = None, naive: int | str | None = None) -> Iterator[RawChunk]:
     """A Parquet file or folder in record batches (of `rows`, by default the source's); each row numbered
-    from 1 in file order. `naive`: the UTC offset (seconds) of TIMESTAMPs without a time zone (`readable`)."""
+    from 1 in file order. `naive`: what a TIMESTAMP without a time zone becomes (`readable`)."""
     rows = rows or PARQUET_ROWS_OF.get(source, PARQUET_ROWS)
     pa = _pa()
     import pyarrow.parquet as pq
@@ -260,8 +260,9 @@ def parquet_chunks(source: str, name: str, rows: int | None = None, naive: int |
 
 def readable(batch: Any, naive: int | str | None = None) -> tuple[Any, dict[int, list[tuple[Any, ...]]], dict[int, str]]:
     """A Parquet batch as the engine reads it: values JSON has no type for as their text
-    (engine.columnar.jsonable); the rows (0-based) it rejects, with (path, reason) per field (text
-    that is not UTF-8, a date past year 9999, a naive TIMESTAMP without `naive`, the UTC offset to read it at);
+    (engine.columnar.jsonable; `naive`: the UTC offset in seconds of a TIMESTAMP without a zone,
+    AS_WRITTEN to leave it without one, None to reject it); the rows (0-based) it rejects, with
+    (path, reason) per field (text that is not UTF-8, a date past 9999, a rejected naive TIMESTAMP);
     and why each is the row engine's, for the run's report."""
     batch, beyond = jsonable(batch, naive)  # TIMESTAMP, DATE, UUID ... as the text a JSON export holds
     bad = not_utf8(batch)
@@ -330,12 +331,13 @@ NULL_VALUED = ("support_case",)  # top-level fields the core format requires and
 
 def json_rows(batch: Any, bad: dict[int, Any] | None = None) -> list[str]:
     """A Parquet batch's rows as the JSON lines the row engine reads (its fallback, and the
-    SQL's for a chunk that does not fit its kind's typed layout): a null is an absent field (but for NULL_VALUED),
-    instants, dates and UUIDs as their text (`readable`), decimals as their exact digits. Each row is converted by a function made once for the batch's
-    schema: strings, numbers and booleans (in lists and structs too) are taken as read,
-    only other types go through `_plain` (bench claims: 29.5 -> 19.2 µs per row, side by side).
-    A row `readable` rejects (text that is not UTF-8, a date past 9999) is a BadRow: the row engine rejects it.
-    `bad`: those rows as `readable` found them, when the caller has made `batch` readable (else it is done here)."""
+    SQL's for a chunk that does not fit its kind's typed layout): a null is an absent field (but
+    for NULL_VALUED), instants, dates, UUIDs and decimals as their text (`readable`). Each row is
+    converted by a function made once for the batch's schema: strings, numbers and booleans (in
+    lists and structs too) are taken as read, only other types go through `_plain` (bench claims:
+    29.5 -> 19.2 µs per row, side by side). A row `readable` rejects (text that is not UTF-8, a
+    date past 9999) is a BadRow: the row engine rejects it. `bad`: those rows as `readable` found
+    them, when the caller has made `batch` readable (else it is done here)."""
     if bad is None:
         batch, bad, _ = readable(batch)
     convert = _row_converter(batch.schema)
