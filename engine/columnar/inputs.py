@@ -37,8 +37,8 @@ from engine.check.rows import Task
 from engine.check.work import row_dict
 from engine.columnar.jsonable import AS_WRITTEN, jsonable
 from engine.columnar.utf8 import UnreadableText, lossy, not_utf8
+from engine.core.records import printed_id
 from engine.errors import Problem, UsageError
-from engine.io.schemas import CONTROL_CHARACTERS
 
 BLOCK_BYTES = 8 << 20  # JSONL per block (~30,000 cases): each query costs ~0.2 CPU-s to plan, and memory grows with it
 # Parquet rows per chunk: about a JSONL block's worth of each kind's records, so a chunk costs the SQL what a
@@ -351,10 +351,8 @@ def json_rows(batch: Any, bad: dict[int, Any] | None = None) -> list[str]:
 def _bad_row(row: dict[str, Any], problems: list[tuple[Any, ...]]) -> BadRow:
     """A rejected row as far as it reads, naming its id when that is text that reads and prints on one line
     (as the row engine names a record: engine.core.records.record_problems)."""
-    rid = row.get("id")
-    readable_id = isinstance(rid, str) and not any(path[:1] == ("id",) for path, _ in problems) \
-        and not CONTROL_CHARACTERS.search(rid)
-    return BadRow.of(json.dumps(row, ensure_ascii=False), problems, rid if readable_id else None)
+    rid = None if any(path[:1] == ("id",) for path, _ in problems) else printed_id(row.get("id"))
+    return BadRow.of(json.dumps(row, ensure_ascii=False), problems, rid)
 
 
 def _kept(n: int, bad: dict[int, Any]) -> Any:

@@ -63,9 +63,16 @@ def jsonable(batch: Any, naive: int | str | None = None) -> tuple[Any, dict[int,
         if not _needs_text(field.type):
             columns.append(column)
             continue
-        columns.append(_mapped(column, lambda a: _as_text(a, naive)))
-        for row, problems in _beyond(column, field.name, naive).items():
-            found.setdefault(row, []).extend(problems)
+        lost: list[bool] = []  # whether a leaf's text left out a value (one `_beyond` rejects)
+
+        def leaf(a: Any) -> Any:
+            text = _as_text(a, naive)
+            lost.append(text.null_count > a.null_count)
+            return text
+        columns.append(_mapped(column, leaf))
+        if any(lost):
+            for row, problems in _beyond(column, field.name, naive).items():
+                found.setdefault(row, []).extend(problems)
     return pa.RecordBatch.from_arrays(columns, names=batch.schema.names), dict(sorted(found.items()))
 
 
@@ -191,15 +198,14 @@ def _clock(array: Any, naive: int | str | None) -> tuple[Any, str, str, str]:
                 return pa.nulls(len(array), pa.int64()), unit, parts, zone
             if isinstance(naive, int):
                 shift = naive * PER_SECOND[unit]
-        low, high = FIRST_DAY * SECONDS_A_DAY * PER_SECOND[unit], PAST_LAST_DAY * SECONDS_A_DAY * PER_SECOND[unit]
     elif pa.types.is_date(t):
         unit = "ms" if pa.types.is_date64(t) else "s"
         raw = _integers(array) if unit == "ms" else pc.multiply(_integers(array), SECONDS_A_DAY)
         parts, zone = "date", ""
-        low, high = FIRST_DAY * SECONDS_A_DAY * PER_SECOND[unit], PAST_LAST_DAY * SECONDS_A_DAY * PER_SECOND[unit]
     else:
         raw, unit, parts, zone = _integers(array), t.unit, "time", ""
-        low, high = 0, SECONDS_A_DAY * PER_SECOND[unit]
+    day = SECONDS_A_DAY * PER_SECOND[unit]
+    low, high = (0, day) if parts == "time" else (FIRST_DAY * day, PAST_LAST_DAY * day)
     low, last = max(low + shift, -2**63), min(high - 1 + shift, 2**63 - 1)  # nanoseconds reach 1677-2262 only
     inside = pc.and_(pc.greater_equal(raw, low), pc.less_equal(raw, last))
     kept = pc.if_else(inside, raw, pa.scalar(None, pa.int64()))
@@ -266,10 +272,8 @@ def _duration_text(value: int, unit: str) -> str:
 
 def _beyond(column: Any, name: str, naive: int | str | None) -> dict[int, list[tuple[FieldPath, str]]]:
     """The rows of `column` holding an instant, date or time no text names (outside the years 0001-9999,
-    or a time of day outside the day, or a naive TIMESTAMP without `naive`), each with (path, reason).
-    Found by Arrow; only a column holding one is walked in Python, row by row, for the paths."""
-    if not _any_beyond(column, naive):
-        return {}
+    or a time of day outside the day, or a naive TIMESTAMP without `naive`), each with (path, reason),
+    walked in Python row by row for the paths: called only for a column whose text left a value out."""
     found: dict[int, list[tuple[FieldPath, str]]] = {}
     values = _mapped(column, lambda a: _as_integers(a, naive)).to_pylist()
     for i, value in enumerate(values):
@@ -278,20 +282,6 @@ def _beyond(column: Any, name: str, naive: int | str | None) -> dict[int, list[t
         if problems:
             found[i] = problems
     return found
-
-
-def _any_beyond(array: Any, naive: int | str | None) -> bool:
-    """Whether any leaf of `array` holds a value `_clock` nulls."""
-    import pyarrow.compute as pc
-
-    counts: list[int] = []
-
-    def leaf(a: Any) -> Any:
-        if _leaf_kind(a.type) in ("timestamp", "date", "time"):
-            counts.append(pc.sum(pc.and_(a.is_valid(), _clock(a, naive)[0].is_null())).as_py() or 0)
-        return a
-    _mapped(array, leaf)
-    return any(counts)
 
 
 def _as_integers(array: Any, naive: int | str | None) -> Any:

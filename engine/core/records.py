@@ -111,11 +111,15 @@ def _unprintable(raw: dict[str, Any], source: Source) -> list[Problem]:
             for key in _PRINTED if isinstance(raw.get(key), str) and _CONTROL.search(raw[key])]
 
 
+def printed_id(value: Any) -> str | None:
+    """`value` as the record id a one-line error names: text without a line break or control
+    character (see _unprintable), else None."""
+    return value if isinstance(value, str) and not _CONTROL.search(value) else None
+
+
 def record_problems(raw: Any, source: Source) -> list[Problem]:
     """Schema problems of one raw record, each with file, line, record id and path."""
-    rid = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
-    if rid is not None and _CONTROL.search(rid):
-        rid = None  # never printed as it is (see _unprintable)
+    rid = printed_id(raw.get("id")) if isinstance(raw, dict) else None
     where = dict(file=source.file, record=rid)
     if not isinstance(raw, dict):
         return [Problem(f"a record is a JSON object; got {type(raw).__name__}", line=source.line, **where)]
